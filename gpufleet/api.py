@@ -1,0 +1,47 @@
+"""The public Python API: load a scenario, run it, get a RunResult.
+
+Example:
+    >>> from gpufleet import api
+    >>> scenario = api.load("research-lab")
+    >>> result = api.run(scenario, seed=1)
+    >>> result.summary["capacity"]["utilisation"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from gpufleet.errors import InputError, Problem
+from gpufleet.results.run_result import RunResult
+from gpufleet.scenarios import builtin_path
+from gpufleet.sim.build import build
+from gpufleet.spec.loader import load_scenario
+from gpufleet.spec.scenario import Scenario
+
+ProgressFn = Callable[[float, int, int], None]
+
+
+def load(name_or_path: str | Path) -> Scenario:
+    """A scenario from a YAML file, or a built-in one by name (see `gpufleet scenarios`)."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_scenario(path)
+    found = builtin_path(str(name_or_path))
+    if found is None:
+        raise InputError([Problem(f"no scenario file or built-in scenario called {str(name_or_path)!r} "
+                                  "(`gpufleet scenarios` lists the built-ins)")])
+    return load_scenario(found)
+
+
+def run(scenario: Scenario, seed: int | None = None, until: datetime | None = None,
+        progress: ProgressFn | None = None) -> RunResult:
+    """Simulate `scenario` (optionally with another seed, or stopping early at `until`)."""
+    seed = scenario.seed if seed is None else seed
+    if until is not None and until <= scenario.start:
+        raise InputError([Problem(f"--until {until.isoformat()} is not after the scenario start "
+                                  f"{scenario.start.isoformat()}")])
+    simulation = build(scenario, seed=seed, until=until)
+    record = simulation.run(progress)
+    return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)

@@ -1,0 +1,132 @@
+"""The `gpufleet` command: run, validate, schema, scenarios.
+
+Examples:
+    gpufleet run                              # the default scenario (openai-aws-2025)
+    gpufleet run my-fleet.yaml --out runs/a --seed 3
+    gpufleet run openai-aws-2025 --until 2026-06-01
+    gpufleet validate my-fleet.yaml
+    gpufleet schema > scenario.schema.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gpufleet.errors import InputError, Problem
+from gpufleet.scenarios import DEFAULT
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Plan, simulate and schedule hyperscale AI compute.")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(error: InputError) -> NoReturn:
+    for problem in error.problems:
+        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _parse_date(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        _fail(InputError([Problem(f"{option} {text!r} is not a date (use YYYY-MM-DD)")]))
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+) -> None:
+    """Simulate a scenario; print the summary and write summary.json, jobs.parquet,
+    timeseries.parquet, ledger.parquet and report.html."""
+    from gpufleet import api
+    from gpufleet.report.terminal import summary_tables
+
+    try:
+        spec = api.load(scenario)
+        stop = _parse_date(until, "--until")
+        horizon = min(stop, spec.end) if stop else spec.end
+        total_s = (horizon - spec.start).total_seconds()
+        began = time.perf_counter()
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[date]}"),
+                      TextColumn("{task.fields[jobs]:>10,} jobs done"), TextColumn("{task.fields[rate]:>9,.0f} events/s"),
+                      TimeElapsedColumn(), console=console, transient=False) as progress:
+            task = progress.add_task(spec.name, total=total_s, date=spec.start.date().isoformat(), jobs=0, rate=0.0)
+
+            def on_progress(now_s: float, jobs_done: int, events: int) -> None:
+                elapsed = max(time.perf_counter() - began, 1e-9)
+                progress.update(task, completed=now_s, jobs=jobs_done, rate=events / elapsed,
+                                date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
+
+            result = api.run(spec, seed=seed, until=stop, progress=on_progress)
+        target = out or Path("runs") / spec.name
+        result.write(target, report=report)
+    except InputError as error:
+        _fail(error)
+    for table in summary_tables(result.summary):
+        console.print(table)
+    elapsed = time.perf_counter() - began
+    console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: summary.json, jobs.parquet, "
+                  f"timeseries.parquet, ledger.parquet{', report.html' if report else ''}")
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")]) -> None:
+    """Check a scenario and print what it describes: capacity over time, workloads, contract."""
+    from gpufleet import api
+    from gpufleet.fleet.build import build_layout
+    from gpufleet.report.terminal import scenario_tables
+
+    try:
+        spec = api.load(scenario)
+    except InputError as error:
+        _fail(error)
+    console.print(f"[green]ok[/]: {spec.name}: {spec.start.date()} to {spec.end.date()}, seed {spec.seed}")
+    for table in scenario_tables(spec, build_layout(spec)):
+        console.print(table)
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None) -> None:
+    """Print the JSON Schema of the scenario format (for editor completion and checks)."""
+    from gpufleet.spec.scenario import Scenario
+
+    text = json.dumps(Scenario.model_json_schema(), indent=2)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    from gpufleet.scenarios import builtin_descriptions
+
+    for name, description in builtin_descriptions():
+        marker = " (default)" if name == DEFAULT else ""
+        console.print(f"[bold]{name}[/]{marker}: {description}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Money: prices, the commitment ledger."""
+
+from gpufleet.econ.ledger import committed_between, ledger_table, term_end
+from gpufleet.econ.pricing import pool_prices
+
+__all__ = ["committed_between", "ledger_table", "pool_prices", "term_end"]

@@ -1,0 +1,83 @@
+"""The commitment ledger: committed, billed and used dollars per calendar month.
+
+- committed: the contract value spread evenly over its term (plus exercised expansion
+  values, spread from their dates to the end of the term);
+- billed: installed GPU-hours x price, inside the term;
+- used: allocated GPU-hours x price, inside the term.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from gpufleet.econ.pricing import pool_prices
+from gpufleet.fleet.layout import FleetLayout
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload.synthetic import month_starts
+
+
+def term_end(scenario: Scenario) -> datetime | None:
+    """When the contract's term ends (years of 365.25 days)."""
+    contract = scenario.contract
+    if contract is None:
+        return None
+    return contract.start + timedelta(days=365.25 * contract.term_years)
+
+
+def committed_between(scenario: Scenario, lo: datetime, hi: datetime) -> float:
+    """Straight-line committed dollars falling in [lo, hi)."""
+    contract = scenario.contract
+    end = term_end(scenario)
+    if contract is None or end is None:
+        return 0.0
+    pieces = [(contract.start, contract.value_usd)] + [
+        (option.date, option.value_usd) for option in contract.expansions if option.exercise and option.value_usd
+    ]
+    total = 0.0
+    for begin, value in pieces:
+        span = (end - begin).total_seconds()
+        overlap = (min(hi, end) - max(lo, begin)).total_seconds()
+        if span > 0 and overlap > 0:
+            total += value * overlap / span
+    return total
+
+
+def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[datetime],
+                 installed_gpu_hours: np.ndarray, allocated_gpu_hours: np.ndarray,
+                 horizon: datetime) -> pa.Table:
+    """Monthly ledger from per-interval, per-pool GPU-hours (shape: intervals x pools)."""
+    prices = np.array([price for price, _ in pool_prices(scenario, layout)])
+    contract = scenario.contract
+    begin = contract.start if contract else scenario.start
+    end = term_end(scenario) or horizon
+    starts = np.array(interval_start, dtype="datetime64[us]")
+    in_term = (starts >= np.datetime64(begin, "us")) & (starts < np.datetime64(end, "us"))
+    billed_by_interval = (installed_gpu_hours @ prices) * in_term
+    used_by_interval = (allocated_gpu_hours @ prices) * in_term
+    months = month_starts(scenario.start, horizon)
+    bounds = np.array(months + [horizon], dtype="datetime64[us]")
+    month_of = np.searchsorted(bounds, starts, side="right") - 1
+    n = len(months)
+
+    def per_month(values: np.ndarray) -> np.ndarray:
+        return np.bincount(month_of, weights=values, minlength=n)[:n]
+
+    committed = np.array([committed_between(scenario, lo, hi)
+                          for lo, hi in zip(months, months[1:] + [horizon], strict=True)])
+    billed, used = per_month(billed_by_interval), per_month(used_by_interval)
+    value = (contract.value_usd + sum(o.value_usd for o in contract.expansions if o.exercise)) if contract else 0.0
+    return pa.table({
+        "month": pa.array(months, type=pa.timestamp("us")),
+        "installed_gpu_hours": per_month(installed_gpu_hours.sum(axis=1)),
+        "allocated_gpu_hours": per_month(allocated_gpu_hours.sum(axis=1)),
+        "committed_usd": committed,
+        "billed_usd": billed,
+        "used_usd": used,
+        "cumulative_committed_usd": np.cumsum(committed),
+        "cumulative_billed_usd": np.cumsum(billed),
+        "cumulative_used_usd": np.cumsum(used),
+        "remaining_commitment_usd": value - np.cumsum(billed),
+    })

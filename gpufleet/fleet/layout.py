@@ -1,0 +1,185 @@
+"""The fleet's static topology: every rack that will ever exist, where it sits, when it lives.
+
+Racks are numbered pool by pool in delivery order, so a pool's racks are one contiguous
+range and a block's racks are one contiguous range inside it. Per-rack numpy arrays keep
+placement searches O(racks) in C rather than O(nodes) in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpufleet.catalog import GpuType
+
+NEVER = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLayout:
+    """One pool: its GPU type, shape and the ranges of its racks and blocks."""
+
+    index: int
+    name: str
+    gpu: GpuType
+    provider: str
+    region: str
+    gpus_per_node: int
+    nodes_per_rack: int
+    racks_per_block: int
+    rack_lo: int
+    rack_hi: int
+    block_lo: int
+    block_hi: int
+
+    @property
+    def rack_gpus(self) -> int:
+        return self.gpus_per_node * self.nodes_per_rack
+
+    @property
+    def racks(self) -> int:
+        return self.rack_hi - self.rack_lo
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCapacity:
+    """Racks of a pool that arrive or retire together at one time."""
+
+    time_s: float
+    pool: int
+    rack_lo: int
+    rack_hi: int
+    retire: bool
+
+
+class FleetLayout:
+    """Every rack, node and block of the fleet over its whole life.
+
+    Attributes:
+        pools: the pools, in spec order.
+        rack_pool, rack_block, rack_gpus: per-rack pool index, global block id, GPUs.
+        rack_delivered_s, rack_retire_s: when each rack arrives and starts to drain.
+        rack_node_lo: index of each rack's first node; nodes of rack r are
+            rack_node_lo[r] .. rack_node_lo[r + 1].
+        block_pool: pool index per block.
+        changes: capacity changes sorted by time (deliveries before retirements at a tie).
+    """
+
+    def __init__(self, pools: list[PoolLayout], deliveries: list[list[tuple[float, int]]],
+                 retirements: list[list[tuple[float, int]]]) -> None:
+        self.pools = pools
+        n_racks = pools[-1].rack_hi if pools else 0
+        self.rack_pool = np.zeros(n_racks, dtype=np.int32)
+        self.rack_block = np.zeros(n_racks, dtype=np.int32)
+        self.rack_gpus = np.zeros(n_racks, dtype=np.int64)
+        self.rack_delivered_s = np.full(n_racks, NEVER)
+        self.rack_retire_s = np.full(n_racks, NEVER)
+        self.block_pool = np.zeros(pools[-1].block_hi if pools else 0, dtype=np.int32)
+        changes: list[PoolCapacity] = []
+        for pool, pool_deliveries, pool_retirements in zip(pools, deliveries, retirements, strict=True):
+            lo, hi = pool.rack_lo, pool.rack_hi
+            self.rack_pool[lo:hi] = pool.index
+            self.rack_block[lo:hi] = pool.block_lo + np.arange(hi - lo) // pool.racks_per_block
+            self.rack_gpus[lo:hi] = pool.rack_gpus
+            self.block_pool[pool.block_lo:pool.block_hi] = pool.index
+            cursor = lo
+            for time_s, racks in pool_deliveries:
+                self.rack_delivered_s[cursor:cursor + racks] = time_s
+                changes.append(PoolCapacity(time_s, pool.index, cursor, cursor + racks, retire=False))
+                cursor += racks
+            cursor = lo
+            for time_s, racks in pool_retirements:
+                self.rack_retire_s[cursor:cursor + racks] = time_s
+                changes.append(PoolCapacity(time_s, pool.index, cursor, cursor + racks, retire=True))
+                cursor += racks
+        self.changes = sorted(changes, key=lambda change: (change.time_s, change.retire, change.pool, change.rack_lo))
+        nodes_per_rack = np.array(
+            [pool.nodes_per_rack for pool in pools for _ in range(pool.racks)], dtype=np.int64
+        )
+        self.rack_node_lo = np.concatenate(([0], np.cumsum(nodes_per_rack)))
+        self.node_gpus = np.repeat(
+            np.array([pool.gpus_per_node for pool in pools], dtype=np.int64),
+            [pool.racks * pool.nodes_per_rack for pool in pools],
+        )
+
+    @property
+    def n_racks(self) -> int:
+        return len(self.rack_pool)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.block_pool)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.rack_node_lo[-1])
+
+    def pool_named(self, name: str) -> PoolLayout:
+        for pool in self.pools:
+            if pool.name == name:
+                return pool
+        raise KeyError(name)
+
+    def pools_for(self, flavors: tuple[str, ...] | None) -> tuple[int, ...]:
+        """Indexes of the pools whose GPU type is one of `flavors` (all pools for None)."""
+        if flavors is None:
+            return tuple(pool.index for pool in self.pools)
+        wanted = {flavor.upper() for flavor in flavors}
+        return tuple(pool.index for pool in self.pools if pool.gpu.name.upper() in wanted)
+
+    def active_mask(self, time_s: float) -> np.ndarray:
+        """Racks delivered by `time_s` and not yet draining."""
+        return (self.rack_delivered_s <= time_s) & (self.rack_retire_s > time_s)
+
+    def installed_gpus(self, time_s: float) -> int:
+        """GPUs delivered by `time_s` and not yet retired (draining racks count until empty,
+        which the static layout cannot know; this is the planned figure)."""
+        return int(self.rack_gpus[self.active_mask(time_s)].sum())
+
+    def change_times(self) -> list[float]:
+        return sorted({change.time_s for change in self.changes})
+
+    def fits_when_empty(self, pool_index: int, gpus: int, group: int, within_block: bool,
+                        time_s: float) -> bool:
+        """Could the pool hold the gang at `time_s` if every active rack were free?"""
+        pool = self.pools[pool_index]
+        if group > pool.rack_gpus:
+            return False
+        active = self.active_mask(time_s)[pool.rack_lo:pool.rack_hi]
+        groups_per_rack = pool.rack_gpus // group
+        needed = gpus // group
+        if within_block:
+            blocks = self.rack_block[pool.rack_lo:pool.rack_hi][active] - pool.block_lo
+            if len(blocks) == 0:
+                return False
+            return int(np.bincount(blocks).max()) * groups_per_rack >= needed
+        return int(active.sum()) * groups_per_rack >= needed
+
+    def first_fit_time(self, pools: tuple[int, ...], gpus: int, group: int, within_block: bool,
+                       after_s: float) -> float | None:
+        """Earliest time >= `after_s` at which an empty eligible pool could hold the gang."""
+        for time_s in [after_s] + [t for t in self.change_times() if t > after_s]:
+            if any(self.fits_when_empty(p, gpus, group, within_block, time_s) for p in pools):
+                return time_s
+        return None
+
+    def largest_fit(self, pools: tuple[int, ...], group: int, within_block: bool,
+                    after_s: float) -> int:
+        """Most GPUs (in groups of `group`) any eligible pool ever offers at or after `after_s`."""
+        best = 0
+        times = [after_s] + [t for t in self.change_times() if t > after_s]
+        for p in pools:
+            pool = self.pools[p]
+            if group > pool.rack_gpus:
+                continue
+            per_rack = (pool.rack_gpus // group) * group
+            for time_s in times:
+                active = self.active_mask(time_s)[pool.rack_lo:pool.rack_hi]
+                if within_block:
+                    blocks = self.rack_block[pool.rack_lo:pool.rack_hi][active] - pool.block_lo
+                    racks = int(np.bincount(blocks).max()) if len(blocks) else 0
+                else:
+                    racks = int(active.sum())
+                best = max(best, racks * per_rack)
+        return best

@@ -1,0 +1,240 @@
+"""The HTML report: one self-contained page (plotly.js inlined) with the run's answers.
+
+Charts: installed vs allocated GPUs with the delivery steps, utilisation, queue length
+and queued GPU demand, wait-time CDF by job size class, and the commitment burn-down.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from gpufleet.report.format import hours, usd
+from gpufleet.workload.size_class import LABELS
+
+if TYPE_CHECKING:
+    from gpufleet.results.run_result import RunResult
+
+MAX_POINTS = 2000
+"""Longer hourly series are shown as daily means to keep the page light."""
+
+
+def _resample(result: RunResult) -> dict[str, np.ndarray]:
+    """Time series as hourly points, or daily means when the run is long."""
+    table = result.timeseries
+    columns = {name: table[name].to_numpy() for name in table.column_names if name != "time"}
+    time = table["time"].to_numpy()
+    if len(time) <= MAX_POINTS:
+        return {"time": time, **columns}
+    weights = columns["interval_s"]
+    day = time.astype("datetime64[D]")
+    days, index = np.unique(day, return_inverse=True)
+    total = np.bincount(index, weights=weights)
+    out: dict[str, np.ndarray] = {"time": days.astype("datetime64[us]")}
+    for name, values in columns.items():
+        if name in ("t_s", "interval_s"):
+            continue
+        out[name] = np.bincount(index, weights=values * weights) / total
+    return out
+
+
+def capacity_figure(result: RunResult) -> go.Figure:
+    series = _resample(result)
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=series["time"], y=series["installed_gpus"], name="installed GPUs",
+                                line={"shape": "hv", "width": 2}))
+    figure.add_trace(go.Scatter(x=series["time"], y=series["allocated_gpus"], name="allocated GPUs",
+                                fill="tozeroy", line={"width": 1}))
+    for pool in result.summary["capacity"]["pools"]:
+        figure.add_trace(go.Scatter(x=series["time"], y=series[f"{pool['name']}.installed_gpus"],
+                                    name=f"installed: {pool['name']} ({pool['gpu']})",
+                                    line={"shape": "hv", "dash": "dot", "width": 1}, visible="legendonly"))
+    deliveries = _capacity_steps(result)
+    if deliveries:
+        times, levels, texts = zip(*deliveries, strict=True)
+        figure.add_trace(go.Scatter(x=list(times), y=list(levels), mode="markers", name="capacity changes",
+                                    marker={"symbol": "triangle-up", "size": 8}, text=list(texts),
+                                    hovertemplate="%{x}<br>%{text}<extra></extra>"))
+    figure.update_layout(title="Installed vs allocated GPUs (deliveries marked)", yaxis_title="GPUs",
+                         hovermode="x unified")
+    return figure
+
+
+def _capacity_steps(result: RunResult) -> list[tuple[Any, float, str]]:
+    """(time, installed GPUs just after, text) at each dated change of planned capacity."""
+    table = result.timeseries
+    time, installed = table["time"].to_numpy(), table["installed_gpus"].to_numpy()
+    steps = []
+    previous = 0.0
+    for when, level in zip(time, installed, strict=True):
+        if abs(level - previous) >= 1 and level > previous:
+            steps.append((when, float(level), f"+{level - previous:,.0f} GPUs -> {level:,.0f}"))
+        previous = level
+    return steps[:500]
+
+
+def utilisation_figure(result: RunResult) -> go.Figure:
+    series = _resample(result)
+    figure = go.Figure(go.Scatter(x=series["time"], y=series["utilisation"], name="utilisation",
+                                  line={"width": 1}))
+    threshold = result.summary["capacity"]["full_threshold"]
+    figure.add_hline(y=threshold, line_dash="dash", annotation_text=f"full ({threshold:.0%})")
+    figure.update_layout(title="Utilisation (allocated / installed)", yaxis_tickformat=".0%",
+                         yaxis_range=[0, 1.05])
+    return figure
+
+
+def queue_figure(result: RunResult) -> go.Figure:
+    series = _resample(result)
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(go.Scatter(x=series["time"], y=series["queued_jobs"], name="queued jobs"), secondary_y=False)
+    figure.add_trace(go.Scatter(x=series["time"], y=series["queued_gpus"], name="queued GPU demand",
+                                line={"dash": "dot"}), secondary_y=True)
+    figure.update_layout(title="Queue: jobs waiting and the GPUs they ask for", hovermode="x unified")
+    figure.update_yaxes(title_text="jobs", secondary_y=False)
+    figure.update_yaxes(title_text="GPUs", secondary_y=True)
+    return figure
+
+
+def wait_cdf_figure(result: RunResult) -> go.Figure:
+    jobs = result.jobs
+    wait_h = jobs["wait_s"].to_numpy() / 3600.0
+    size = jobs["size_class"].to_numpy(zero_copy_only=False)
+    figure = go.Figure()
+    floor_h = 1 / 60
+    for label in LABELS:
+        mine = (size == label) & ~np.isnan(wait_h)
+        if not mine.any():
+            continue
+        values = np.sort(np.maximum(wait_h[mine], floor_h))
+        share = np.arange(1, len(values) + 1) / len(values)
+        if len(values) > 500:  # keep the curve's shape, not every job
+            keep = np.unique(np.linspace(0, len(values) - 1, 500).astype(int))
+            values, share = values[keep], share[keep]
+        figure.add_trace(go.Scatter(x=values, y=share, name=f"{label} GPUs ({int(mine.sum()):,} jobs)",
+                                    line={"shape": "hv"}))
+    figure.update_layout(title="Wait before start, by job size (CDF; waits under a minute shown at 1 min)",
+                         xaxis_type="log", xaxis_title="hours", yaxis_title="share of started jobs",
+                         yaxis_tickformat=".0%")
+    return figure
+
+
+def commitment_figure(result: RunResult) -> go.Figure:
+    ledger = result.ledger
+    month = ledger["month"].to_numpy()
+    figure = go.Figure()
+    money = result.summary["money"]
+    if "contract_value_usd" in money:
+        figure.add_trace(go.Scatter(x=month, y=ledger["cumulative_committed_usd"].to_numpy(),
+                                    name="committed (straight line)", line={"dash": "dash"}))
+        figure.add_trace(go.Scatter(x=month, y=ledger["remaining_commitment_usd"].to_numpy(),
+                                    name="commitment remaining"))
+    figure.add_trace(go.Scatter(x=month, y=ledger["cumulative_billed_usd"].to_numpy(), name="billed (installed)"))
+    figure.add_trace(go.Scatter(x=month, y=ledger["cumulative_used_usd"].to_numpy(), name="used (allocated)"))
+    figure.add_trace(go.Bar(x=month, y=ledger["billed_usd"].to_numpy(), name="billed per month", opacity=0.4))
+    figure.update_layout(title="Commitment burn-down: cumulative dollars by month", yaxis_title="USD",
+                         hovermode="x unified")
+    return figure
+
+
+def _headline(result: RunResult) -> str:
+    summary = result.summary
+    capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
+    rows = [
+        ("When is the fleet full?",
+         f"first day at >= {capacity['full_threshold']:.0%} utilisation: {capacity['full_from'] or 'never'}; "
+         f"{capacity['share_of_days_full']:.0%} of days full"),
+        ("How long do jobs wait?",
+         f"mean {hours(jobs['wait']['mean_h'])}, p95 {hours(jobs['wait']['p95_h'])}, "
+         f"p99 {hours(jobs['wait']['p99_h'])}; {jobs['queued']:,} still queued at the horizon"),
+        ("What share of billed GPU-hours did work?",
+         f"{money['used_share_of_billed']:.1%}" if money.get("used_share_of_billed") is not None else "-"),
+        ("Spending vs commitment",
+         f"billed {usd(money['billed_usd'])}, used {usd(money['used_usd'])}, committed to date "
+         f"{usd(money['committed_to_date_usd'])}"
+         + (f"; contract {usd(money['contract_value_usd'])}, projected billed by "
+            f"{money['term_end']}: {usd(money['projected_term_billed_usd'])}" if "contract_value_usd" in money
+            else "")),
+    ]
+    cells = "".join(f"<tr><th>{html.escape(q)}</th><td>{html.escape(a)}</td></tr>" for q, a in rows)
+    return f"<table class='headline'>{cells}</table>"
+
+
+def _wait_table(result: RunResult) -> str:
+    head = "".join(f"<th>{c}</th>" for c in ("size (GPUs)", "jobs", "started", "queued at end", "never fit",
+                                             "mean", "p50", "p95", "p99"))
+    body = ""
+    for label, row in result.summary["wait_by_size_class"].items():
+        wait = row["wait"]
+        cells = [label, f"{row['jobs']:,}", f"{row['started']:,}", f"{row['queued_at_end']:,}",
+                 f"{row['never_fits']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]), hours(wait["p95_h"]),
+                 hours(wait["p99_h"])]
+        body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _named_table(result: RunResult) -> str:
+    named = result.summary["named_jobs"]
+    if not named:
+        return ""
+    head = "".join(f"<th>{c}</th>" for c in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"))
+    body = ""
+    for row in named:
+        status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
+        cells = [row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
+                 hours(row["run_h"]), row["pool"] or "-", status]
+        body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+    return f"<h2>Named jobs</h2><table><tr>{head}</tr>{body}</table>"
+
+
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.8rem; text-align: left; }
+table.headline th { width: 22rem; }
+.note { color: #666; font-size: 0.9rem; }
+"""
+
+
+def render(result: RunResult) -> str:
+    """The report as one HTML string (plotly.js inlined once)."""
+    figures = [capacity_figure(result), utilisation_figure(result), queue_figure(result),
+               wait_cdf_figure(result), commitment_figure(result)]
+    charts = []
+    for index, figure in enumerate(figures):
+        figure.update_layout(template="plotly_white", height=440, margin={"t": 60, "b": 40})
+        charts.append(pio.to_html(figure, full_html=False, include_plotlyjs=index == 0,
+                                  div_id=f"chart-{index}", config={"displaylogo": False}))
+    summary = result.summary
+    title = f"gpufleet: {summary['scenario']}"
+    description = html.escape(result.scenario.description)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_STYLE}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>{description}</p>
+<p class="note">Seed {summary['seed']}; simulated {summary['start'][:10]} to {summary['horizon'][:10]};
+{summary['jobs']['total']:,} jobs; {result.events:,} events.</p>
+{_headline(result)}
+{charts[0]}
+{charts[1]}
+{charts[2]}
+<h2>Waiting by job size</h2>
+{_wait_table(result)}
+{charts[3]}
+{charts[4]}
+{_named_table(result)}
+</body></html>
+"""
+
+
+def write_report(result: RunResult, path: str | Path) -> None:
+    Path(path).write_text(render(result), encoding="utf-8")

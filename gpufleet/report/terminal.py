@@ -1,0 +1,124 @@
+"""Rich renderables for the terminal: the run summary and what a scenario says.
+
+Library code builds tables; only the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rich.table import Table
+
+from gpufleet.fleet.layout import FleetLayout
+from gpufleet.report.format import hours, usd
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload.explicit import submit_time_s
+
+
+
+
+def summary_tables(summary: dict[str, Any]) -> list[Table]:
+    """The headline answers of a run, as three tables."""
+    capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
+    headline = Table(title=f"{summary['scenario']} (seed {summary['seed']}) to {summary['horizon'][:10]}",
+                     show_header=False, title_justify="left")
+    headline.add_column("what", style="bold")
+    headline.add_column("value", justify="right")
+    headline.add_row("Utilisation (allocated / installed GPU-h)", f"{capacity['utilisation']:.1%}")
+    headline.add_row("Fleet full (daily utilisation >= 95%) from", capacity["full_from"] or "never")
+    headline.add_row("Days full", f"{capacity['share_of_days_full']:.0%}")
+    headline.add_row("Jobs: total / started / completed", f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
+    headline.add_row("Jobs queued at horizon / never fit", f"{jobs['queued']:,} / {jobs['never_fits']:,}")
+    headline.add_row("Wait: mean / p95", f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
+    headline.add_row("Billed / used", f"{usd(money['billed_usd'])} / {usd(money['used_usd'])}")
+    if money.get("used_share_of_billed") is not None:
+        headline.add_row("Share of billed GPU-hours that did work", f"{money['used_share_of_billed']:.1%}")
+    if "contract_value_usd" in money:
+        headline.add_row("Committed to date / contract value",
+                         f"{usd(money['committed_to_date_usd'])} / {usd(money['contract_value_usd'])}")
+        headline.add_row("Projected billed by term end", f"{usd(money['projected_term_billed_usd'])}")
+        headline.add_row("Projected shortfall against the commitment", usd(money["projected_shortfall_usd"]))
+
+    waits = Table(title="Wait by job size (GPUs)", title_justify="left")
+    for column in ("size", "jobs", "started", "queued", "never fit", "mean", "p50", "p95", "p99"):
+        waits.add_column(column, justify="right" if column != "size" else "left")
+    for label, row in summary["wait_by_size_class"].items():
+        wait = row["wait"]
+        waits.add_row(label, f"{row['jobs']:,}", f"{row['started']:,}", f"{row['queued_at_end']:,}",
+                      f"{row['never_fits']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]), hours(wait["p95_h"]),
+                      hours(wait["p99_h"]))
+
+    pools = Table(title="Pools", title_justify="left")
+    for column in ("pool", "GPU", "GPUs at end", "peak", "utilisation", "$/GPU-h", "price from"):
+        pools.add_column(column, justify="left" if column in ("pool", "GPU", "price from") else "right")
+    for pool in capacity["pools"]:
+        pools.add_row(pool["name"], pool["gpu"], f"{pool['installed_gpus_at_end']:,.0f}",
+                      f"{pool['peak_installed_gpus']:,.0f}", f"{pool['utilisation']:.1%}",
+                      f"{pool['price_usd_per_gpu_hour']:.2f}", pool["price_source"])
+    tables = [headline, waits, pools]
+    if summary["named_jobs"]:
+        named = Table(title="Named jobs", title_justify="left")
+        for column in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"):
+            named.add_column(column, justify="right" if column in ("GPUs", "wait", "ran") else "left")
+        for row in summary["named_jobs"]:
+            status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
+            named.add_row(row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
+                          hours(row["run_h"]), row["pool"] or "-", status)
+        tables.append(named)
+    return tables
+
+
+def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
+    """What `gpufleet validate` understood: capacity over time, workloads, contract."""
+    capacity = Table(title="GPUs installed per pool over time (planned)", title_justify="left")
+    capacity.add_column("date")
+    for pool in layout.pools:
+        capacity.add_column(f"{pool.name} ({pool.gpu.name}, {pool.rack_gpus}/rack)", justify="right")
+    capacity.add_column("total", justify="right")
+    for time_s in layout.change_times():
+        row = []
+        for pool in layout.pools:
+            active = layout.active_mask(time_s)[pool.rack_lo:pool.rack_hi]
+            row.append(int(active.sum()) * pool.rack_gpus)
+        when = (scenario.start + timedelta(seconds=time_s)).date().isoformat()
+        capacity.add_row(when if time_s >= 0 else f"{when} (before start)",
+                         *[f"{gpus:,}" for gpus in row], f"{sum(row):,}")
+
+    workloads = Table(title="Workloads", title_justify="left")
+    for column in ("workload", "kind", "jobs per day", "sizes (GPUs: share)", "notes"):
+        workloads.add_column(column)
+    for entry in scenario.workloads:
+        if entry.synthetic is not None:
+            spec = entry.synthetic
+            first, last = spec.start or scenario.start, spec.end or scenario.end
+            months = (last.year - first.year) * 12 + last.month - first.month
+            growth = (1 + spec.arrivals.monthly_growth) ** months
+            total = sum(size.weight for size in spec.sizes)
+            sizes = ", ".join(f"{size.gpus}: {size.weight / total:.0%}" for size in spec.sizes)
+            workloads.add_row(spec.name, "synthetic",
+                              f"{spec.arrivals.rate_per_day:,.1f} -> {spec.arrivals.rate_per_day * growth:,.1f}",
+                              sizes, f"limit {spec.time_limit_hours or 'none'} h; estimate {spec.estimate.value}")
+        elif entry.jobs is not None:
+            for job in entry.jobs.items:
+                submit = submit_time_s(job, scenario, layout)
+                when = (scenario.start + timedelta(seconds=submit)).date().isoformat() if submit != float("inf") \
+                    else "never"
+                workloads.add_row(job.name, "explicit", f"submitted {when}", f"{job.gpus:,}",
+                                  f"{job.duration_h / 24:,.1f} days, groups of {job.group_size or min(job.gpus, 8)}")
+    tables = [capacity, workloads]
+    if scenario.contract is not None:
+        contract = scenario.contract
+        money = Table(title=f"Contract: {contract.name}", show_header=False, title_justify="left")
+        money.add_column("what", style="bold")
+        money.add_column("value")
+        money.add_row("value", usd(contract.value_usd))
+        money.add_row("start / term", f"{contract.start.date()} / {contract.term_years:g} years")
+        for gpu, price in contract.prices_usd_per_gpu_hour.items():
+            money.add_row(f"price {gpu}", f"${price:.2f} per GPU-hour")
+        for option in contract.expansions:
+            money.add_row(f"expansion {option.name}",
+                          f"{option.date.date()}: +{option.racks} racks to {option.pool}"
+                          f"{'' if option.exercise else ' (not exercised)'}")
+        tables.append(money)
+    return tables

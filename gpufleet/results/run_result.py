@@ -1,0 +1,106 @@
+"""RunResult: the tables and summary of one run, and their all-or-nothing writing."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gpufleet.econ.ledger import ledger_table
+from gpufleet.fleet.layout import FleetLayout
+from gpufleet.results.summary import summarize
+from gpufleet.results.tables import jobs_table, timeseries_arrays, timeseries_table
+from gpufleet.results.timeseries import interval_starts
+from gpufleet.sim.simulation import RunRecord
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload.jobs import JobTable
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        scenario: the scenario as run.
+        seed: the seed used.
+        jobs: one row per job (jobs.parquet).
+        timeseries: one row per hour (timeseries.parquet).
+        ledger: one row per calendar month (ledger.parquet).
+        summary: the headline answers (summary.json).
+        events: events the engine processed.
+    """
+
+    scenario: Scenario
+    seed: int
+    jobs: pa.Table
+    timeseries: pa.Table
+    ledger: pa.Table
+    summary: dict[str, Any]
+    events: int
+
+    @classmethod
+    def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,
+                    record: RunRecord) -> RunResult:
+        horizon = scenario.start + timedelta(seconds=record.end_of_run_s)
+        job_rows = jobs_table(scenario.start, layout, jobs, record)
+        series = timeseries_arrays(scenario.start, layout, jobs, record)
+        timeseries = timeseries_table(scenario.start, layout, series)
+        ledger = ledger_table(scenario, layout, interval_starts(scenario.start, series["edges"]),
+                              series["installed_gpu_hours"], series["allocated_gpu_hours"], horizon)
+        summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger)
+        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events)
+
+    @property
+    def horizon(self) -> datetime:
+        return datetime.fromisoformat(self.summary["horizon"])
+
+    def write(self, out_dir: str | Path, report: bool = True) -> Path:
+        """Write summary.json, the Parquet tables and report.html into `out_dir`, whole or not at all.
+
+        Everything goes to a temporary sibling directory first, which then replaces
+        `out_dir` in one rename; an error leaves `out_dir` as it was.
+        """
+        out_dir = Path(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        try:
+            os.chmod(staging, 0o755)
+            (staging / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2) + "\n")
+            for name, table in (("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)):
+                pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
+            (staging / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
+            if report:
+                from gpufleet.report.html import write_report  # plotly loads only when needed
+
+                write_report(self, staging / "report.html")
+            if out_dir.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+                os.rename(out_dir, retired / "run")
+                os.rename(staging, out_dir)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.rename(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return out_dir
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN and infinity become null: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value

@@ -1,0 +1,160 @@
+"""The run's answers in one JSON-ready dict: capacity, waits, utilisation, money."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gpufleet.econ.ledger import term_end
+from gpufleet.econ.pricing import pool_prices
+from gpufleet.fleet.layout import FleetLayout
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload.size_class import LABELS
+
+FULL_UTILISATION = 0.95
+"""A day counts as full when its mean utilisation reaches this."""
+
+
+def _quantiles_h(values_s: np.ndarray) -> dict[str, float | None]:
+    if len(values_s) == 0:
+        return {"mean_h": None, "p50_h": None, "p95_h": None, "p99_h": None}
+    hours = values_s / 3600.0
+    p50, p95, p99 = np.quantile(hours, [0.5, 0.95, 0.99])
+    return {"mean_h": float(hours.mean()), "p50_h": float(p50), "p95_h": float(p95), "p99_h": float(p99)}
+
+
+def full_from(start: datetime, timeseries: pa.Table) -> tuple[str | None, float]:
+    """First day whose mean utilisation reaches FULL_UTILISATION, and the share of such days."""
+    t_s = timeseries["t_s"].to_numpy()
+    seconds = timeseries["interval_s"].to_numpy()
+    installed = timeseries["installed_gpus"].to_numpy() * seconds
+    allocated = timeseries["allocated_gpus"].to_numpy() * seconds
+    offset = start.hour * 3600 + start.minute * 60 + start.second
+    day = ((t_s + offset) // 86400).astype(np.int64)
+    days = np.unique(day)
+    inst = np.bincount(day - day.min(), weights=installed)[days - day.min()] if len(day) else np.zeros(0)
+    alloc = np.bincount(day - day.min(), weights=allocated)[days - day.min()] if len(day) else np.zeros(0)
+    util = np.divide(alloc, inst, out=np.zeros_like(alloc), where=inst > 0)
+    full = util >= FULL_UTILISATION
+    if not full.any():
+        return None, 0.0
+    first_day = int(days[np.argmax(full)])
+    midnight = datetime(start.year, start.month, start.day)
+    return (midnight + timedelta(days=first_day)).date().isoformat(), float(full.mean())
+
+
+def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datetime,
+              jobs: pa.Table, timeseries: pa.Table, ledger: pa.Table) -> dict[str, Any]:
+    """Everything a reader needs to answer: when is the fleet full, how long do jobs wait,
+    how much of what was billed did work, how does spending track the commitment."""
+    status = jobs["status"].to_numpy(zero_copy_only=False)
+    size = jobs["size_class"].to_numpy(zero_copy_only=False)
+    wait = jobs["wait_s"].to_numpy()
+    started = ~np.isnan(jobs["start_s"].to_numpy())
+    completed = status == "completed"
+    jct = (jobs["end_s"].to_numpy() - jobs["submit_s"].to_numpy())[completed]
+    by_class = {}
+    for label in LABELS:
+        mine = size == label
+        if not mine.any():
+            continue
+        by_class[label] = {
+            "jobs": int(mine.sum()),
+            "started": int((mine & started).sum()),
+            "queued_at_end": int((mine & (status == "queued")).sum()),
+            "never_fits": int((mine & (status == "never_fits")).sum()),
+            "wait": _quantiles_h(wait[mine & started]),
+        }
+    seconds = timeseries["interval_s"].to_numpy()
+    installed_gpu_h = float((timeseries["installed_gpus"].to_numpy() * seconds).sum() / 3600.0)
+    allocated_gpu_h = float((timeseries["allocated_gpus"].to_numpy() * seconds).sum() / 3600.0)
+    pools = []
+    for pool, (price, price_source) in zip(layout.pools, pool_prices(scenario, layout), strict=True):
+        inst = timeseries[f"{pool.name}.installed_gpus"].to_numpy()
+        alloc = timeseries[f"{pool.name}.allocated_gpus"].to_numpy()
+        inst_h, alloc_h = float((inst * seconds).sum() / 3600), float((alloc * seconds).sum() / 3600)
+        pools.append({
+            "name": pool.name,
+            "gpu": pool.gpu.name,
+            "racks_ever": pool.racks,
+            "gpus_per_rack": pool.rack_gpus,
+            "installed_gpus_at_end": float(inst[-1]) if len(inst) else 0.0,
+            "peak_installed_gpus": float(inst.max()) if len(inst) else 0.0,
+            "installed_gpu_hours": inst_h,
+            "allocated_gpu_hours": alloc_h,
+            "utilisation": alloc_h / inst_h if inst_h else 0.0,
+            "price_usd_per_gpu_hour": price,
+            "price_source": price_source,
+        })
+    first_full, share_full = full_from(scenario.start, timeseries)
+    billed = float(np.sum(ledger["billed_usd"].to_numpy()))
+    used = float(np.sum(ledger["used_usd"].to_numpy()))
+    money: dict[str, Any] = {
+        "committed_to_date_usd": float(np.sum(ledger["committed_usd"].to_numpy())),
+        "billed_usd": billed,
+        "used_usd": used,
+        "used_share_of_billed": used / billed if billed else None,
+    }
+    contract = scenario.contract
+    if contract is not None:
+        end = term_end(scenario)
+        assert end is not None
+        value = contract.value_usd + sum(o.value_usd for o in contract.expansions if o.exercise)
+        remaining_h = max((end - horizon).total_seconds(), 0.0) / 3600.0
+        run_rate = sum(p["installed_gpus_at_end"] * p["price_usd_per_gpu_hour"] for p in pools)
+        projected = billed + run_rate * remaining_h
+        money.update({
+            "contract_value_usd": value,
+            "term_end": end.date().isoformat(),
+            "remaining_commitment_usd": value - billed,
+            "run_rate_usd_per_hour_at_end": run_rate,
+            "projected_term_billed_usd": projected,
+            "projected_shortfall_usd": max(value - projected, 0.0),
+        })
+    named = jobs.filter(pc.equal(jobs["kind"], "explicit"))
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "start": scenario.start.isoformat(),
+        "horizon": horizon.isoformat(),
+        "jobs": {
+            "total": len(status),
+            **{name: int((status == name).sum()) for name in
+               ("completed", "time_limit", "running", "queued", "never_fits", "not_submitted")},
+            "started": int(started.sum()),
+            "completion_time": _quantiles_h(jct),
+            "wait": _quantiles_h(wait[started]),
+        },
+        "wait_by_size_class": by_class,
+        "capacity": {
+            "installed_gpu_hours": installed_gpu_h,
+            "allocated_gpu_hours": allocated_gpu_h,
+            "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
+            "full_from": first_full,
+            "share_of_days_full": share_full,
+            "full_threshold": FULL_UTILISATION,
+            "pools": pools,
+        },
+        "money": money,
+        "named_jobs": _named_rows(named),
+    }
+
+
+def _named_rows(named: pa.Table) -> list[dict[str, Any]]:
+    rows = []
+    for row in named.select(["name", "gpus", "status", "submit_time", "wait_s", "run_s", "pool", "reason"]).to_pylist():
+        rows.append({
+            "name": row["name"],
+            "gpus": row["gpus"],
+            "status": row["status"],
+            "submitted": row["submit_time"].isoformat() if row["submit_time"] else None,
+            "wait_h": None if row["wait_s"] is None or np.isnan(row["wait_s"]) else row["wait_s"] / 3600,
+            "run_h": None if row["run_s"] is None or np.isnan(row["run_s"]) else row["run_s"] / 3600,
+            "pool": row["pool"],
+            "reason": row["reason"],
+        })
+    return rows

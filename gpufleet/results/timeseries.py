@@ -1,0 +1,40 @@
+"""Hourly time series, integrated exactly from job starts and ends and capacity changes.
+
+Every quantity is a step function of time (GPUs allocated, GPUs installed, jobs queued,
+jobs running). Its mean over each interval is the exact integral divided by the
+interval, so GPU-hours add up to the same total at any resolution.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+
+def hour_edges(start: datetime, end_s: float) -> np.ndarray:
+    """0, every whole UTC hour after `start` before `end_s`, and `end_s` (seconds from start)."""
+    into_hour = start.minute * 60 + start.second + start.microsecond / 1e6
+    first = 3600.0 - into_hour if into_hour else 3600.0
+    inner = np.arange(first, end_s, 3600.0)
+    return np.concatenate(([0.0], inner, [end_s])) if end_s > 0 else np.array([0.0, 0.0])
+
+
+def integrate_steps(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integrals over each [edges[i], edges[i+1]) of the step function that jumps by `deltas`
+    at `times`, and its value at each edge (right-continuous; 0 before the first jump)."""
+    if len(times) == 0:
+        return np.zeros(len(edges) - 1), np.zeros(len(edges))
+    order = np.argsort(times, kind="stable")
+    t = np.asarray(times, dtype=np.float64)[order]
+    level = np.cumsum(np.asarray(deltas, dtype=np.float64)[order])
+    area = np.concatenate(([0.0], np.cumsum(np.diff(t) * level[:-1])))
+    index = np.searchsorted(t, edges, side="right") - 1
+    seen = index >= 0
+    safe = np.maximum(index, 0)
+    cumulative = np.where(seen, area[safe] + level[safe] * (edges - t[safe]), 0.0)
+    return np.diff(cumulative), np.where(seen, level[safe], 0.0)
+
+
+def interval_starts(start: datetime, edges: np.ndarray) -> list[datetime]:
+    return [start + timedelta(seconds=float(s)) for s in edges[:-1]]

@@ -1,0 +1,145 @@
+"""Checks across fields that a schema cannot express: names that must exist, dates in
+order, amounts that must make whole racks, jobs that must fit the fleet.
+
+Each problem is (field path, message); the loader turns the path into a line number.
+"""
+
+from __future__ import annotations
+
+from gpufleet.catalog import lookup
+from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
+from gpufleet.sched.placement import PLACEMENTS
+from gpufleet.sched.policies import POLICIES
+from gpufleet.spec.fleet import CapacityChange
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload.explicit import default_group, submit_time_s
+
+Path = tuple[str | int, ...]
+
+
+def check_scenario(scenario: Scenario) -> list[tuple[Path, str]]:
+    """Every cross-field problem of the scenario (empty when it can run)."""
+    problems = _check_basics(scenario)
+    if problems:
+        return problems  # the fleet cannot be laid out; fit checks would only add noise
+    return _check_fits(scenario)
+
+
+def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    if scenario.end <= scenario.start:
+        problems.append((("end",), f"end {scenario.end} is not after start {scenario.start}"))
+    types = gpu_types(scenario)
+    pool_names: set[str] = set()
+    for i, pool in enumerate(scenario.fleet.pools):
+        where: Path = ("fleet", "pools", i)
+        if pool.name in pool_names:
+            problems.append(((*where, "name"), f"pool name {pool.name!r} is used twice"))
+        pool_names.add(pool.name)
+        try:
+            gpu = lookup(pool.gpu, types)
+        except KeyError as exc:
+            problems.append(((*where, "gpu"), str(exc.args[0])))
+            continue
+        gpus_per_node, nodes_per_rack = pool_shape(pool, gpu)
+        delivered = _check_changes(problems, (*where, "deliveries"), pool.deliveries, gpus_per_node, nodes_per_rack)
+        retired = _check_changes(problems, (*where, "retirements"), pool.retirements, gpus_per_node, nodes_per_rack)
+        for j, (when, total) in enumerate(retired):
+            have = sum(count for date, count in delivered if date <= when)
+            if total > have:
+                problems.append(((*where, "retirements", j), f"retires {total} racks in all by {when.date()}, "
+                                 f"but only {have} have been delivered by then"))
+    contract = scenario.contract
+    if contract is not None:
+        for name in contract.prices_usd_per_gpu_hour:
+            if name.upper() not in {key.upper() for key in types}:
+                problems.append((("contract", "prices_usd_per_gpu_hour", name), f"unknown GPU type {name!r}"))
+        for k, option in enumerate(contract.expansions):
+            if option.pool not in pool_names:
+                problems.append((("contract", "expansions", k, "pool"),
+                                 f"no pool called {option.pool!r} (pools: {', '.join(sorted(pool_names))})"))
+    fleet_types = {lookup(pool.gpu, types).name.upper() for pool in scenario.fleet.pools
+                   if pool.gpu.upper() in {key.upper() for key in types}}
+    workload_names: set[str] = set()
+    for i, entry in enumerate(scenario.workloads):
+        kind = "synthetic" if entry.synthetic is not None else "jobs"
+        spec = entry.spec
+        where = ("workloads", i, kind)
+        if spec.name in workload_names:
+            problems.append(((*where, "name"), f"workload name {spec.name!r} is used twice"))
+        workload_names.add(spec.name)
+        if entry.synthetic is not None:
+            synthetic = entry.synthetic
+            problems += _check_flavors((*where, "flavors"), synthetic.flavors, fleet_types)
+            first, last = synthetic.start or scenario.start, synthetic.end or scenario.end
+            if first < scenario.start:
+                problems.append(((*where, "start"), f"starts {first} before the scenario ({scenario.start})"))
+            if last <= first:
+                problems.append(((*where, "end"), f"end {last} is not after start {first}"))
+            for j, size in enumerate(synthetic.sizes):
+                group = min(size.gpus, size.group_size or synthetic.group_size)
+                if size.gpus % group:
+                    problems.append(((*where, "sizes", j, "group_size"),
+                                     f"{size.gpus} GPUs do not split into NVLink groups of {group}"))
+        elif entry.jobs is not None:
+            for j, job in enumerate(entry.jobs.items):
+                job_where = (*where, "items", j)
+                problems += _check_flavors((*job_where, "flavors"), job.flavors, fleet_types)
+                if job.gpus % default_group(job):
+                    problems.append(((*job_where, "group_size"),
+                                     f"{job.gpus} GPUs do not split into NVLink groups of {default_group(job)}"))
+                if job.submit not in (None, "when_capacity") and job.submit < scenario.start:  # type: ignore[operator]
+                    problems.append(((*job_where, "submit"), f"submitted {job.submit} before the scenario starts"))
+    if scenario.scheduler.policy not in POLICIES:
+        problems.append((("scheduler", "policy"),
+                         f"unknown policy {scenario.scheduler.policy!r}; choose one of: {', '.join(POLICIES.names())}"))
+    if scenario.scheduler.placement not in PLACEMENTS:
+        problems.append((("scheduler", "placement"),
+                         f"unknown placement {scenario.scheduler.placement!r}; "
+                         f"choose one of: {', '.join(PLACEMENTS.names())}"))
+    return problems
+
+
+def _check_changes(problems: list[tuple[Path, str]], where: Path, changes: list[CapacityChange],
+                   gpus_per_node: int, nodes_per_rack: int) -> list[tuple]:
+    """Check order and whole racks; return (date, cumulative racks) per change."""
+    cumulative, total = [], 0
+    for j, change in enumerate(changes):
+        if j and change.date < changes[j - 1].date:
+            problems.append(((*where, j, "date"), f"{change.date.date()} comes before the previous entry's "
+                             f"{changes[j - 1].date.date()}: list them in date order"))
+        try:
+            total += racks_in(change, gpus_per_node, nodes_per_rack)
+        except ValueError as exc:
+            field = "nodes" if change.nodes is not None else "gpus"
+            problems.append(((*where, j, field), str(exc)))
+        cumulative.append((change.date, total))
+    return cumulative
+
+
+def _check_flavors(where: Path, flavors: list[str] | None, fleet_types: set[str]) -> list[tuple[Path, str]]:
+    return [
+        ((*where, j), f"no pool has GPU type {flavor!r} (the fleet has: {', '.join(sorted(fleet_types))})")
+        for j, flavor in enumerate(flavors or [])
+        if flavor.upper() not in fleet_types
+    ]
+
+
+def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
+    """Explicit jobs must fit the fleet as it will ever be."""
+    problems: list[tuple[Path, str]] = []
+    layout = build_layout(scenario)
+    for i, entry in enumerate(scenario.workloads):
+        if entry.jobs is None:
+            continue
+        for j, job in enumerate(entry.jobs.items):
+            pools = layout.pools_for(tuple(job.flavors) if job.flavors else None)
+            group = default_group(job)
+            after = max(submit_time_s(job, scenario, layout), 0.0) if job.submit != "when_capacity" else 0.0
+            most = layout.largest_fit(pools, group, job.within_block, after)
+            if most < job.gpus:
+                scope = "one block of " if job.within_block else ""
+                problems.append((("workloads", i, "jobs", "items", j, "gpus"),
+                                 f"{job.gpus:,} GPUs in NVLink groups of {group} never fit: the most "
+                                 f"{scope}any eligible pool ever offers is {most:,}"))
+    return problems

@@ -1,0 +1,34 @@
+"""The scenario: everything one simulation run needs, as the user wrote it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, NonNegativeInt
+
+from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.contract import ContractSpec
+from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
+from gpufleet.spec.scheduler import SchedulerSpec
+from gpufleet.spec.workload import WorkloadEntry
+
+
+class Scenario(SpecModel):
+    """A fleet, its contract, its workloads and its scheduler over a horizon."""
+
+    name: str
+    description: str = ""
+    start: Annotated[Timestamp, Field(description="Simulation start (time 0), UTC.")]
+    end: Annotated[Timestamp, Field(description="Simulation horizon, UTC.")]
+    seed: Annotated[NonNegativeInt, Field(description="Root of every random stream.")] = 0
+    gpu_types: Annotated[
+        dict[str, GpuTypeSpec], Field(description="GPU types beyond (or overriding) the catalog.")
+    ] = {}
+    fleet: FleetSpec
+    contract: ContractSpec | None = None
+    workloads: list[WorkloadEntry] = []
+    scheduler: SchedulerSpec = SchedulerSpec()
+
+    def seconds(self, when) -> float:  # noqa: ANN001 - datetime
+        """Simulated seconds from `start` to the calendar time `when`."""
+        return (when - self.start).total_seconds()

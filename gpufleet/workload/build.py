@@ -1,0 +1,20 @@
+"""Build the job table of a scenario from all its workloads."""
+
+from __future__ import annotations
+
+from gpufleet.fleet.layout import FleetLayout
+from gpufleet.spec.scenario import Scenario
+from gpufleet.workload import explicit, synthetic
+from gpufleet.workload.jobs import JobColumns, JobTable
+
+
+def build_jobs(scenario: Scenario, layout: FleetLayout, seed: int | None = None) -> JobTable:
+    """Every job of every workload, sorted by submit time."""
+    seed = scenario.seed if seed is None else seed
+    parts: list[JobColumns] = []
+    for entry in scenario.workloads:
+        if entry.synthetic is not None:
+            parts.append(synthetic.generate(entry.synthetic, scenario.start, scenario.end, seed))
+        elif entry.jobs is not None:
+            parts.extend(explicit.explicit_jobs(entry.jobs, scenario, layout))
+    return JobTable.concat(parts)

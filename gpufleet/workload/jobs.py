@@ -1,0 +1,118 @@
+"""The job table: every training job of a run as columns, sorted by submit time.
+
+Columns are numpy arrays (for output and vector maths); the simulator reads the hot
+ones as Python lists, which index faster than numpy scalars in a Python loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Shape = tuple[int, int, bool, tuple[str, ...] | None]
+"""(gpus, group size, within_block, flavors): jobs of one shape place alike."""
+
+
+@dataclass
+class JobColumns:
+    """Jobs from one workload, in any order (`JobTable.concat` sorts them)."""
+
+    workload: str
+    submit_s: np.ndarray
+    gpus: np.ndarray
+    group: np.ndarray
+    within_block: np.ndarray
+    duration_s: np.ndarray
+    time_limit_s: np.ndarray
+    estimate_s: np.ndarray
+    team: list[str]
+    names: list[str] | None = None
+    flavors: tuple[str, ...] | None = None
+    kind: str = "synthetic"
+
+    def __len__(self) -> int:
+        return len(self.submit_s)
+
+
+@dataclass
+class JobTable:
+    """All jobs, sorted by (submit time, workload order, order within the workload).
+
+    Attributes:
+        shape: per job, an index into `shapes`.
+        shapes: the distinct (gpus, group, within_block, flavors) of the jobs.
+    """
+
+    workload: np.ndarray  # index into workloads
+    workloads: list[str]
+    names: np.ndarray  # object array of str
+    team: np.ndarray  # object array of str
+    kind: np.ndarray  # object array: "synthetic", "explicit", ...
+    submit_s: np.ndarray
+    gpus: np.ndarray
+    group: np.ndarray
+    within_block: np.ndarray
+    duration_s: np.ndarray
+    time_limit_s: np.ndarray
+    estimate_s: np.ndarray
+    shape: np.ndarray
+    shapes: list[Shape] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.submit_s)
+
+    @property
+    def run_s(self) -> np.ndarray:
+        """Time each job holds its GPUs once started: its duration, cut at its time limit."""
+        return np.minimum(self.duration_s, self.time_limit_s)
+
+    @classmethod
+    def concat(cls, parts: list[JobColumns]) -> JobTable:
+        """Merge workloads into one table sorted by submit time (stable across workloads)."""
+        parts = [part for part in parts if len(part)] or [_empty()]
+        workload = np.concatenate([np.full(len(part), i, dtype=np.int64) for i, part in enumerate(parts)])
+        submit = np.concatenate([part.submit_s for part in parts]).astype(np.float64)
+        order = np.lexsort((np.arange(len(submit)), workload, submit))
+
+        def col(name: str, dtype: type) -> np.ndarray:
+            return np.concatenate([getattr(part, name) for part in parts]).astype(dtype)[order]
+
+        names = np.concatenate([
+            np.array(part.names if part.names is not None
+                     else [f"{part.workload}-{i}" for i in range(len(part))], dtype=object)
+            for part in parts
+        ])[order]
+        team = np.concatenate([np.array(part.team, dtype=object) for part in parts])[order]
+        kind = np.concatenate([np.full(len(part), part.kind, dtype=object) for part in parts])[order]
+        # Workloads with the same flavor list share an index, so their shapes merge.
+        flavor_lists = list(dict.fromkeys(part.flavors for part in parts))
+        flavor_index = np.concatenate([
+            np.full(len(part), flavor_lists.index(part.flavors), dtype=np.int64) for part in parts
+        ])[order]
+        gpus, group, within = col("gpus", np.int64), col("group", np.int64), col("within_block", bool)
+        keys = np.stack([gpus, group, within.astype(np.int64), flavor_index], axis=1)
+        unique, shape = np.unique(keys, axis=0, return_inverse=True)
+        shapes = [(g, s, bool(w), flavor_lists[f]) for g, s, w, f in unique.tolist()]
+        return cls(
+            workload=workload[order],
+            workloads=[part.workload for part in parts],
+            names=names,
+            team=team,
+            kind=kind,
+            submit_s=submit[order],
+            gpus=gpus,
+            group=group,
+            within_block=within,
+            duration_s=col("duration_s", np.float64),
+            time_limit_s=col("time_limit_s", np.float64),
+            estimate_s=col("estimate_s", np.float64),
+            shape=shape.reshape(-1).astype(np.int64),
+            shapes=shapes,
+        )
+
+
+def _empty() -> JobColumns:
+    empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
+    return JobColumns("none", empty_f, empty_i, empty_i, np.zeros(0, dtype=bool),
+                      empty_f, empty_f, empty_f, [])

@@ -1,0 +1,88 @@
+"""Synthetic training jobs: Poisson arrivals growing by calendar month, a size mixture,
+and a run-time distribution per size component."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from gpufleet.sim.rng import stream
+from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
+from gpufleet.workload.jobs import JobColumns
+
+HOUR_S = 3600.0
+
+
+def month_starts(first: datetime, last: datetime) -> list[datetime]:
+    """`first`, then the first instant of every calendar month after it, up to `last`."""
+    points = [first]
+    year, month = first.year, first.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        boundary = datetime(year, month, 1)
+        if boundary >= last:
+            return points
+        points.append(boundary)
+
+
+def arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, origin: datetime,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Seconds since `origin` of Poisson arrivals in [first, last), rate growing monthly."""
+    bounds = month_starts(first, last) + [last]
+    chunks = []
+    for month, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        rate_per_s = spec.arrivals.rate_per_day * (1.0 + spec.arrivals.monthly_growth) ** month / 86400.0
+        lo_s, hi_s = (lo - origin).total_seconds(), (hi - origin).total_seconds()
+        count = rng.poisson(rate_per_s * (hi_s - lo_s))
+        chunks.append(np.sort(rng.uniform(lo_s, hi_s, size=count)))
+    return np.concatenate(chunks) if chunks else np.zeros(0)
+
+
+def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Run times in seconds from a duration spec."""
+    if spec.dist is DurationDist.lognormal:
+        assert spec.median_hours is not None and spec.sigma is not None
+        return spec.median_hours * HOUR_S * np.exp(spec.sigma * rng.standard_normal(count))
+    if spec.dist is DurationDist.exponential:
+        assert spec.mean_hours is not None
+        return rng.exponential(spec.mean_hours * HOUR_S, size=count)
+    assert spec.hours is not None
+    return np.full(count, spec.hours * HOUR_S)
+
+
+def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int) -> JobColumns:
+    """Draw the generator's jobs over [spec.start or start, spec.end or end)."""
+    first, last = spec.start or start, min(spec.end or end, end)
+    prefix = f"workload/{spec.name}"
+    submit = arrival_times(spec, first, last, start, stream(seed, f"{prefix}/arrivals"))
+    count = len(submit)
+    weights = np.array([component.weight for component in spec.sizes])
+    component = stream(seed, f"{prefix}/sizes").choice(len(spec.sizes), size=count, p=weights / weights.sum())
+    gpus = np.array([c.gpus for c in spec.sizes], dtype=np.int64)[component]
+    group_caps = np.array([c.group_size or spec.group_size for c in spec.sizes], dtype=np.int64)
+    group = np.minimum(gpus, group_caps[component])
+    within = np.array([c.within_block for c in spec.sizes], dtype=bool)[component]
+    duration = np.empty(count)
+    durations_rng = stream(seed, f"{prefix}/durations")
+    for index, size in enumerate(spec.sizes):
+        # Draw every component's full-length sequence so one component's count
+        # does not shift another's draws.
+        picked = component == index
+        duration[picked] = draw_durations_s(size.duration, count, durations_rng)[picked]
+    limit = np.full(count, spec.time_limit_hours * HOUR_S if spec.time_limit_hours else np.inf)
+    estimate = limit.copy() if spec.estimate is Estimate.time_limit else np.minimum(duration, limit)
+    return JobColumns(
+        workload=spec.name,
+        submit_s=submit,
+        gpus=gpus,
+        group=group,
+        within_block=within,
+        duration_s=duration,
+        time_limit_s=limit,
+        estimate_s=estimate,
+        team=[spec.team or spec.name] * count,
+        flavors=tuple(spec.flavors) if spec.flavors else None,
+    )

@@ -1,0 +1,42 @@
+"""Shared fixtures: paths to ../shared, and a run that records every allocation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gpufleet.fleet.state import Allocation
+from gpufleet.results.run_result import RunResult
+from gpufleet.sim.build import build
+from gpufleet.sim.simulation import Simulation
+from gpufleet.spec.scenario import Scenario
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def run_recording(scenario: Scenario, seed: int | None = None
+                  ) -> tuple[RunResult, list[tuple[float, int, Allocation]], Simulation]:
+    """Run `scenario`; return its result, every (start time, job, allocation), and the simulation."""
+    simulation = build(scenario, seed=seed)
+    scheduler = simulation.scheduler
+    log: list[tuple[float, int, Allocation]] = []
+    original = scheduler._start
+
+    def recording(job, placement, now, started):  # noqa: ANN001, ANN202
+        original(job, placement, now, started)
+        log.append((now, job, scheduler.allocations[job]))
+
+    scheduler._start = recording  # type: ignore[method-assign]
+    record = simulation.run()
+    result = RunResult.from_record(scenario, scenario.seed if seed is None else seed, simulation.layout,
+                                   simulation.jobs, record)
+    return result, log, simulation
+
+
+@pytest.fixture
+def shared() -> Path:
+    """../shared beside the checkout (the team's traces and design), or skip."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not next to this checkout")
+    return SHARED

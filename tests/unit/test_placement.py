@@ -1,0 +1,132 @@
+"""Best-fit gang placement: hand-worked cases, then properties against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gpufleet.catalog import CATALOG
+from gpufleet.fleet.layout import FleetLayout, PoolLayout
+from gpufleet.fleet.state import FleetState
+from gpufleet.sched.placement import BestFitPlacement
+
+
+def layout_of(pools: list[tuple[int, int, int]]) -> FleetLayout:
+    """Pools given as (racks, GPUs per rack, racks per block); every rack delivered at t=0."""
+    layouts, deliveries, rack_lo, block_lo = [], [], 0, 0
+    for index, (racks, rack_gpus, per_block) in enumerate(pools):
+        blocks = -(-racks // per_block)
+        layouts.append(PoolLayout(index, f"p{index}", CATALOG["H100"], "x", "y", rack_gpus, 1, per_block,
+                                  rack_lo, rack_lo + racks, block_lo, block_lo + blocks))
+        deliveries.append([(0.0, racks)])
+        rack_lo, block_lo = rack_lo + racks, block_lo + blocks
+    return FleetLayout(layouts, deliveries, [[] for _ in pools])
+
+
+def place(avail: list[int], gpus: int, group: int, per_block: int = 64, within_block: bool = False,
+          rack_gpus: int = 8) -> dict[int, int] | None:
+    layout = layout_of([(len(avail), rack_gpus, per_block)])
+    placement = BestFitPlacement().place(np.array(avail, dtype=np.int64), layout, (0,), gpus, group, within_block)
+    return None if placement is None else dict(zip(placement.racks.tolist(), placement.gpus.tolist(), strict=True))
+
+
+def test_single_rack_takes_the_tightest_rack() -> None:
+    assert place([8, 3, 5, 4], gpus=4, group=4) == {3: 4}
+
+
+def test_ties_go_to_the_lowest_rack() -> None:
+    assert place([5, 5], gpus=3, group=1) == {0: 3}
+
+
+def test_fewest_racks_wins_over_filling_holes() -> None:
+    assert place([8, 4, 8, 4], gpus=16, group=4) == {0: 8, 2: 8}
+
+
+def test_an_nvlink_group_is_never_split() -> None:
+    assert place([6, 6], gpus=8, group=8) is None  # 12 GPUs free, but no rack holds a group of 8
+    assert place([6, 6], gpus=8, group=4) == {0: 4, 1: 4}
+
+
+def test_the_tighter_of_two_equal_blocks_is_chosen() -> None:
+    # Blocks [8, 8] and [8, 4]; 12 GPUs in groups of 4 need two racks in either block.
+    # The second block fits exactly, so the first stays whole for a bigger job.
+    assert place([8, 8, 8, 4], gpus=12, group=4, per_block=2) == {2: 8, 3: 4}
+
+
+def test_within_block_refuses_to_span_blocks() -> None:
+    assert place([8, 0, 8, 0], gpus=16, group=8, per_block=2, within_block=True) is None
+    assert place([8, 0, 8, 0], gpus=16, group=8, per_block=2) == {0: 8, 2: 8}
+
+
+def test_spanning_blocks_takes_the_largest_then_the_tightest() -> None:
+    # Block groups of 8: [2, 1, 2]. Five groups: blocks 0 and 2 whole, then block 1.
+    assert place([8, 8, 8, 0, 8, 8], gpus=40, group=8, per_block=2) == {0: 8, 1: 8, 2: 8, 4: 8, 5: 8}
+
+
+def test_last_rack_is_the_tightest_that_covers_the_rest() -> None:
+    # Groups of 4 per rack [2, 2, 1, 2]; five groups: racks 0 and 1, then rack 2 (exactly one group).
+    assert place([8, 8, 4, 8], gpus=20, group=4) == {0: 8, 1: 8, 2: 4}
+
+
+def test_the_pool_with_the_tighter_rack_is_chosen() -> None:
+    layout = layout_of([(2, 8, 64), (2, 8, 64)])
+    avail = np.array([8, 8, 8, 2], dtype=np.int64)
+    placement = BestFitPlacement().place(avail, layout, (0, 1), 2, 1, False)
+    assert placement is not None and placement.pool == 1 and placement.racks.tolist() == [3]
+
+
+def test_the_live_index_finds_the_same_rack_as_the_scan() -> None:
+    layout = layout_of([(4, 8, 64), (3, 8, 64)])
+    state = FleetState(layout)
+    for pool in layout.pools:
+        state.deliver(pool.index, pool.rack_lo, pool.rack_hi, 0.0)
+    for rack, used in ((0, 3), (2, 6), (4, 5), (6, 1)):
+        from gpufleet.fleet.state import Placement
+
+        state.allocate(Placement(int(layout.rack_pool[rack]), np.array([rack]), np.array([used])))
+    strategy = BestFitPlacement()
+    for gpus in range(1, 9):
+        scanned = strategy.place(state.avail.copy(), layout, (0, 1), gpus, 1, False)
+        indexed = strategy.place(state.avail, layout, (0, 1), gpus, 1, False, state.level_count)
+        assert (scanned is None) == (indexed is None)
+        if scanned is not None and indexed is not None:
+            assert (scanned.pool, scanned.racks.tolist()) == (indexed.pool, indexed.racks.tolist())
+
+
+@st.composite
+def placement_problems(draw: st.DrawFn) -> tuple[list[int], int, int, int, bool]:
+    rack_gpus = draw(st.sampled_from([4, 8, 16]))
+    avail = draw(st.lists(st.integers(0, rack_gpus), min_size=1, max_size=24))
+    per_block = draw(st.integers(1, 6))
+    group = draw(st.sampled_from([g for g in (1, 2, 4, 8) if g <= rack_gpus]))
+    gpus = group * draw(st.integers(1, 3 * rack_gpus // group + 1))
+    return avail, rack_gpus, per_block, group, gpus, draw(st.booleans())
+
+
+@settings(max_examples=400, deadline=None)
+@given(placement_problems())
+def test_placement_is_valid_and_complete(problem: tuple) -> None:
+    avail, rack_gpus, per_block, group, gpus, within = problem
+    got = place(avail, gpus, group, per_block, within, rack_gpus)
+    groups = np.array(avail) // group
+    block_groups = np.add.reduceat(groups, np.arange(0, len(avail), per_block))
+    needed = gpus // group
+    feasible = (block_groups.max() >= needed) if within else (groups.sum() >= needed)
+    assert (got is not None) == bool(feasible)
+    if got is None:
+        return
+    assert sum(got.values()) == gpus
+    for rack, taken in got.items():
+        assert 0 < taken <= avail[rack] and taken % group == 0  # groups stay whole in one rack
+    if within:
+        assert len({rack // per_block for rack in got}) == 1
+    if gpus <= rack_gpus and max(avail) >= gpus:
+        assert len(got) == 1 and avail[next(iter(got))] == min(a for a in avail if a >= gpus)
+    if block_groups.max() >= needed:
+        # One block suffices: the placement uses one block and the fewest racks any block allows.
+        fewest = min(
+            int(np.searchsorted(np.cumsum(np.sort(groups[b * per_block:(b + 1) * per_block])[::-1]), needed)) + 1
+            for b in range(len(block_groups)) if block_groups[b] >= needed
+        )
+        assert len({rack // per_block for rack in got}) == 1 and len(got) == fewest
