@@ -65,7 +65,8 @@ def run(
         total_s = (horizon - spec.start).total_seconds()
         began = time.perf_counter()
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[date]}"),
-                      TextColumn("{task.fields[jobs]:>10,} jobs done"), TextColumn("{task.fields[rate]:>9,.0f} events/s"),
+                      TextColumn("{task.fields[jobs]:>10,} jobs done"),
+                      TextColumn("{task.fields[rate]:>9,.0f} events/s"),
                       TimeElapsedColumn(), console=console, transient=False) as progress:
             task = progress.add_task(spec.name, total=total_s, date=spec.start.date().isoformat(), jobs=0, rate=0.0)
 

@@ -21,13 +21,13 @@ def run_recording(scenario: Scenario, seed: int | None = None
     simulation = build(scenario, seed=seed)
     scheduler = simulation.scheduler
     log: list[tuple[float, int, Allocation]] = []
-    original = scheduler._start
+    original = scheduler._launch
 
     def recording(job, placement, now, started):  # noqa: ANN001, ANN202
         original(job, placement, now, started)
         log.append((now, job, scheduler.allocations[job]))
 
-    scheduler._start = recording  # type: ignore[method-assign]
+    scheduler._launch = recording  # type: ignore[method-assign]
     record = simulation.run()
     result = RunResult.from_record(scenario, scenario.seed if seed is None else seed, simulation.layout,
                                    simulation.jobs, record)

@@ -4,21 +4,30 @@
 delivered, draining or retired. Allocation is all-or-nothing per gang; a rack's GPUs are
 handed out node by node, filling partly used nodes first.
 
-Besides the per-rack arrays, each pool keeps `level_count`: how many live racks have
-exactly k free GPUs, for k = 0..rack size. The tightest single rack for n GPUs is then the
-first non-empty level >= n, found without scanning racks. Changes to a single rack (most
-jobs) take a scalar path; numpy is used where many racks change at once.
+FleetState is also the live `CapacityView` that placement reads, from indexes kept up to
+date on every change, so that a placement never scans every rack:
+
+- per pool, `level_count[k]`: live racks with exactly k free GPUs: the tightest rack for
+  n GPUs is on the first non-empty level >= n (one vector search finds the lowest rack
+  on that level);
+- per pool and NVLink group size g: racks per block by whole groups of g they hold.
+
+Changes to a single rack (most jobs) take a scalar path; numpy is used where many racks
+change at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from gpufleet.fleet.capacity import histogram_of
 from gpufleet.fleet.layout import FleetLayout
 
 FUTURE, ACTIVE, DRAINING, RETIRED = 0, 1, 2, 3
+_FEW_RACKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,7 @@ class Allocation:
     gpus: np.ndarray
     nodes: np.ndarray
     node_gpus: np.ndarray
+    total: int
 
 
 class FleetState:
@@ -58,7 +68,7 @@ class FleetState:
         capacity_log: (time_s, pool, GPUs added or removed) per change of installed capacity.
     """
 
-    def __init__(self, layout: FleetLayout) -> None:
+    def __init__(self, layout: FleetLayout, groups: Iterable[int] = ()) -> None:
         self.layout = layout
         n_racks, n_pools = layout.n_racks, len(layout.pools)
         self.avail = np.zeros(n_racks, dtype=np.int64)
@@ -72,28 +82,79 @@ class FleetState:
         self.version = [0] * n_pools
         self.capacity_log: list[tuple[float, int, int]] = []
         self._node_lo: list[int] = layout.rack_node_lo.tolist()
+        first_block = np.array([pool.block_lo for pool in layout.pools], dtype=np.int64)
+        self._block_of_array = layout.rack_block - first_block[layout.rack_pool]  # block within its pool
+        self._block_of: list[int] = self._block_of_array.tolist()
+        # Per pool: (group, [histogram of racks per block by groups held, total groups]).
+        self._tracked: list[list[tuple[int, list]]] = [[] for _ in layout.pools]
+        self._untracked: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+        for pool in layout.pools:
+            for group in sorted(set(groups)):
+                if group <= pool.rack_gpus:
+                    histogram = np.zeros((pool.block_hi - pool.block_lo, pool.rack_gpus // group + 1), dtype=np.int64)
+                    histogram[:, 0] = np.bincount(self._block_of_array[pool.rack_lo:pool.rack_hi],
+                                                  minlength=len(histogram))
+                    self._tracked[pool.index].append((group, [histogram, 0]))
+
+    # -- CapacityView -----------------------------------------------------------------
+
+    def tightest_level(self, pool: int, gpus: int) -> int | None:
+        counts = self.level_count[pool]
+        if gpus >= len(counts):
+            return None
+        levels = np.flatnonzero(counts[gpus:])
+        return gpus + int(levels[0]) if len(levels) else None
+
+    def first_rack_at(self, pool: int, free: int) -> int:
+        layout_pool = self.layout.pools[pool]
+        return layout_pool.rack_lo + int(np.argmax(self.avail[layout_pool.rack_lo:layout_pool.rack_hi] == free))
+
+    def _tracked_entry(self, pool: int, group: int) -> list | None:
+        for tracked_group, entry in self._tracked[pool]:
+            if tracked_group == group:
+                return entry
+        return None
+
+    def group_histogram(self, pool: int, group: int) -> np.ndarray:
+        tracked = self._tracked_entry(pool, group)
+        if tracked is not None:
+            return tracked[0]
+        cached = self._untracked.get((pool, group))
+        if cached is None or cached[0] != self.version[pool]:
+            layout_pool = self.layout.pools[pool]
+            cached = (self.version[pool], histogram_of(self.avail[layout_pool.rack_lo:layout_pool.rack_hi],
+                                                        layout_pool.racks_per_block, group,
+                                                        layout_pool.rack_gpus // group))
+            self._untracked[(pool, group)] = cached
+        return cached[1]
+
+    def groups_free(self, pool: int, group: int) -> int:
+        if group == 1:
+            return self.avail_gpus[pool]
+        tracked = self._tracked_entry(pool, group)
+        if tracked is not None:
+            return tracked[1]
+        histogram = self.group_histogram(pool, group)
+        return int((histogram * np.arange(histogram.shape[1])).sum())
+
+    # -- changes ----------------------------------------------------------------------
 
     def deliver(self, pool: int, lo: int, hi: int, now: float) -> None:
         """Racks lo..hi arrive empty and become placeable."""
         self.rack_state[lo:hi] = ACTIVE
-        gpus = self.layout.rack_gpus[lo:hi]
-        self.avail[lo:hi] = gpus
-        added = int(gpus.sum())
+        self._change(pool, np.arange(lo, hi), np.zeros(hi - lo, dtype=np.int64), self.layout.rack_gpus[lo:hi])
+        added = int(self.layout.rack_gpus[lo:hi].sum())
         self.installed_gpus[pool] += added
         self.avail_gpus[pool] += added
-        self.level_count[pool] += np.bincount(gpus, minlength=len(self.level_count[pool]))
-        self.version[pool] += 1
         self.capacity_log.append((now, pool, added))
 
     def retire(self, pool: int, lo: int, hi: int, now: float) -> None:
         """Racks lo..hi stop taking work; each leaves the fleet once its last job ends."""
         live = np.flatnonzero(self.rack_state[lo:hi] == ACTIVE) + lo
         free = self.avail[live]
-        self.level_count[pool] -= np.bincount(free, minlength=len(self.level_count[pool]))
+        self._change(pool, live, free, np.zeros_like(free))
         self.avail_gpus[pool] -= int(free.sum())
-        self.avail[live] = 0
         self.rack_state[live] = DRAINING
-        self.version[pool] += 1
         self._remove_empty_draining(pool, live, now)
 
     def allocate(self, placement: Placement) -> Allocation:
@@ -102,33 +163,41 @@ class FleetState:
         total = int(gpus.sum())
         self.allocated_gpus[pool] += total
         self.avail_gpus[pool] -= total
-        self.version[pool] += 1
         if len(racks) == 1:
             rack, want = int(racks[0]), int(gpus[0])
             free = int(self.avail[rack])
-            self._set_free(pool, rack, free, free - want)
+            self._change_one(pool, rack, free, free - want)
             self.used[rack] += want
             nodes, counts = self._take_from_rack(rack, want)
-            return Allocation(pool, racks, gpus, np.array(nodes, dtype=np.int64), np.array(counts, dtype=np.int64))
-        before = self.avail[racks]
-        self._relevel(pool, before, before - gpus)
-        self.avail[racks] = before - gpus
+            return Allocation(pool, racks, gpus, np.array(nodes, dtype=np.int64), np.array(counts, dtype=np.int64),
+                              total)
         self.used[racks] += gpus
+        if len(racks) <= _FEW_RACKS:  # scalar steps beat the fixed cost of vector ones
+            node_parts, count_parts = [], []
+            for rack, want in zip(racks.tolist(), gpus.tolist(), strict=True):
+                free = int(self.avail[rack])
+                self._change_one(pool, rack, free, free - want)
+                nodes, counts = self._take_from_rack(rack, want)
+                node_parts += nodes
+                count_parts += counts
+            return Allocation(pool, racks, gpus, np.array(node_parts, dtype=np.int64),
+                              np.array(count_parts, dtype=np.int64), total)
+        before = self.avail[racks]
+        self._change(pool, racks, before, before - gpus)
         nodes, counts = self._take_from_racks(racks, gpus)
-        return Allocation(pool, racks, gpus, nodes, counts)
+        return Allocation(pool, racks, gpus, nodes, counts, total)
 
     def release(self, allocation: Allocation, now: float) -> None:
         """Give back an allocation; draining racks that become empty retire."""
         pool, racks, gpus = allocation.pool, allocation.racks, allocation.gpus
         self.node_free[allocation.nodes] += allocation.node_gpus
-        self.allocated_gpus[pool] -= int(gpus.sum())
-        self.version[pool] += 1
+        self.allocated_gpus[pool] -= allocation.total
         if len(racks) == 1:
             rack, back = int(racks[0]), int(gpus[0])
             self.used[rack] -= back
             if self.rack_state[rack] == ACTIVE:
                 free = int(self.avail[rack])
-                self._set_free(pool, rack, free, free + back)
+                self._change_one(pool, rack, free, free + back)
                 self.avail_gpus[pool] += back
             else:
                 self._remove_empty_draining(pool, racks, now)
@@ -136,34 +205,61 @@ class FleetState:
         self.used[racks] -= gpus
         active = self.rack_state[racks] == ACTIVE
         live, back = racks[active], gpus[active]
-        before = self.avail[live]
-        self._relevel(pool, before, before + back)
-        self.avail[live] = before + back
+        if len(live) <= _FEW_RACKS:
+            for rack, returned in zip(live.tolist(), back.tolist(), strict=True):
+                free = int(self.avail[rack])
+                self._change_one(pool, rack, free, free + returned)
+        else:
+            before = self.avail[live]
+            self._change(pool, live, before, before + back)
         self.avail_gpus[pool] += int(back.sum())
         if not active.all():
             self._remove_empty_draining(pool, racks[~active], now)
 
-    # -- helpers ----------------------------------------------------------------------
+    # -- index upkeep -----------------------------------------------------------------
 
-    def _set_free(self, pool: int, rack: int, old: int, new: int) -> None:
+    def _change_one(self, pool: int, rack: int, old: int, new: int) -> None:
+        """Rack `rack` goes from `old` to `new` free GPUs (scalar path)."""
+        self.avail[rack] = new
+        self.version[pool] += 1
         counts = self.level_count[pool]
         counts[old] -= 1
         counts[new] += 1
-        self.avail[rack] = new
+        block = self._block_of[rack]
+        for group, entry in self._tracked[pool]:
+            if old // group != new // group:
+                histogram = entry[0]
+                histogram[block, old // group] -= 1
+                histogram[block, new // group] += 1
+                entry[1] += new // group - old // group
 
-    def _relevel(self, pool: int, old: np.ndarray, new: np.ndarray) -> None:
+    def _change(self, pool: int, racks: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
+        """Racks go from `old` to `new` free GPUs (vector path)."""
+        self.avail[racks] = new
+        self.version[pool] += 1
         counts = self.level_count[pool]
         counts -= np.bincount(old, minlength=len(counts))
         counts += np.bincount(new, minlength=len(counts))
+        blocks = self._block_of_array[racks]
+        for group, entry in self._tracked[pool]:
+            histogram = entry[0]
+            width = histogram.shape[1]
+            flat = histogram.reshape(-1)
+            flat -= np.bincount(blocks * width + old // group, minlength=flat.size)
+            flat += np.bincount(blocks * width + new // group, minlength=flat.size)
+            entry[1] += int((new // group).sum() - (old // group).sum())
+
+    # -- nodes ------------------------------------------------------------------------
 
     def _take_from_racks(self, racks: np.ndarray, gpus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """GPUs from several racks of one pool in one vector step (same rule as one rack)."""
         per_rack = int(self.layout.rack_node_lo[racks[0] + 1] - self.layout.rack_node_lo[racks[0]])
         node_ids = self.layout.rack_node_lo[racks][:, None] + np.arange(per_rack)
         free = self.node_free[node_ids]
-        order = np.argsort(free, axis=1, kind="stable")
-        node_ids = np.take_along_axis(node_ids, order, axis=1)
-        free = np.take_along_axis(free, order, axis=1)
+        if free.min() != free.max():  # some nodes partly used: fullest first, per rack
+            order = np.argsort(free, axis=1, kind="stable")
+            node_ids = np.take_along_axis(node_ids, order, axis=1)
+            free = np.take_along_axis(free, order, axis=1)
         before = np.cumsum(free, axis=1) - free
         take = np.clip(gpus[:, None] - before, 0, free)
         self.node_free[node_ids] = free - take

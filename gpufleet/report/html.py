@@ -114,6 +114,7 @@ def wait_cdf_figure(result: RunResult) -> go.Figure:
             continue
         values = np.sort(np.maximum(wait_h[mine], floor_h))
         share = np.arange(1, len(values) + 1) / len(values)
+        values, share = np.concatenate(([values[0]], values)), np.concatenate(([0.0], share))  # rise from 0
         if len(values) > 500:  # keep the curve's shape, not every job
             keep = np.unique(np.linspace(0, len(values) - 1, 500).astype(int))
             values, share = values[keep], share[keep]

@@ -16,8 +16,6 @@ from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
 
-
-
 def summary_tables(summary: dict[str, Any]) -> list[Table]:
     """The headline answers of a run, as three tables."""
     capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
@@ -28,7 +26,8 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
     headline.add_row("Utilisation (allocated / installed GPU-h)", f"{capacity['utilisation']:.1%}")
     headline.add_row("Fleet full (daily utilisation >= 95%) from", capacity["full_from"] or "never")
     headline.add_row("Days full", f"{capacity['share_of_days_full']:.0%}")
-    headline.add_row("Jobs: total / started / completed", f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
+    headline.add_row("Jobs: total / started / completed",
+                     f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
     headline.add_row("Jobs queued at horizon / never fit", f"{jobs['queued']:,} / {jobs['never_fits']:,}")
     headline.add_row("Wait: mean / p95", f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
     headline.add_row("Billed / used", f"{usd(money['billed_usd'])} / {usd(money['used_usd'])}")

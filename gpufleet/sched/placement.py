@@ -1,10 +1,14 @@
 """Topology-aware gang placement: all GPUs of a job at once, NVLink groups never split.
 
-A placement strategy is a pure function of a free-capacity snapshot: it reads `avail`
-(free GPUs per rack) and the layout, and returns where the gang would go, or None.
+A placement strategy is a pure function of a free-capacity view (`fleet.capacity`): the
+live fleet's indexes, or any array of free GPUs per rack. It returns where the gang
+would go, or None; it changes nothing.
 
 Best fit (the default) minimises racks, then blocks, then the GPUs left over in the
 racks it touches, so that big holes stay big for big jobs:
+
+Pools are tried in the job's order of eligible pools; a pool whose placement reaches the
+fewest racks possible within one block ends the search.
 
 1. If the gang fits in one rack, take the rack with the least free capacity that holds it.
 2. Else, if one block can hold it, take the block needing the fewest racks (then the
@@ -16,34 +20,29 @@ racks it touches, so that big holes stay big for big jobs:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
-from gpufleet.fleet.layout import FleetLayout, PoolLayout
+from gpufleet.fleet.capacity import CapacityView
+from gpufleet.fleet.layout import PoolLayout
 from gpufleet.fleet.state import Placement
 from gpufleet.registry import Registry
 
-_BIG = np.iinfo(np.int64).max
-
 
 class PlacementStrategy(Protocol):
-    """Chooses racks for a gang from a snapshot of free GPUs per rack."""
+    """Chooses racks for a gang from a view of free capacity."""
 
-    def place(self, avail: np.ndarray, layout: FleetLayout, pools: tuple[int, ...], gpus: int,
-              group: int, within_block: bool, level_count: list[np.ndarray] | None = None) -> Placement | None:
-        """Where `gpus` GPUs in groups of `group` would go, or None if they do not fit.
+    def place(self, capacity: CapacityView, pools: tuple[int, ...], gpus: int, group: int,
+              within_block: bool) -> Placement | None:
+        """Where `gpus` GPUs in groups of `group` would go, or None if they do not fit now.
 
         Args:
-            avail: free GPUs per rack (global rack index); not modified.
-            layout: the fleet topology.
+            capacity: free capacity (the live fleet, or a snapshot array); not modified.
             pools: pools the job may use; the whole gang goes to one of them.
             gpus: GPUs in the gang (a multiple of `group`).
             group: GPUs that must share one rack (NVLink domain).
             within_block: the whole gang must sit in one block.
-            level_count: optional per-pool count of racks by free GPUs in `avail`, as
-                FleetState keeps it; it finds the tightest single rack without a scan.
         """
         ...
 
@@ -55,69 +54,58 @@ PLACEMENTS: Registry[type[PlacementStrategy]] = Registry("placement")
 class BestFitPlacement:
     """Fewest racks, then fewest blocks, then least left over (see module docstring)."""
 
-    def place(self, avail: np.ndarray, layout: FleetLayout, pools: tuple[int, ...], gpus: int,
-              group: int, within_block: bool, level_count: list[np.ndarray] | None = None) -> Placement | None:
-        if level_count is not None:
-            single = _best_single_rack(avail, level_count, layout, pools, gpus)
-            if single is not None:
-                return single
-        best: Placement | None = None
-        best_key: tuple[int, int, int] | None = None
+    def place(self, capacity: CapacityView, pools: tuple[int, ...], gpus: int, group: int,
+              within_block: bool) -> Placement | None:
+        layout = capacity.layout
+        single: tuple[int, int] | None = None  # (free GPUs, pool) of the tightest single rack
         for index in pools:
             pool = layout.pools[index]
-            if group > pool.rack_gpus or pool.racks == 0:
+            if gpus <= pool.rack_gpus:
+                # Groups divide the gang, so a rack holds it whole iff it has `gpus` free.
+                level = capacity.tightest_level(index, gpus)
+                if level is not None and (single is None or level < single[0]):
+                    single = (level, index)
+        if single is not None:  # one rack beats any spread
+            rack = capacity.first_rack_at(single[1], single[0])
+            return Placement(single[1], np.array([rack], dtype=np.int64), np.array([gpus], dtype=np.int64))
+        best: Placement | None = None
+        best_key: tuple[int, int, int] | None = None
+        usable = [layout.pools[index] for index in pools if group <= layout.pools[index].rack_gpus]
+        # No placement uses fewer racks than this: once one reaches it in one block, stop looking.
+        bound = min((-(-gpus // ((pool.rack_gpus // group) * group)) for pool in usable), default=0)
+        for pool in usable:
+            index = pool.index
+            if best_key is not None and best_key[:2] == (bound, 1):
+                break
+            if capacity.groups_free(index, group) < gpus // group:
                 continue
-            view = avail[pool.rack_lo:pool.rack_hi]
-            found = _place_in_pool(view, pool, gpus, group, within_block, try_single=level_count is None)
+            found = _across_racks(capacity, pool, gpus, group, within_block)
             if found is None:
                 continue
             racks, taken = found
-            blocks = len(np.unique(racks // pool.racks_per_block)) if len(racks) > 1 else 1
-            key = (len(racks), blocks, int(view[racks].sum()) - gpus)
+            blocks = 1 + int(np.count_nonzero(np.diff(layout.rack_block[racks])))
+            key = (len(racks), blocks, int(capacity.avail[racks].sum()) - gpus)
             if best_key is None or key < best_key:
                 best_key = key
-                best = Placement(index, racks + pool.rack_lo, taken)
+                best = Placement(index, racks, taken)
         return best
 
 
-def _best_single_rack(avail: np.ndarray, level_count: list[np.ndarray], layout: FleetLayout,
-                      pools: tuple[int, ...], gpus: int) -> Placement | None:
-    """The tightest rack holding all `gpus` across the pools, found from the level counts."""
-    best: tuple[int, int] | None = None  # (free GPUs, pool)
-    for index in pools:
-        counts = level_count[index]
-        if gpus >= len(counts):
-            continue
-        levels = np.flatnonzero(counts[gpus:])
-        if len(levels) and (best is None or gpus + int(levels[0]) < best[0]):
-            best = (gpus + int(levels[0]), index)
-    if best is None:
-        return None
-    pool = layout.pools[best[1]]
-    rack = pool.rack_lo + int(np.argmax(avail[pool.rack_lo:pool.rack_hi] == best[0]))
-    return Placement(best[1], np.array([rack], dtype=np.int64), np.array([gpus], dtype=np.int64))
-
-
-def _place_in_pool(avail: np.ndarray, pool: PoolLayout, gpus: int, group: int, within_block: bool,
-                   try_single: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
-    """Best fit inside one pool; rack indexes are local to the pool."""
-    if try_single and gpus <= pool.rack_gpus:
-        # Groups divide the gang, so a rack holds it whole iff it has `gpus` free.
-        masked = np.where(avail >= gpus, avail, _BIG)
-        rack = int(masked.argmin())
-        if masked[rack] != _BIG:
-            return np.array([rack]), np.array([gpus], dtype=np.int64)
+def _across_racks(capacity: CapacityView, pool: PoolLayout, gpus: int, group: int,
+                  within_block: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Best fit over several racks of one pool: (racks, GPUs per rack), racks ascending."""
     needed = gpus // group
-    groups = avail // group
+    most = pool.rack_gpus // group
+    histogram = capacity.group_histogram(pool.index, group)
+    block_groups = histogram @ np.arange(most + 1)
     per_block = pool.racks_per_block
-    starts = _block_starts(len(groups), per_block)
-    block_groups = np.add.reduceat(groups, starts)
     feasible = np.flatnonzero(block_groups >= needed)
     if len(feasible):
-        block = int(feasible[0]) if len(feasible) == 1 else _best_block(groups, block_groups, feasible, needed,
-                                                                        pool.rack_gpus // group, per_block)
-        lo = block * per_block
-        local, counts = _racks_in_block(groups[lo:lo + per_block], needed)
+        block = int(feasible[0]) if len(feasible) == 1 else _best_block(histogram, block_groups, feasible,
+                                                                        needed, most)
+        lo = pool.rack_lo + block * per_block
+        groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
+        local, counts = _racks_in_block(groups, needed, most)
         return _as_gpus(local + lo, counts, group)
     if within_block or int(block_groups.sum()) < needed:
         return None
@@ -131,58 +119,57 @@ def _place_in_pool(avail: np.ndarray, pool: PoolLayout, gpus: int, group: int, w
     racks: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     for block in order[:n_full].tolist():
-        row = groups[block * per_block:(block + 1) * per_block]
-        used = np.flatnonzero(row)
-        racks.append(used + block * per_block)
-        counts.append(row[used])
-    local, last_counts = _racks_in_block(groups[last * per_block:(last + 1) * per_block], remainder)
-    racks.append(local + last * per_block)
+        lo = pool.rack_lo + block * per_block
+        groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
+        used = np.flatnonzero(groups)
+        racks.append(used + lo)
+        counts.append(groups[used])
+    lo = pool.rack_lo + last * per_block
+    local, last_counts = _racks_in_block(capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group, remainder,
+                                         most)
+    racks.append(local + lo)
     counts.append(last_counts)
     return _as_gpus(np.concatenate(racks), np.concatenate(counts), group)
 
 
-@lru_cache(maxsize=256)
-def _block_starts(n_racks: int, per_block: int) -> np.ndarray:
-    return np.arange(0, n_racks, per_block)
-
-
-@lru_cache(maxsize=256)
-def _block_of(n_racks: int, per_block: int) -> np.ndarray:
-    return np.arange(n_racks) // per_block
-
-
-def _best_block(groups: np.ndarray, block_groups: np.ndarray, feasible: np.ndarray, needed: int,
-                most: int, per_block: int) -> int:
+def _best_block(histogram: np.ndarray, block_groups: np.ndarray, feasible: np.ndarray, needed: int,
+                most: int) -> int:
     """Among blocks that can hold the gang: fewest racks needed, then tightest, then first.
 
-    Racks needed per block come from a histogram of groups-per-rack (at most `most`, the
-    groups a whole rack holds): take racks richest first until `needed` is reached.
+    Racks needed per block come from its histogram of groups per rack: take racks
+    richest first until `needed` groups are reached.
     """
     if most == 1:  # every usable rack holds one group: racks needed == groups needed
         return int(feasible[np.argmin(block_groups[feasible])])
-    width = most + 1
-    hist = np.bincount(_block_of(len(groups), per_block) * width + groups,
-                       minlength=len(block_groups) * width).reshape(-1, width)[feasible, :0:-1]
+    counts = histogram[feasible, :0:-1]  # racks holding most, most - 1, ..., 1 groups
     values = np.arange(most, 0, -1)
-    reached = np.cumsum(hist * values, axis=1)
-    racks = np.cumsum(hist, axis=1)
+    reached = np.cumsum(counts * values, axis=1)
+    racks = np.cumsum(counts, axis=1)
     level = np.argmax(reached >= needed, axis=1)
     rows = np.arange(len(feasible))
-    short = needed - (reached[rows, level] - hist[rows, level] * values[level])
-    racks_needed = racks[rows, level] - hist[rows, level] + -(-short // values[level])
+    short = needed - (reached[rows, level] - counts[rows, level] * values[level])
+    racks_needed = racks[rows, level] - counts[rows, level] + -(-short // values[level])
     return int(feasible[np.lexsort((feasible, block_groups[feasible], racks_needed))[0]])
 
 
-def _racks_in_block(groups: np.ndarray, needed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fewest racks of one block holding `needed` groups; the last rack is the tightest fit."""
-    order = np.argsort(-groups, kind="stable")
-    cumulative = np.cumsum(groups[order])
-    k = int(np.searchsorted(cumulative, needed))  # racks taken whole before the last one
-    chosen = order[:k]
-    remainder = needed - (int(cumulative[k - 1]) if k else 0)
-    rest = order[k:]
-    covering = rest[groups[rest] >= remainder]
-    last = covering[np.argmin(groups[covering])]
+def _racks_in_block(groups: np.ndarray, needed: int, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fewest racks of one block holding `needed` groups, richest (then lowest) racks first;
+    the last rack is the tightest that covers the rest."""
+    whole = -(-needed // most) - 1  # racks taken whole, if enough racks are full
+    full = np.flatnonzero(groups == most)
+    if len(full) > whole:  # the full racks alone hold the gang (one more covers the rest)
+        chosen = full[:whole]
+        remainder = needed - whole * most
+    else:
+        order = np.argsort(-groups, kind="stable")
+        cumulative = np.cumsum(groups[order])
+        taken = int(np.searchsorted(cumulative, needed))
+        chosen = order[:taken]
+        remainder = needed - (int(cumulative[taken - 1]) if taken else 0)
+    covering = groups >= remainder
+    covering[chosen] = False
+    candidates = np.flatnonzero(covering)
+    last = candidates[np.argmin(groups[candidates])]
     return np.concatenate((chosen, [last])), np.concatenate((groups[chosen], [remainder]))
 
 

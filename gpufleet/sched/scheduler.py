@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from sortedcontainers import SortedList
 
+from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import ACTIVE, Allocation, FleetState, Placement
 from gpufleet.sched import reasons
@@ -73,7 +74,6 @@ class Scheduler:
         self._shape_within = [shape[2] for shape in jobs.shapes]
         self._shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
         self._change_times = [change.time_s for change in layout.changes]
-        self._group_capacity: dict[tuple[int, int], tuple[int, int]] = {}  # (pool, group) -> (version, groups)
 
         self.pending: SortedList = SortedList()
         self._by_shape: list[SortedList] = [SortedList() for _ in jobs.shapes]
@@ -93,14 +93,24 @@ class Scheduler:
     # -- events from the simulation ---------------------------------------------------
 
     def submit(self, job: int) -> None:
-        """Queue a job (the caller has checked that it can ever fit)."""
+        """Hand a job to the scheduler (the caller has checked that it can ever fit).
+
+        It is queued at the next pass, unless that pass starts it at once.
+        """
+        self.pending_gpus += self._gpus[job]
+        self._new.append(job)
+
+    def _enqueue(self, job: int) -> Key:
         key = self.policy.key(job)
         self._key[job] = key
         self.pending.add(key)
         self._by_shape[self._shape[job]].add(key)
         self._by_estimate[self._shape[job]].add((self._estimate[job], key))
-        self.pending_gpus += self._gpus[job]
-        self._new.append(job)
+        return key
+
+    def has_waiting(self) -> bool:
+        """Whether any job waits (queued, or handed over since the last pass)."""
+        return bool(self.pending) or bool(self._new)
 
     def capacity_added(self) -> None:
         self._full_pass = True
@@ -125,22 +135,33 @@ class Scheduler:
     def schedule(self, now: float) -> list[tuple[int, Allocation]]:
         """Start what can start at `now`; return the started jobs and their allocations."""
         started: list[tuple[int, Allocation]] = []
+        new, self._new = self._new, []
+        if new and not self.pending:
+            # Empty queue: arrivals start in policy order while they fit, never queued.
+            if len(new) > 1:
+                new.sort(key=self.policy.key)
+            while new:
+                placement = self._place_now(new[0])
+                if placement is None:
+                    break
+                self._launch(new.pop(0), placement, now, started)
+            if new:
+                self._full_pass = True
+        fresh = [self._enqueue(job) for job in new]
         head_changed = bool(self.pending) and self.pending[0] != self._head_key
         if self._full_pass or head_changed:
             self._full_pass = False
-            self._new.clear()
             self._start_heads(now, started)
             if self.pending and self.backfill:
                 self._backfill_queue(now, started)
-        elif self._new:
-            new = sorted((self._key[job] for job in self._new if job in self._key), key=lambda k: k)
-            self._new.clear()
+        elif fresh:
+            fresh.sort()
             if self.backfill:
                 reservation = self._reservation_for(self.pending[0][-1], now)
-                for key in new:
+                for key in fresh:
                     self._try_backfill(key[-1], reservation, reservation.start_s - now, now, started)
             else:
-                for key in new:
+                for key in fresh:
                     self.reason[key[-1]] = reasons.STRICT_ORDER
         self._head_key = self.pending[0] if self.pending else None
         return started
@@ -204,33 +225,35 @@ class Scheduler:
         Returns _STARTED, _FAIL_NOW (it does not fit at all now) or _FAIL_LONG (it fits,
         but would still hold GPUs the head needs when the reservation begins).
         """
-        if self._estimate[job] <= window or reservation.spare is None:
-            placement = self._place_now(job)
-            if placement is None:
-                return _FAIL_NOW
-        else:
-            shape = self._shape[job]
-            group, pools = self._shape_group[shape], self._shape_pools[shape]
-            if all(self._groups_free(p, group) < self._gpus[job] // group for p in pools):
-                self._place_now(job)  # records the reason
-                return _FAIL_NOW
-            placement = self._place(job, np.minimum(self.state.avail, reservation.spare))
-            if placement is None:
-                if self._place_now(job) is None:
-                    return _FAIL_NOW
-                self.reason[job] = reasons.BEHIND_RESERVATION
-                return _FAIL_LONG
+        placement = self._place_now(job)
+        if placement is None:
+            return _FAIL_NOW
+        if self._estimate[job] > window and reservation.spare is not None:
+            # It would still run when the reservation begins: it may only take GPUs the
+            # head does not need then. Most placements already respect that; otherwise
+            # place again on free capacity capped by what the reservation leaves.
+            if np.any(placement.gpus > reservation.spare[placement.racks]):
+                capped = ArrayCapacity(np.minimum(self.state.avail, reservation.spare), self.layout)
+                placement = self._place(job, capped)
+                if placement is None:
+                    self.reason[job] = reasons.BEHIND_RESERVATION
+                    return _FAIL_LONG
             reservation.spare[placement.racks] -= placement.gpus
         self._start(job, placement, now, started)
         return _STARTED
 
     def _start(self, job: int, placement: Placement, now: float,
                started: list[tuple[int, Allocation]]) -> None:
-        allocation = self.state.allocate(placement)
+        """Start a queued job."""
         key = self._key.pop(job)
         self.pending.remove(key)
         self._by_shape[self._shape[job]].remove(key)
         self._by_estimate[self._shape[job]].remove((self._estimate[job], key))
+        self._launch(job, placement, now, started)
+
+    def _launch(self, job: int, placement: Placement, now: float,
+                started: list[tuple[int, Allocation]]) -> None:
+        allocation = self.state.allocate(placement)
         self.pending_gpus -= self._gpus[job]
         self.allocations[job] = allocation
         expected = now + self._estimate[job]
@@ -247,19 +270,6 @@ class Scheduler:
         avail = self.state.avail_gpus
         return max((int(avail[p]) for p in pools), default=0)
 
-    def _groups_free(self, pool: int, group: int) -> int:
-        """Whole NVLink groups of `group` GPUs that the pool's free racks hold (cached per change)."""
-        if group == 1:
-            return int(self.state.avail_gpus[pool])
-        version = self.state.version[pool]
-        cached = self._group_capacity.get((pool, group))
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        layout_pool = self.layout.pools[pool]
-        groups = int((self.state.avail[layout_pool.rack_lo:layout_pool.rack_hi] // group).sum())
-        self._group_capacity[(pool, group)] = (version, groups)
-        return groups
-
     def _place_now(self, job: int) -> Placement | None:
         """Place on the current free capacity, recording why not on failure.
 
@@ -274,20 +284,19 @@ class Scheduler:
         if all(int(avail[p]) < gpus for p in pools):
             self.reason[job] = reasons.INSUFFICIENT_GPUS
             return None
-        if all(self._groups_free(p, group) < gpus // group for p in pools):
+        if all(self.state.groups_free(p, group) < gpus // group for p in pools):
             self.reason[job] = reasons.NO_TOPOLOGY_FIT
             return None
-        placement = self._place(job, self.state.avail)
+        placement = self._place(job, self.state)
         if placement is None:
             self.reason[job] = reasons.NO_TOPOLOGY_FIT
         return placement
 
-    def _place(self, job: int, avail: np.ndarray) -> Placement | None:
-        """Place on `avail`: the live state (using its rack index) or a capped/projected copy."""
+    def _place(self, job: int, capacity: CapacityView) -> Placement | None:
+        """Place on the live fleet or on a capped or projected copy of its free GPUs."""
         shape = self._shape[job]
-        level_count = self.state.level_count if avail is self.state.avail else None
-        return self.placement.place(avail, self.layout, self._shape_pools[shape], self._gpus[job],
-                                    self._shape_group[shape], self._shape_within[shape], level_count)
+        return self.placement.place(capacity, self._shape_pools[shape], self._gpus[job],
+                                    self._shape_group[shape], self._shape_within[shape])
 
     def _reservation_for(self, head: int, now: float) -> Reservation:
         if self._reservation is None or self._reservation.job != head:
@@ -334,7 +343,7 @@ class Scheduler:
                 next_change += 1
             if max(int(pool_free[p]) for p in pools) < gpus:
                 continue
-            placement = self._place(job, projected)
+            placement = self._place(job, ArrayCapacity(projected, self.layout))
             if placement is not None:
                 spare = np.full(len(projected), _BIG, dtype=np.int64)
                 spare[placement.racks] = projected[placement.racks] - placement.gpus

@@ -18,7 +18,9 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     """Fleet, jobs and scheduler of `scenario`, ready to run to `until` (default: its end)."""
     layout = build_layout(scenario)
     jobs = build_jobs(scenario, layout, seed)
-    state = FleetState(layout)
+    # Keep per-block group counts for the group sizes of gangs that can span racks.
+    smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
+    state = FleetState(layout, groups={group for gpus, group, _, _ in jobs.shapes if gpus > smallest_rack})
     spec = scenario.scheduler
     scheduler = Scheduler(
         jobs,

@@ -27,6 +27,10 @@ class Engine:
         """Call `handler(payload)` at `time_s`; lower `priority` first among equal times."""
         heapq.heappush(self._heap, (time_s, priority, next(self._seq), handler, payload))
 
+    def pending_at(self, time_s: float) -> bool:
+        """Whether an event is waiting at or before `time_s`."""
+        return bool(self._heap) and self._heap[0][0] <= time_s
+
     def run(self, until_s: float, on_progress: Callable[[float, int], None] | None = None,
             progress_every: int = 50_000) -> None:
         """Process every event with time <= `until_s`, then set the clock to `until_s`."""

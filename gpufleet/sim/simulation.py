@@ -10,7 +10,6 @@ exactly afterwards.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,8 +80,7 @@ class Simulation:
         self._blocks = [0] * n
         self._pass_requested = False
         self._finished = 0
-        self._change_times = [change.time_s for change in layout.changes]
-        self._fit_cache: dict[tuple[int, int], int] = {}
+        self._never_fits = self._find_never_fits()
 
     def run(self, progress: ProgressFn | None = None) -> RunRecord:
         """Simulate to the horizon and return what happened."""
@@ -117,7 +115,7 @@ class Simulation:
         following = job + 1
         if following < len(self._submit) and self._submit[following] <= self.until_s:
             self.engine.at(self._submit[following], ARRIVAL, self._on_arrival, following)
-        detail = self._never_fits(job)
+        detail = self._never_fits.get(job)
         if detail:
             self._status[job] = Status.NEVER_FITS
             self._detail[job] = detail
@@ -132,7 +130,8 @@ class Simulation:
         self._end[job] = now
         self._status[job] = Status.TIME_LIMIT if self._hits_limit[job] else Status.COMPLETED
         self._finished += 1
-        self._request_pass()
+        if self.scheduler.has_waiting():
+            self._request_pass()
 
     def _on_schedule(self, _: None) -> None:
         self._pass_requested = False
@@ -143,33 +142,42 @@ class Simulation:
             self._pool[job] = allocation.pool
             racks = allocation.racks
             self._racks[job] = len(racks)
-            self._blocks[job] = 1 if len(racks) == 1 else len(np.unique(self.layout.rack_block[racks]))
+            blocks = self.layout.rack_block[racks]
+            self._blocks[job] = 1 if len(racks) == 1 else 1 + int(np.count_nonzero(np.diff(blocks)))
             self.engine.at(now + self._run_s[job], JOB_END, self._on_job_end, job)
 
     def _request_pass(self) -> None:
-        if not self._pass_requested:
+        """Run a scheduling pass once everything at this instant has happened."""
+        if self._pass_requested:
+            return
+        if self.engine.pending_at(self.engine.now):
             self._pass_requested = True
             self.engine.at(self.engine.now, SCHEDULE, self._on_schedule)
+        else:
+            self._on_schedule(None)
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _never_fits(self, job: int) -> str:
-        """Why the job can never run on the fleet as it will ever be, or ''."""
-        jobs = self.jobs
-        shape = int(jobs.shape[job])
-        epoch = bisect_right(self._change_times, self.engine.now)
-        key = (shape, epoch)
-        gpus, group, within, flavors = jobs.shapes[shape]
-        pools = self.layout.pools_for(flavors)
-        if key not in self._fit_cache:
-            self._fit_cache[key] = self.layout.largest_fit(pools, group, within, self.engine.now)
-        most = self._fit_cache[key]
-        if most >= gpus:
-            return ""
-        names = ", ".join(self.layout.pools[p].name for p in pools) or "none"
-        scope = "one block of " if within else ""
-        return (f"{reasons.NEVER_FITS}: needs {gpus:,} GPUs in NVLink groups of {group}; "
-                f"the most {scope}any eligible pool ({names}) ever offers is {most:,}")
+    def _find_never_fits(self) -> dict[int, str]:
+        """Why each job that can never run on the fleet as it will ever be (from its submit time) cannot."""
+        jobs, layout = self.jobs, self.layout
+        change_times = np.array([change.time_s for change in layout.changes])
+        epoch = np.searchsorted(change_times, jobs.submit_s, side="right")
+        most: dict[tuple[int, int], int] = {}
+        for shape, first in set(zip(jobs.shape.tolist(), epoch.tolist(), strict=True)):
+            _, group, within, flavors = jobs.shapes[shape]
+            after = float(change_times[first - 1]) if first else 0.0
+            most[(shape, first)] = layout.largest_fit(layout.pools_for(flavors), group, within, after)
+        reasons_by_job = {}
+        for job, (shape, first) in enumerate(zip(jobs.shape.tolist(), epoch.tolist(), strict=True)):
+            gpus, group, within, flavors = jobs.shapes[shape]
+            if most[(shape, first)] < gpus:
+                names = ", ".join(layout.pools[p].name for p in layout.pools_for(flavors)) or "none"
+                scope = "one block of " if within else ""
+                reasons_by_job[job] = (f"{reasons.NEVER_FITS}: needs {gpus:,} GPUs in NVLink groups of {group}; "
+                                       f"the most {scope}any eligible pool ({names}) ever offers is "
+                                       f"{most[(shape, first)]:,}")
+        return reasons_by_job
 
     def _record(self) -> RunRecord:
         self.scheduler.explain_waiting()

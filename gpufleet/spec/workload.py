@@ -6,7 +6,7 @@ Each entry of `workloads:` is a one-key mapping naming its kind (`synthetic:` or
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,7 +20,7 @@ from pydantic import (
 from gpufleet.spec.base import SpecModel, Timestamp
 
 
-class DurationDist(str, Enum):
+class DurationDist(StrEnum):
     lognormal = "lognormal"
     exponential = "exponential"
     fixed = "fixed"
@@ -81,7 +81,7 @@ class ArrivalSpec(SpecModel):
     ] = 0.0
 
 
-class Estimate(str, Enum):
+class Estimate(StrEnum):
     """What the scheduler believes a job's run time to be (used for reservations)."""
 
     exact = "exact"

@@ -87,9 +87,9 @@ def test_invariants_hold(problem) -> None:  # noqa: ANN001
         assert held.max() <= layout.rack_gpus[rack]
     if backfill:
         for row in by_name.values():
-            reserved = row["reserved_s"]
-            if reserved is not None and not np.isnan(reserved) and row["start_s"] is not None:
-                assert row["start_s"] <= reserved + 1e-6, row["name"]
+            reserved, started = row["reserved_s"], row["start_s"]
+            if not np.isnan(reserved) and not np.isnan(started):
+                assert started <= reserved + 1e-6, row["name"]
     planned = sorted((change.time_s, change.pool) for change in layout.changes if not change.retire)
     delivered = sorted((t, pool) for t, pool, gpus in simulation.state.capacity_log if gpus > 0)
     assert delivered == [(max(t, 0.0), pool) for t, pool in planned]

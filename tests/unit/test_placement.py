@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpufleet.catalog import CATALOG
+from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.layout import FleetLayout, PoolLayout
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched.placement import BestFitPlacement
@@ -27,7 +28,8 @@ def layout_of(pools: list[tuple[int, int, int]]) -> FleetLayout:
 def place(avail: list[int], gpus: int, group: int, per_block: int = 64, within_block: bool = False,
           rack_gpus: int = 8) -> dict[int, int] | None:
     layout = layout_of([(len(avail), rack_gpus, per_block)])
-    placement = BestFitPlacement().place(np.array(avail, dtype=np.int64), layout, (0,), gpus, group, within_block)
+    capacity = ArrayCapacity(np.array(avail, dtype=np.int64), layout)
+    placement = BestFitPlacement().place(capacity, (0,), gpus, group, within_block)
     return None if placement is None else dict(zip(placement.racks.tolist(), placement.gpus.tolist(), strict=True))
 
 
@@ -72,30 +74,39 @@ def test_last_rack_is_the_tightest_that_covers_the_rest() -> None:
 def test_the_pool_with_the_tighter_rack_is_chosen() -> None:
     layout = layout_of([(2, 8, 64), (2, 8, 64)])
     avail = np.array([8, 8, 8, 2], dtype=np.int64)
-    placement = BestFitPlacement().place(avail, layout, (0, 1), 2, 1, False)
+    placement = BestFitPlacement().place(ArrayCapacity(avail, layout), (0, 1), 2, 1, False)
     assert placement is not None and placement.pool == 1 and placement.racks.tolist() == [3]
 
 
-def test_the_live_index_finds_the_same_rack_as_the_scan() -> None:
-    layout = layout_of([(4, 8, 64), (3, 8, 64)])
-    state = FleetState(layout)
+def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
+    layout = layout_of([(6, 8, 2), (5, 8, 3)])
+    state = FleetState(layout, groups=(1, 2, 4))
     for pool in layout.pools:
         state.deliver(pool.index, pool.rack_lo, pool.rack_hi, 0.0)
-    for rack, used in ((0, 3), (2, 6), (4, 5), (6, 1)):
-        from gpufleet.fleet.state import Placement
-
-        state.allocate(Placement(int(layout.rack_pool[rack]), np.array([rack]), np.array([used])))
     strategy = BestFitPlacement()
-    for gpus in range(1, 9):
-        scanned = strategy.place(state.avail.copy(), layout, (0, 1), gpus, 1, False)
-        indexed = strategy.place(state.avail, layout, (0, 1), gpus, 1, False, state.level_count)
-        assert (scanned is None) == (indexed is None)
-        if scanned is not None and indexed is not None:
-            assert (scanned.pool, scanned.racks.tolist()) == (indexed.pool, indexed.racks.tolist())
+    rng = np.random.default_rng(5)
+    held = []
+    for _ in range(300):
+        if held and rng.random() < 0.4:
+            state.release(held.pop(int(rng.integers(len(held)))), 0.0)
+            continue
+        group = int(rng.choice([1, 2, 4]))
+        gpus = group * int(rng.integers(1, 9))
+        within = bool(rng.integers(2))
+        scanned = strategy.place(ArrayCapacity(state.avail.copy(), layout), (0, 1), gpus, group, within)
+        live = strategy.place(state, (0, 1), gpus, group, within)
+        assert (scanned is None) == (live is None)
+        if scanned is not None and live is not None:
+            assert (scanned.pool, scanned.racks.tolist(), scanned.gpus.tolist()) == \
+                (live.pool, live.racks.tolist(), live.gpus.tolist())
+            held.append(state.allocate(live))
+        for pool in layout.pools:
+            for g in (1, 2, 4):
+                assert state.groups_free(pool.index, g) == ArrayCapacity(state.avail, layout).groups_free(pool.index, g)
 
 
 @st.composite
-def placement_problems(draw: st.DrawFn) -> tuple[list[int], int, int, int, bool]:
+def placement_problems(draw: st.DrawFn) -> tuple[list[int], int, int, int, int, bool]:
     rack_gpus = draw(st.sampled_from([4, 8, 16]))
     avail = draw(st.lists(st.integers(0, rack_gpus), min_size=1, max_size=24))
     per_block = draw(st.integers(1, 6))

@@ -69,7 +69,8 @@ def test_a_job_that_can_never_fit_says_why() -> None:
     result = api.run(scenario(small_fleet(racks=2), [generator], end="2026-01-05"))
     rows = result.jobs.to_pylist()
     assert rows and all(row["status"] == "never_fits" for row in rows)
-    assert "needs 32 GPUs in NVLink groups of 8; the most any eligible pool (pool) ever offers is 16" in rows[0]["reason"]
+    assert ("needs 32 GPUs in NVLink groups of 8; the most any eligible pool (pool) ever offers is 16"
+            in rows[0]["reason"])
 
 
 def test_a_job_still_waiting_at_the_horizon_says_why() -> None:
