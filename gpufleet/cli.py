@@ -23,9 +23,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenarios import DEFAULT
+from gpufleet.traces.cli import trace_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
+app.add_typer(trace_app, name="trace")
 console = Console()
 errors = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Real workloads: readers for public cluster and inference traces, statistics, fitting."""
