@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.results.run_result import RunResult
@@ -19,6 +20,9 @@ from gpufleet.scenarios import builtin_path
 from gpufleet.sim.build import build
 from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
+
+if TYPE_CHECKING:
+    from gpufleet.results.compare import Comparison
 
 ProgressFn = Callable[[float, int, int], None]
 
@@ -36,12 +40,38 @@ def load(name_or_path: str | Path) -> Scenario:
 
 
 def run(scenario: Scenario, seed: int | None = None, until: datetime | None = None,
-        progress: ProgressFn | None = None) -> RunResult:
-    """Simulate `scenario` (optionally with another seed, or stopping early at `until`)."""
+        progress: ProgressFn | None = None, policy: str | None = None,
+        placement: str | None = None) -> RunResult:
+    """Simulate `scenario` (optionally with another seed, stopping early at `until`, or with
+    another queue policy or placement strategy than the scenario's)."""
     seed = scenario.seed if seed is None else seed
     if until is not None and until <= scenario.start:
         raise InputError([Problem(f"--until {until.isoformat()} is not after the scenario start "
                                   f"{scenario.start.isoformat()}")])
-    simulation = build(scenario, seed=seed, until=until)
+    simulation = build(scenario, seed=seed, until=until, policy=policy, placement=placement)
     record = simulation.run(progress)
     return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+
+
+def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,
+            until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None
+            ) -> Comparison:
+    """Run every policy x placement on the same workload (same seed) and compare them."""
+    from gpufleet.results.compare import Comparison, Variant
+    from gpufleet.sched.placement import PLACEMENTS
+    from gpufleet.sched.policies import POLICIES
+
+    problems = [Problem(f"unknown policy {name!r}; choose one of: {', '.join(POLICIES.names())}")
+                for name in policies if name not in POLICIES]
+    problems += [Problem(f"unknown placement {name!r}; choose one of: {', '.join(PLACEMENTS.names())}")
+                 for name in placements if name not in PLACEMENTS]
+    if problems:
+        raise InputError(problems)
+    variants = []
+    for policy in policies:
+        for placement in placements:
+            name = policy if len(placements) == 1 else f"{policy}+{placement}"
+            report = None if progress is None else (lambda now, done, events, n=name: progress(n, now, done, events))
+            result = run(scenario, seed=seed, until=until, progress=report, policy=policy, placement=placement)
+            variants.append(Variant(name, policy, placement, result))
+    return Comparison(scenario, variants)

@@ -28,7 +28,7 @@ from gpufleet.traces.cli import trace_app
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
 app.add_typer(trace_app, name="trace")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
 errors = Console(stderr=True)
 
 
@@ -87,6 +87,51 @@ def run(
     elapsed = time.perf_counter() - began
     console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: summary.json, jobs.parquet, "
                   f"timeseries.parquet, ledger.parquet{', report.html' if report else ''}")
+
+
+@app.command()
+def compare(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
+    policy: Annotated[str, typer.Option(help="Comma-separated queue policies, e.g. fifo,las,drf.")] = "fifo",
+    placement: Annotated[str, typer.Option(help="Comma-separated placements, e.g. best_fit,spread.")] = "best_fit",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-compare].")]
+    = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+) -> None:
+    """Run policies x placements on the same workload and compare waits, completion times,
+    utilisation and preemption, overall, by job size and by queue."""
+    from gpufleet import api
+    from gpufleet.report.terminal import comparison_tables
+
+    try:
+        spec = api.load(scenario)
+        stop = _parse_date(until, "--until")
+        policies = [name.strip() for name in policy.split(",") if name.strip()]
+        placements = [name.strip() for name in placement.split(",") if name.strip()]
+        horizon = min(stop, spec.end) if stop else spec.end
+        total_s = (horizon - spec.start).total_seconds()
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[date]}"),
+                      TimeElapsedColumn(), console=console) as progress:
+            tasks: dict[str, int] = {}
+
+            def on_progress(name: str, now_s: float, jobs_done: int, events: int) -> None:
+                del jobs_done, events  # Unused.
+                if name not in tasks:
+                    tasks[name] = progress.add_task(name, total=total_s, date="")
+                progress.update(tasks[name], completed=now_s,
+                                date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
+
+            comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress)
+        target = out or Path("runs") / f"{spec.name}-compare"
+        comparison.write(target, report=report)
+    except InputError as error:
+        _fail(error)
+    for table in comparison_tables(comparison):
+        console.print(table)
+    console.print(f"Wrote {target}/: comparison.json, comparison.parquet, variants/"
+                  f"{', report.html' if report else ''}")
 
 
 @app.command()

@@ -46,7 +46,7 @@ class Registry(Generic[T]):
             raise KeyError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}") from None
 
     def names(self) -> list[str]:
-        return list(self._canonical)
+        return sorted(self._canonical)
 
     def __contains__(self, name: str) -> bool:
         return name.lower() in self._items

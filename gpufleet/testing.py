@@ -23,10 +23,14 @@ def jobs_workload(jobs: list[dict[str, Any]], name: str = "jobs") -> dict[str, A
 
 
 def scenario(fleet: dict[str, Any], workloads: list[dict[str, Any]], *, end: str = "2026-03-01",
-             backfill: bool = True, seed: int = 0, **extra: Any) -> Scenario:
-    """A validated scenario starting 2026-01-01 (checks included, as for a file)."""
+             backfill: bool = True, seed: int = 0, scheduler: dict[str, Any] | None = None,
+             **extra: Any) -> Scenario:
+    """A validated scenario starting 2026-01-01 (checks included, as for a file).
+
+    `scheduler` replaces the default scheduler section (FIFO, with `backfill`).
+    """
     import yaml
 
     data = {"name": "test", "start": "2026-01-01", "end": end, "seed": seed, "fleet": fleet,
-            "workloads": workloads, "scheduler": {"policy": "fifo", "backfill": backfill}, **extra}
+            "workloads": workloads, "scheduler": scheduler or {"policy": "fifo", "backfill": backfill}, **extra}
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<test>")

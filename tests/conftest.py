@@ -21,13 +21,13 @@ def run_recording(scenario: Scenario, seed: int | None = None
     simulation = build(scenario, seed=seed)
     scheduler = simulation.scheduler
     log: list[tuple[float, int, Allocation]] = []
-    original = scheduler._launch
+    original = scheduler._start
 
-    def recording(job, placement, now, started):  # noqa: ANN001, ANN202
-        original(job, placement, now, started)
+    def recording(job, placement, now, result):  # noqa: ANN001, ANN202
+        original(job, placement, now, result)
         log.append((now, job, scheduler.allocations[job]))
 
-    scheduler._launch = recording  # type: ignore[method-assign]
+    scheduler._start = recording  # type: ignore[method-assign]
     record = simulation.run()
     result = RunResult.from_record(scenario, scenario.seed if seed is None else seed, simulation.layout,
                                    simulation.jobs, record)

@@ -62,6 +62,7 @@ def build_layout(scenario: Scenario) -> FleetLayout:
             if option.exercise:
                 expansions.setdefault(option.pool, []).append((scenario.seconds(option.date), option.racks))
 
+    spare_nodes = scenario.failures.spares.nodes_per_rack if scenario.failures is not None else 0
     pools: list[PoolLayout] = []
     all_deliveries: list[list[tuple[float, int]]] = []
     all_retirements: list[list[tuple[float, int]]] = []
@@ -94,6 +95,7 @@ def build_layout(scenario: Scenario) -> FleetLayout:
                 rack_hi=rack_lo + racks,
                 block_lo=block_lo,
                 block_hi=block_lo + blocks,
+                spare_nodes=min(spare_nodes, nodes_per_rack - 1) if nodes_per_rack > 1 else 0,
             )
         )
         all_deliveries.append(deliveries)

@@ -32,9 +32,16 @@ class PoolLayout:
     rack_hi: int
     block_lo: int
     block_hi: int
+    spare_nodes: int = 0
 
     @property
     def rack_gpus(self) -> int:
+        """GPUs of a rack that jobs may be placed on (hot spare nodes excluded)."""
+        return self.gpus_per_node * (self.nodes_per_rack - self.spare_nodes)
+
+    @property
+    def installed_rack_gpus(self) -> int:
+        """GPUs of a rack, spares included (what is installed and billed)."""
         return self.gpus_per_node * self.nodes_per_rack
 
     @property
@@ -58,7 +65,8 @@ class FleetLayout:
 
     Attributes:
         pools: the pools, in spec order.
-        rack_pool, rack_block, rack_gpus: per-rack pool index, global block id, GPUs.
+        rack_pool, rack_block: per-rack pool index and global block id.
+        rack_gpus, rack_installed_gpus: per-rack placeable GPUs, and GPUs with spares.
         rack_delivered_s, rack_retire_s: when each rack arrives and starts to drain.
         rack_node_lo: index of each rack's first node; nodes of rack r are
             rack_node_lo[r] .. rack_node_lo[r + 1].
@@ -73,6 +81,7 @@ class FleetLayout:
         self.rack_pool = np.zeros(n_racks, dtype=np.int32)
         self.rack_block = np.zeros(n_racks, dtype=np.int32)
         self.rack_gpus = np.zeros(n_racks, dtype=np.int64)
+        self.rack_installed_gpus = np.zeros(n_racks, dtype=np.int64)
         self.rack_delivered_s = np.full(n_racks, NEVER)
         self.rack_retire_s = np.full(n_racks, NEVER)
         self.block_pool = np.zeros(pools[-1].block_hi if pools else 0, dtype=np.int32)
@@ -82,6 +91,7 @@ class FleetLayout:
             self.rack_pool[lo:hi] = pool.index
             self.rack_block[lo:hi] = pool.block_lo + np.arange(hi - lo) // pool.racks_per_block
             self.rack_gpus[lo:hi] = pool.rack_gpus
+            self.rack_installed_gpus[lo:hi] = pool.installed_rack_gpus
             self.block_pool[pool.block_lo:pool.block_hi] = pool.index
             cursor = lo
             for time_s, racks in pool_deliveries:
@@ -135,7 +145,7 @@ class FleetLayout:
     def installed_gpus(self, time_s: float) -> int:
         """GPUs delivered by `time_s` and not yet retired (draining racks count until empty,
         which the static layout cannot know; this is the planned figure)."""
-        return int(self.rack_gpus[self.active_mask(time_s)].sum())
+        return int(self.rack_installed_gpus[self.active_mask(time_s)].sum())
 
     def change_times(self) -> list[float]:
         return sorted({change.time_s for change in self.changes})

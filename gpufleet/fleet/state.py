@@ -75,6 +75,13 @@ class FleetState:
         self.used = np.zeros(n_racks, dtype=np.int64)
         self.rack_state = np.zeros(n_racks, dtype=np.int8)
         self.node_free = layout.node_gpus.copy()
+        self.node_spare = np.zeros(len(self.node_free), dtype=bool)
+        self.node_failed = np.zeros(len(self.node_free), dtype=np.int64)  # failed GPUs per node
+        self.rack_down = np.zeros(n_racks, dtype=bool)  # the whole rack is down (switch, power)
+        self.failed_gpus = [0] * n_pools
+        self.failed_log: list[tuple[float, int, int]] = []
+        """(time_s, pool, GPUs failed (+) or repaired (-)) for every change of hardware in repair."""
+        self.delivered_hi = [pool.rack_lo for pool in layout.pools]
         self.installed_gpus = [0] * n_pools
         self.allocated_gpus = [0] * n_pools
         self.avail_gpus = [0] * n_pools
@@ -143,7 +150,14 @@ class FleetState:
         """Racks lo..hi arrive empty and become placeable."""
         self.rack_state[lo:hi] = ACTIVE
         self._change(pool, np.arange(lo, hi), np.zeros(hi - lo, dtype=np.int64), self.layout.rack_gpus[lo:hi])
-        added = int(self.layout.rack_gpus[lo:hi].sum())
+        spares = self.layout.pools[pool].spare_nodes
+        if spares:  # the last nodes of each rack are hot spares: not placeable
+            for rack in range(lo, hi):
+                spare = np.arange(self._node_lo[rack + 1] - spares, self._node_lo[rack + 1])
+                self.node_spare[spare] = True
+                self.node_free[spare] = 0
+        added = int(self.layout.rack_installed_gpus[lo:hi].sum())
+        self.delivered_hi[pool] = max(self.delivered_hi[pool], hi)
         self.installed_gpus[pool] += added
         self.avail_gpus[pool] += added
         self.capacity_log.append((now, pool, added))
@@ -215,6 +229,55 @@ class FleetState:
         self.avail_gpus[pool] += int(back.sum())
         if not active.all():
             self._remove_empty_draining(pool, racks[~active], now)
+
+    # -- failures and repairs ---------------------------------------------------------
+
+    def fail_gpus(self, node: int, count: int, now: float) -> None:
+        """`count` free GPUs of `node` break (jobs holding them were stopped first)."""
+        rack = self._rack_of_node(node)
+        pool = int(self.layout.rack_pool[rack])
+        self.node_failed[node] += count
+        self.failed_gpus[pool] += count
+        self.failed_log.append((now, pool, count))
+        if self.node_spare[node]:
+            return  # an idle spare: nothing placeable is lost
+        self.node_free[node] -= count
+        if self.rack_state[rack] == ACTIVE:
+            free = int(self.avail[rack])
+            self._change_one(pool, rack, free, free - count)
+            self.avail_gpus[pool] -= count
+
+    def repair_gpus(self, node: int, count: int, now: float) -> None:
+        """`count` failed GPUs of `node` are back."""
+        rack = self._rack_of_node(node)
+        pool = int(self.layout.rack_pool[rack])
+        self.node_failed[node] -= count
+        self.failed_gpus[pool] -= count
+        self.failed_log.append((now, pool, -count))
+        if self.node_spare[node] or self.rack_state[rack] == RETIRED:
+            return
+        self.node_free[node] += count
+        if self.rack_state[rack] == ACTIVE:
+            free = int(self.avail[rack])
+            self._change_one(pool, rack, free, free + count)
+            self.avail_gpus[pool] += count
+
+    def healthy_spare(self, rack: int) -> int | None:
+        """An idle, healthy spare node of the rack, or None."""
+        lo, hi = self._node_lo[rack], self._node_lo[rack + 1]
+        spares = np.flatnonzero(self.node_spare[lo:hi] & (self.node_failed[lo:hi] == 0))
+        return lo + int(spares[0]) if len(spares) else None
+
+    def swap_in_spare(self, node: int, spare: int) -> None:
+        """The healthy spare takes the failed node's place (its jobs and free GPUs); the
+        failed node becomes the rack's spare once repaired. Placeable capacity is unchanged."""
+        self.node_spare[spare] = False
+        self.node_free[spare] = self.node_free[node]
+        self.node_spare[node] = True
+        self.node_free[node] = 0
+
+    def _rack_of_node(self, node: int) -> int:
+        return int(np.searchsorted(self.layout.rack_node_lo, node, side="right")) - 1
 
     # -- index upkeep -----------------------------------------------------------------
 
@@ -292,6 +355,6 @@ class FleetState:
         done = racks[(self.rack_state[racks] == DRAINING) & (self.used[racks] == 0)]
         if len(done):
             self.rack_state[done] = RETIRED
-            removed = int(self.layout.rack_gpus[done].sum())
+            removed = int(self.layout.rack_installed_gpus[done].sum())
             self.installed_gpus[pool] -= removed
             self.capacity_log.append((now, pool, -removed))

@@ -25,7 +25,7 @@ MAX_POINTS = 2000
 """Longer hourly series are shown as daily means to keep the page light."""
 
 
-def _resample(result: RunResult) -> dict[str, np.ndarray]:
+def resample(result: RunResult) -> dict[str, np.ndarray]:
     """Time series as hourly points, or daily means when the run is long."""
     table = result.timeseries
     columns = {name: table[name].to_numpy() for name in table.column_names if name != "time"}
@@ -45,7 +45,7 @@ def _resample(result: RunResult) -> dict[str, np.ndarray]:
 
 
 def capacity_figure(result: RunResult) -> go.Figure:
-    series = _resample(result)
+    series = resample(result)
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=series["time"], y=series["installed_gpus"], name="installed GPUs",
                                 line={"shape": "hv", "width": 2}))
@@ -80,7 +80,7 @@ def _capacity_steps(result: RunResult) -> list[tuple[Any, float, str]]:
 
 
 def utilisation_figure(result: RunResult) -> go.Figure:
-    series = _resample(result)
+    series = resample(result)
     figure = go.Figure(go.Scatter(x=series["time"], y=series["utilisation"], name="utilisation",
                                   line={"width": 1}))
     threshold = result.summary["capacity"]["full_threshold"]
@@ -91,7 +91,7 @@ def utilisation_figure(result: RunResult) -> go.Figure:
 
 
 def queue_figure(result: RunResult) -> go.Figure:
-    series = _resample(result)
+    series = resample(result)
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(go.Scatter(x=series["time"], y=series["queued_jobs"], name="queued jobs"), secondary_y=False)
     figure.add_trace(go.Scatter(x=series["time"], y=series["queued_gpus"], name="queued GPU demand",
@@ -112,18 +112,24 @@ def wait_cdf_figure(result: RunResult) -> go.Figure:
         mine = (size == label) & ~np.isnan(wait_h)
         if not mine.any():
             continue
-        values = np.sort(np.maximum(wait_h[mine], floor_h))
-        share = np.arange(1, len(values) + 1) / len(values)
-        values, share = np.concatenate(([values[0]], values)), np.concatenate(([0.0], share))  # rise from 0
-        if len(values) > 500:  # keep the curve's shape, not every job
-            keep = np.unique(np.linspace(0, len(values) - 1, 500).astype(int))
-            values, share = values[keep], share[keep]
+        values, share = ecdf(np.maximum(wait_h[mine], floor_h))
         figure.add_trace(go.Scatter(x=values, y=share, name=f"{label} GPUs ({int(mine.sum()):,} jobs)",
                                     line={"shape": "hv"}))
     figure.update_layout(title="Wait before start, by job size (CDF; waits under a minute shown at 1 min)",
                          xaxis_type="log", xaxis_title="hours", yaxis_title="share of started jobs",
                          yaxis_tickformat=".0%")
     return figure
+
+
+def ecdf(values: np.ndarray, points: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """The empirical CDF as at most `points` steps, rising from 0 at the smallest value."""
+    values = np.sort(values)
+    share = np.arange(1, len(values) + 1) / len(values)
+    values, share = np.concatenate(([values[0]], values)), np.concatenate(([0.0], share))
+    if len(values) > points:  # keep the curve's shape, not every job
+        keep = np.unique(np.linspace(0, len(values) - 1, points).astype(int))
+        values, share = values[keep], share[keep]
+    return values, share
 
 
 def commitment_figure(result: RunResult) -> go.Figure:

@@ -6,7 +6,7 @@ Library code builds tables; only the CLI prints them.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -14,6 +14,9 @@ from gpufleet.fleet.layout import FleetLayout
 from gpufleet.report.format import hours, usd
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
+
+if TYPE_CHECKING:
+    from gpufleet.results.compare import Comparison
 
 
 def summary_tables(summary: dict[str, Any]) -> list[Table]:
@@ -30,6 +33,11 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                      f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
     headline.add_row("Jobs queued at horizon / never fit", f"{jobs['queued']:,} / {jobs['never_fits']:,}")
     headline.add_row("Wait: mean / p95", f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
+    preemption = summary["preemption"]
+    if preemption["preemptions"]:
+        headline.add_row("Preemptions / GPU-hours lost / restart overhead",
+                         f"{preemption['preemptions']:,} / {preemption['lost_gpu_hours']:,.0f} / "
+                         f"{preemption['overhead_gpu_hours']:,.0f}")
     headline.add_row("Billed / used", f"{usd(money['billed_usd'])} / {usd(money['used_usd'])}")
     if money.get("used_share_of_billed") is not None:
         headline.add_row("Share of billed GPU-hours that did work", f"{money['used_share_of_billed']:.1%}")
@@ -56,6 +64,15 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                       f"{pool['peak_installed_gpus']:,.0f}", f"{pool['utilisation']:.1%}",
                       f"{pool['price_usd_per_gpu_hour']:.2f}", pool["price_source"])
     tables = [headline, waits, pools]
+    if len(summary["by_queue"]) > 1:
+        queues = Table(title="By queue", title_justify="left")
+        for column in ("queue", "jobs", "GPU-hours", "mean wait", "p95 wait", "mean JCT", "p95 JCT"):
+            queues.add_column(column, justify="left" if column == "queue" else "right")
+        for name, row in summary["by_queue"].items():
+            queues.add_row(name, f"{row['jobs']:,}", f"{row['gpu_hours']:,.0f}", hours(row["wait"]["mean_h"]),
+                           hours(row["wait"]["p95_h"]), hours(row["completion_time"]["mean_h"]),
+                           hours(row["completion_time"]["p95_h"]))
+        tables.append(queues)
     if summary["named_jobs"]:
         named = Table(title="Named jobs", title_justify="left")
         for column in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"):
@@ -120,4 +137,36 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
                           f"{option.date.date()}: +{option.racks} racks to {option.pool}"
                           f"{'' if option.exercise else ' (not exercised)'}")
         tables.append(money)
+    return tables
+
+
+def comparison_tables(comparison: Comparison) -> list[Table]:
+    """A comparison as tables: overall, then by size class, then by queue when there are several."""
+    overall = Table(title=f"{comparison.scenario.name}: variants on the same jobs", title_justify="left")
+    for column in ("variant", "mean wait", "p95 wait", "p99 wait", "mean JCT", "p50 JCT", "p95 JCT", "p99 JCT",
+                   "util", "preempt", "GPU-h lost"):
+        overall.add_column(column, justify="left" if column == "variant" else "right")
+    for row in comparison.overall():
+        overall.add_row(row["variant"], hours(row["wait_mean_h"]), hours(row["wait_p95_h"]), hours(row["wait_p99_h"]),
+                        hours(row["jct_mean_h"]), hours(row["jct_p50_h"]), hours(row["jct_p95_h"]),
+                        hours(row["jct_p99_h"]), f"{row['utilisation']:.1%}", f"{row['preemptions']:,}",
+                        f"{row['lost_gpu_hours']:,.0f}")
+    tables = [overall]
+    for by, title in (("size_class", "by job size (GPUs)"), ("queue", "by queue")):
+        rows = comparison.grouped(by)
+        if by == "queue" and len({row["queue"] for row in rows}) < 2:
+            continue
+        table = Table(title=f"Mean / p95 wait and mean JCT {title}", title_justify="left")
+        table.add_column(by.replace("_", " "))
+        for variant in comparison.variants:
+            table.add_column(variant.name, justify="right")
+        groups = list(dict.fromkeys(row[by] for row in rows))
+        for group in groups:
+            cells = []
+            for variant in comparison.variants:
+                row = next((r for r in rows if r["variant"] == variant.name and r[by] == group), None)
+                cells.append("-" if row is None else
+                             f"{hours(row['wait_mean_h'])} / {hours(row['wait_p95_h'])} / {hours(row['jct_mean_h'])}")
+            table.add_row(str(group), *cells)
+        tables.append(table)
     return tables

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +14,7 @@ import pyarrow.parquet as pq
 
 from gpufleet.econ.ledger import ledger_table
 from gpufleet.fleet.layout import FleetLayout
+from gpufleet.results.staging import staged_directory
 from gpufleet.results.summary import summarize
 from gpufleet.results.tables import jobs_table, timeseries_arrays, timeseries_table
 from gpufleet.results.timeseries import interval_starts
@@ -69,38 +67,28 @@ class RunResult:
         Everything goes to a temporary sibling directory first, which then replaces
         `out_dir` in one rename; an error leaves `out_dir` as it was.
         """
-        out_dir = Path(out_dir)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-        try:
-            os.chmod(staging, 0o755)
-            (staging / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2) + "\n")
-            for name, table in (("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)):
-                pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
-            (staging / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
+        with staged_directory(out_dir) as staging:
+            self.write_tables(staging)
             if report:
                 from gpufleet.report.html import write_report  # plotly loads only when needed
 
                 write_report(self, staging / "report.html")
-            if out_dir.exists():
-                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-                os.rename(out_dir, retired / "run")
-                os.rename(staging, out_dir)
-                shutil.rmtree(retired, ignore_errors=True)
-            else:
-                os.rename(staging, out_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return out_dir
+        return Path(out_dir)
+
+    def write_tables(self, folder: Path) -> None:
+        """summary.json, jobs/timeseries/ledger.parquet and scenario.json into `folder`."""
+        (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2) + "\n")
+        for name, table in (("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)):
+            pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
+        (folder / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """NaN and infinity become null: JSON has no such numbers."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     return value

@@ -53,22 +53,25 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
     how much of what was billed did work, how does spending track the commitment."""
     status = jobs["status"].to_numpy(zero_copy_only=False)
     size = jobs["size_class"].to_numpy(zero_copy_only=False)
+    queue = jobs["queue"].to_numpy(zero_copy_only=False)
     wait = jobs["wait_s"].to_numpy()
+    jct = jobs["jct_s"].to_numpy()
     started = ~np.isnan(jobs["start_s"].to_numpy())
     completed = status == "completed"
-    jct = (jobs["end_s"].to_numpy() - jobs["submit_s"].to_numpy())[completed]
-    by_class = {}
-    for label in LABELS:
-        mine = size == label
-        if not mine.any():
-            continue
-        by_class[label] = {
+
+    def group(mine: np.ndarray) -> dict[str, Any]:
+        return {
             "jobs": int(mine.sum()),
             "started": int((mine & started).sum()),
             "queued_at_end": int((mine & (status == "queued")).sum()),
             "never_fits": int((mine & (status == "never_fits")).sum()),
             "wait": _quantiles_h(wait[mine & started]),
+            "completion_time": _quantiles_h(jct[mine & completed]),
+            "gpu_hours": float(jobs["gpu_hours"].to_numpy()[mine].sum()),
         }
+
+    by_class = {label: group(size == label) for label in LABELS if (size == label).any()}
+    by_queue = {name: group(queue == name) for name in sorted(set(queue.tolist()))}
     seconds = timeseries["interval_s"].to_numpy()
     installed_gpu_h = float((timeseries["installed_gpus"].to_numpy() * seconds).sum() / 3600.0)
     allocated_gpu_h = float((timeseries["allocated_gpus"].to_numpy() * seconds).sum() / 3600.0)
@@ -126,10 +129,17 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             **{name: int((status == name).sum()) for name in
                ("completed", "time_limit", "running", "queued", "never_fits", "not_submitted")},
             "started": int(started.sum()),
-            "completion_time": _quantiles_h(jct),
+            "completion_time": _quantiles_h(jct[completed]),
             "wait": _quantiles_h(wait[started]),
         },
         "wait_by_size_class": by_class,
+        "by_queue": by_queue,
+        "preemption": {
+            "preemptions": int(jobs["preemptions"].to_numpy().sum()),
+            "jobs_preempted": int((jobs["preemptions"].to_numpy() > 0).sum()),
+            "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()),
+            "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()),
+        },
         "capacity": {
             "installed_gpu_hours": installed_gpu_h,
             "allocated_gpu_hours": allocated_gpu_h,
@@ -137,6 +147,8 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "full_from": first_full,
             "share_of_days_full": share_full,
             "full_threshold": FULL_UTILISATION,
+            "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
+            if seconds.sum() > 0 else 0.0,
             "pools": pools,
         },
         "money": money,

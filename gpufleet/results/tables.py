@@ -13,16 +13,29 @@ from gpufleet.sim.simulation import RunRecord, Status
 from gpufleet.workload.jobs import JobTable
 from gpufleet.workload.size_class import size_class
 
+_REASON_TYPE = pa.list_(pa.struct([("t_s", pa.float64()), ("reason", pa.string())]))
 
-def held_until(record: RunRecord) -> np.ndarray:
-    """When each started job gave its GPUs back (the horizon if still running)."""
-    return np.where(np.isnan(record.end_s), record.end_of_run_s, record.end_s)
+
+def held_s(jobs: JobTable, record: RunRecord) -> np.ndarray:
+    """Seconds each job held its GPUs, over all its run segments."""
+    segments = record.segments
+    return np.bincount(segments["job"], weights=segments["end_s"] - segments["start_s"], minlength=len(jobs))
+
+
+def ettr(jobs: JobTable, record: RunRecord) -> np.ndarray:
+    """Effective training time ratio per started job: productive time / wall time since the
+    first start (until the end, or the horizon for jobs still running)."""
+    until = np.where(np.isnan(record.end_s), record.end_of_run_s, record.end_s)
+    wall = until - record.start_s
+    productive = record.productive_gpu_s / jobs.gpus
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wall > 0, productive / wall, np.nan)
 
 
 def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: RunRecord) -> pa.Table:
-    """One row per job: what it asked for, when it waited and ran, where, and why not."""
+    """One row per job: what it asked for, when it waited and ran, where, and why it waited."""
     started = ~np.isnan(record.start_s)
-    run_s = np.where(started, held_until(record) - record.start_s, np.nan)
+    run_s = np.where(started, held_s(jobs, record), np.nan)
     pool_names = np.array([pool.name for pool in layout.pools] + [""], dtype=object)
     submit_us = (jobs.submit_s * 1e6).round()
     finite = np.isfinite(submit_us)
@@ -31,12 +44,16 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         np.where(finite, base + np.where(finite, submit_us, 0).astype("timedelta64[us]"), np.datetime64("NaT")),
         type=pa.timestamp("us"),
     )
+    history = [[{"t_s": t, "reason": reason} for t, reason in record.history.get(job, [])]
+               for job in range(len(jobs))]
     return pa.table({
         "job_id": np.arange(len(jobs), dtype=np.int64),
         "name": pa.array(jobs.names.tolist(), type=pa.string()),
         "workload": pa.array(np.array(jobs.workloads, dtype=object)[jobs.workload].tolist(), type=pa.string()),
         "team": pa.array(jobs.team.tolist(), type=pa.string()),
         "kind": pa.array(jobs.kind.tolist(), type=pa.string()),
+        "queue": pa.array(np.array(record.queue_names, dtype=object)[record.queue].tolist(), type=pa.string()),
+        "priority": record.priority,
         "gpus": jobs.gpus,
         "group_size": jobs.group,
         "within_block": jobs.within_block,
@@ -46,13 +63,22 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         "start_s": record.start_s,
         "end_s": record.end_s,
         "wait_s": record.start_s - jobs.submit_s,
+        "jct_s": record.end_s - jobs.submit_s,
         "run_s": run_s,
         "duration_s": jobs.duration_s,
         "estimate_s": jobs.estimate_s,
         "time_limit_s": jobs.time_limit_s,
         "status": pa.array(record.status.tolist(), type=pa.string()),
         "reason": pa.array(record.reason.tolist(), type=pa.string()),
+        "reasons": pa.array(history, type=_REASON_TYPE),
         "reserved_s": record.reserved_s,
+        "preemptions": record.preemptions,
+        "interruptions": record.interruptions,
+        "productive_gpu_hours": record.productive_gpu_s / 3600.0,
+        "lost_gpu_hours": record.lost_gpu_s / 3600.0,
+        "overhead_gpu_hours": record.overhead_gpu_s / 3600.0,
+        "checkpoint_gpu_hours": record.checkpoint_gpu_s / 3600.0,
+        "ettr": ettr(jobs, record),
         "pool": pa.array(pool_names[record.pool].tolist(), type=pa.string()),
         "racks": record.racks,
         "blocks": record.blocks,
@@ -66,36 +92,44 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     edges = hour_edges(start, record.end_of_run_s)
     seconds = np.diff(edges)
     n_pools = len(layout.pools)
-    started = ~np.isnan(record.start_s)
-    held = held_until(record)
+    segments = record.segments
+    segment_gpus = jobs.gpus[segments["job"]].astype(np.float64)
     installed_h = np.zeros((len(seconds), n_pools))
     allocated_h = np.zeros((len(seconds), n_pools))
     log = np.array(record.capacity_log, dtype=np.float64).reshape(-1, 3)
     for pool in range(n_pools):
         mine = log[:, 1] == pool
         installed_h[:, pool] = integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / 3600.0
-        ran = started & (record.pool == pool)
-        times = np.concatenate([record.start_s[ran], held[ran]])
-        deltas = np.concatenate([jobs.gpus[ran], -jobs.gpus[ran]])
+        ran = segments["pool"] == pool
+        times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
+        deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
         allocated_h[:, pool] = integrate_steps(times, deltas, edges)[0] / 3600.0
+    # In the system from submission to the final end; queued = in the system and not running.
     entered = np.isin(record.status, [Status.QUEUED, Status.RUNNING, Status.COMPLETED, Status.TIME_LIMIT])
-    queue_times = np.concatenate([jobs.submit_s[entered], record.start_s[started]])
-    ones = np.ones(int(entered.sum()))
-    queued_jobs = integrate_steps(queue_times, np.concatenate([ones, -np.ones(int(started.sum()))]), edges)[0]
-    queued_gpus = integrate_steps(
-        queue_times, np.concatenate([jobs.gpus[entered], -jobs.gpus[started]]).astype(np.float64), edges
-    )[0]
-    run_times = np.concatenate([record.start_s[started], held[started]])
-    n_started = int(started.sum())
-    running = integrate_steps(run_times, np.concatenate([np.ones(n_started), -np.ones(n_started)]), edges)[0]
+    ended = entered & ~np.isnan(record.end_s)
+    gpus = jobs.gpus.astype(np.float64)
+    system_times = np.concatenate([jobs.submit_s[entered], record.end_s[ended]])
+    system_jobs = integrate_steps(system_times, np.concatenate([np.ones(int(entered.sum())),
+                                                                -np.ones(int(ended.sum()))]), edges)[0]
+    system_gpus = integrate_steps(system_times, np.concatenate([gpus[entered], -gpus[ended]]), edges)[0]
+    run_times = np.concatenate([segments["start_s"], segments["end_s"]])
+    n_segments = len(segment_gpus)
+    running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges)[0]
+    running_gpus = allocated_h.sum(axis=1) * 3600.0
+    unusable = np.zeros(len(seconds))
+    samples = record.samples
+    if len(samples["time_s"]):
+        at_end = np.searchsorted(edges[1:], samples["time_s"])
+        unusable[at_end[at_end < len(seconds)]] = samples["unusable_gpus"][at_end < len(seconds)]
     return {
         "edges": edges,
         "seconds": seconds,
         "installed_gpu_hours": installed_h,
         "allocated_gpu_hours": allocated_h,
-        "queued_jobs": queued_jobs / seconds,
-        "queued_gpus": queued_gpus / seconds,
+        "queued_jobs": (system_jobs - running) / seconds,
+        "queued_gpus": (system_gpus - running_gpus) / seconds,
         "running_jobs": running / seconds,
+        "unusable_gpus": unusable,
     }
 
 
@@ -114,6 +148,7 @@ def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.
         "queued_jobs": series["queued_jobs"],
         "queued_gpus": series["queued_gpus"],
         "running_jobs": series["running_jobs"],
+        "unusable_gpus": series["unusable_gpus"],
     }
     for pool in layout.pools:
         columns[f"{pool.name}.installed_gpus"] = series["installed_gpu_hours"][:, pool.index] / hours

@@ -1,16 +1,20 @@
-"""Who runs where: queue policies, topology-aware gang placement, the scheduling pass."""
+"""Who runs where: queue policies, quota, topology-aware gang placement, preemption, the pass."""
 
 from gpufleet.sched.placement import PLACEMENTS, BestFitPlacement, PlacementStrategy
-from gpufleet.sched.policies import POLICIES, FifoPolicy, QueuePolicy
-from gpufleet.sched.scheduler import Reservation, Scheduler
+from gpufleet.sched.policies import POLICIES, Policy, PolicyContext
+from gpufleet.sched.progress import JobProgress
+from gpufleet.sched.quota import QuotaBook
+from gpufleet.sched.scheduler import PassResult, Scheduler
 
 __all__ = [
     "PLACEMENTS",
     "POLICIES",
     "BestFitPlacement",
-    "FifoPolicy",
+    "JobProgress",
+    "PassResult",
     "PlacementStrategy",
-    "QueuePolicy",
-    "Reservation",
+    "Policy",
+    "PolicyContext",
+    "QuotaBook",
     "Scheduler",
 ]

@@ -1,94 +1,117 @@
-"""Who runs where: gang admission in policy order, with optional EASY backfill.
+"""Who runs where: admission in policy order against quota and topology, backfill, preemption.
 
-A scheduling pass starts jobs from the head of the queue while they fit. The first job
-that does not fit is the *head*. Without backfill nothing behind it starts (strict
-order). With EASY backfill the head gets a reservation: the earliest time its placement
-becomes feasible given the expected ends of running jobs and the delivery schedule, and
-the racks it would take then. A later job may start now if it fits and either ends
-(by its estimate) before that time, or leaves the reserved racks enough GPUs at that
-time. The reservation is topology-aware, so backfill never delays the head's start as
-long as estimates are not exceeded.
+A pass considers pending jobs in the policy's order (across queues: by the policy's
+queue rank, then its job key). For each job it checks the queue's quota per flavor
+(`sched.quota`), then places the gang on the topology (`sched.placement`). A job that
+cannot start is *blocked*:
 
-Passes are cheap on a large queue because jobs are indexed by *shape* (GPUs, group,
-block rule, flavors): if one job of a shape cannot be placed, none of that shape can,
-so a pass touches shapes rather than jobs. An arrival that does not become the head
-is tried on its own against the standing reservation instead of rescanning the queue.
+- its queue, if StrictFIFO, admits nothing more this pass;
+- the first job blocked for lack of room (not quota) is the head. Backfill `easy` gives
+  it a reservation (`sched.reservation`) that later jobs may not delay; `none` stops the
+  pass there; `greedy` lets anything that fits go on;
+- a job whose queue has had no failure yet this pass may preempt running jobs, when its
+  queue's Kueue preemption settings or the policy itself (las, srtf) allow it
+  (`sched.preemption`). Preemption moves the reservation.
+
+Passes stay cheap on long queues: jobs are bucketed by (queue, shape), where a shape is
+(GPUs, group, block rule, flavors). If one job of a bucket cannot be placed none can, so
+a pass skips whole buckets; an arrival that is not the new head is tried on its own
+against the standing reservation instead of rescanning the queue.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sortedcontainers import SortedList
 
 from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.fleet.state import ACTIVE, Allocation, FleetState, Placement
-from gpufleet.sched import reasons
+from gpufleet.fleet.state import Allocation, FleetState, Placement
+from gpufleet.sched import preemption, reasons, reservation
 from gpufleet.sched.placement import PlacementStrategy
-from gpufleet.sched.policies import Key, QueuePolicy
+from gpufleet.sched.policies import Key, Policy
+from gpufleet.sched.progress import JobProgress
+from gpufleet.sched.quota import QuotaBook
+from gpufleet.sched.reservation import Reservation
+from gpufleet.spec.scheduler import Backfill, QueueingStrategy, QueueSpec
 from gpufleet.workload.jobs import JobTable
 
-_BIG = np.iinfo(np.int64).max // 4
-_STARTED, _FAIL_NOW, _FAIL_LONG = 0, 1, 2
+_STARTED, _FAIL_QUOTA, _FAIL_PLACE, _FAIL_LONG = 0, 1, 2, 3
 _LAST_KEY = (math.inf,)  # sorts after every job key
 
 
-@dataclass(slots=True)
-class Reservation:
-    """The head job's reservation.
+@dataclass
+class PassResult:
+    """What one pass did, in order: ("start", job, allocation, run seconds) and
+    ("preempt", job, None, 0.0). A job may be preempted and restarted in one pass."""
 
-    Attributes:
-        job: the head job.
-        start_s: when its placement becomes feasible (inf: not foreseeable).
-        spare: per rack, GPUs that a job still running at `start_s` may take without
-            taking what the head needs; None when there is no reservation.
-    """
+    events: list[tuple[str, int, Allocation | None, float]] = field(default_factory=list)
 
-    job: int
-    start_s: float
-    spare: np.ndarray | None
+    @property
+    def started(self) -> list[int]:
+        return [job for kind, job, _, _ in self.events if kind == "start"]
+
+    @property
+    def preempted(self) -> list[int]:
+        return [job for kind, job, _, _ in self.events if kind == "preempt"]
 
 
 class Scheduler:
-    """Pending queue, running allocations and the scheduling pass."""
+    """Pending queues, quota, running allocations and the scheduling pass."""
 
-    def __init__(self, jobs: JobTable, layout: FleetLayout, state: FleetState,
-                 placement: PlacementStrategy, policy: QueuePolicy, backfill: bool = True,
-                 max_job_test: int = 500) -> None:
+    def __init__(self, jobs: JobTable, layout: FleetLayout, state: FleetState, placement: PlacementStrategy,
+                 policy: Policy, quotas: QuotaBook, progress: JobProgress, queue_of: list[int],
+                 priority: list[int], queue_specs: list[QueueSpec], backfill: Backfill = Backfill.easy,
+                 max_job_test: int = 500, max_restarts: int | None = None, track_racks: bool = False) -> None:
         self.layout = layout
         self.state = state
         self.placement = placement
         self.policy = policy
+        self.quotas = quotas
+        self.progress = progress
         self.backfill = backfill
         self.max_job_test = max_job_test
+        self.max_restarts = max_restarts
+        self.track_racks = track_racks
+        self._rack_jobs: dict[int, set[int]] = {}  # racks -> running jobs, kept when failures need it
+        self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
+        self.queue_of = queue_of
+        self.priority = priority
+        self.queue_specs = queue_specs
+        self._strict = [spec.queueing_strategy is QueueingStrategy.StrictFIFO for spec in queue_specs]
         self._gpus: list[int] = jobs.gpus.tolist()
         self._shape: list[int] = jobs.shape.tolist()
-        self._estimate: list[float] = jobs.estimate_s.tolist()
-        self._shape_gpus = [shape[0] for shape in jobs.shapes]
         self._shape_group = [shape[1] for shape in jobs.shapes]
         self._shape_within = [shape[2] for shape in jobs.shapes]
         self._shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
-        self._change_times = [change.time_s for change in layout.changes]
+        upper = [flavor.upper() for flavor in quotas.flavors]
+        self.flavor_of_pool = [upper.index(pool.gpu.name.upper()) for pool in layout.pools]
+        self._can_preempt = [policy.preemptive or spec.preemption.within_cluster_queue != "Never"
+                             or spec.preemption.reclaim_within_cohort != "Never"
+                             or spec.preemption.borrow_within_cohort != "Never" for spec in queue_specs]
 
-        self.pending: SortedList = SortedList()
-        self._by_shape: list[SortedList] = [SortedList() for _ in jobs.shapes]
-        self._by_estimate: list[SortedList] = [SortedList() for _ in jobs.shapes]  # (estimate, key)
+        self._by_queue: list[SortedList] = [SortedList() for _ in range(quotas.n_queues)]
+        self._buckets: dict[tuple[int, int], SortedList] = {}
+        self._bucket_runs: dict[tuple[int, int], SortedList] = {}  # (expected run, key)
         self._key: dict[int, Key] = {}
+        self.n_pending = 0
         self.pending_gpus = 0
         self.allocations: dict[int, Allocation] = {}
+        self.started_at: dict[int, float] = {}
         self._expected_end: dict[int, float] = {}
         self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
         self.reason: list[str] = [""] * len(jobs)
+        self.history: dict[int, list[tuple[float, str]]] = {}
         self.reserved_s = np.full(len(jobs), np.nan)
         self._reservation: Reservation | None = None
         self._full_pass = True
         self._new: list[int] = []
-        self._head_key: Key | None = None
+        self._head: Key | None = None  # first job in order when the last pass ended
+        self._blocked_head: Key | None = None  # first job blocked for room in the last pass
 
     # -- events from the simulation ---------------------------------------------------
 
@@ -98,19 +121,12 @@ class Scheduler:
         It is queued at the next pass, unless that pass starts it at once.
         """
         self.pending_gpus += self._gpus[job]
+        self.n_pending += 1
         self._new.append(job)
-
-    def _enqueue(self, job: int) -> Key:
-        key = self.policy.key(job)
-        self._key[job] = key
-        self.pending.add(key)
-        self._by_shape[self._shape[job]].add(key)
-        self._by_estimate[self._shape[job]].add((self._estimate[job], key))
-        return key
 
     def has_waiting(self) -> bool:
         """Whether any job waits (queued, or handed over since the last pass)."""
-        return bool(self.pending) or bool(self._new)
+        return self.n_pending > 0
 
     def capacity_added(self) -> None:
         self._full_pass = True
@@ -119,247 +135,377 @@ class Scheduler:
         self._full_pass = True
         self._reservation = None
 
-    def end(self, job: int, now: float) -> Allocation:
-        """A running job stops at `now`: free its GPUs."""
-        allocation = self.allocations.pop(job)
-        self.state.release(allocation, now)
-        expected = self._expected_end.pop(job)
-        self._ends.remove((expected, job))
+    def rerank(self, job: int) -> None:
+        """The policy's rank of `job` changed by itself (a timer): re-queue it if waiting,
+        and look at the queue again either way (a running job may now be preempted)."""
+        if job in self._key:
+            self._dequeue(job)
+            self._enqueue(job)
         self._full_pass = True
+
+    def end(self, job: int, now: float) -> Allocation:
+        """A running job finished at `now`: free its GPUs and quota."""
+        expected = self._expected_end[job]
+        allocation = self._stop(job, now, finished=True)
         if now < expected:
             self._reservation = None  # the plan assumed these GPUs busy for longer
         return allocation
 
-    # -- the pass ---------------------------------------------------------------------
+    def _stop(self, job: int, now: float, finished: bool, failure: bool = False) -> Allocation:
+        allocation = self.allocations.pop(job)
+        if self.track_racks:
+            for rack in allocation.racks.tolist():
+                self._rack_jobs[rack].discard(job)
+        self.state.release(allocation, now)
+        self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
+        self._ends.remove((self._expected_end.pop(job), job))
+        del self.started_at[job]
+        self.progress.stop(job, now, finished, failure)
+        self.policy.on_stop(job, allocation.pool, now, finished)
+        self._full_pass = True
+        return allocation
 
-    def schedule(self, now: float) -> list[tuple[int, Allocation]]:
-        """Start what can start at `now`; return the started jobs and their allocations."""
-        started: list[tuple[int, Allocation]] = []
-        new, self._new = self._new, []
-        if new and not self.pending:
-            # Empty queue: arrivals start in policy order while they fit, never queued.
-            if len(new) > 1:
-                new.sort(key=self.policy.key)
-            while new:
-                placement = self._place_now(new[0])
-                if placement is None:
-                    break
-                self._launch(new.pop(0), placement, now, started)
-            if new:
-                self._full_pass = True
-        fresh = [self._enqueue(job) for job in new]
-        head_changed = bool(self.pending) and self.pending[0] != self._head_key
-        if self._full_pass or head_changed:
-            self._full_pass = False
-            self._start_heads(now, started)
-            if self.pending and self.backfill:
-                self._backfill_queue(now, started)
-        elif fresh:
-            fresh.sort()
-            if self.backfill:
-                reservation = self._reservation_for(self.pending[0][-1], now)
-                for key in fresh:
-                    self._try_backfill(key[-1], reservation, reservation.start_s - now, now, started)
-            else:
-                for key in fresh:
-                    self.reason[key[-1]] = reasons.STRICT_ORDER
-        self._head_key = self.pending[0] if self.pending else None
-        return started
+    # -- failures ---------------------------------------------------------------------
 
-    def _start_heads(self, now: float, started: list[tuple[int, Allocation]]) -> None:
-        while self.pending:
-            job = self.pending[0][-1]
-            placement = self._place_now(job)
-            if placement is None:
-                return
-            self._start(job, placement, now, started)
+    def jobs_on_node(self, node: int) -> list[tuple[int, int]]:
+        """(job, GPUs it holds on the node) for the running jobs on `node`, in job order."""
+        found = []
+        for job in sorted(self._rack_jobs.get(self.state._rack_of_node(node), ())):
+            allocation = self.allocations[job]
+            held = allocation.node_gpus[allocation.nodes == node]
+            if len(held):
+                found.append((job, int(held.sum())))
+        return found
 
-    def _backfill_queue(self, now: float, started: list[tuple[int, Allocation]]) -> None:
-        """Try queued jobs in policy order, shape by shape, within the depth budget.
+    def jobs_on_rack(self, rack: int) -> list[int]:
+        return sorted(self._rack_jobs.get(rack, ()))
 
-        Once a shape's long jobs are known not to fit beside the reservation, only its
-        jobs that end before the reservation are still candidates; the per-shape index
-        by estimate finds them without walking the rest.
-        """
-        head_key = self.pending[0]
-        reservation = self._reservation_for(head_key[-1], now)
-        window = reservation.start_s - now
-        heap: list[tuple[Key, int]] = []
-        for shape, keys in enumerate(self._by_shape):
-            if not keys or self._shape_gpus[shape] > self._free_max(self._shape_pools[shape]):
-                continue
-            first = self._next_key(keys, None, head_key)
-            if first is not None:
-                heap.append((first, shape))
-        heapq.heapify(heap)
-        short_only: dict[int, list[Key]] = {}  # shape -> its remaining short jobs, last first
-        budget = self.max_job_test
-        while heap and budget > 0:
-            key, shape = heapq.heappop(heap)
-            budget -= 1
-            outcome = self._try_backfill(key[-1], reservation, window, now, started)
-            if outcome == _FAIL_NOW:
-                continue  # no job of this shape fits now: drop the shape for this pass
-            if outcome == _FAIL_LONG and shape not in short_only:
-                short = [k for _, k in self._by_estimate[shape].irange(maximum=(window, _LAST_KEY))
-                         if k > key and k != head_key]
-                short_only[shape] = sorted(short, reverse=True)
-            if shape in short_only:
-                following = short_only[shape].pop() if short_only[shape] else None
-            else:
-                following = self._next_key(self._by_shape[shape], key, head_key)
-            if following is not None:
-                heapq.heappush(heap, (following, shape))
+    def _exhausted(self, job: int) -> bool:
+        return self.max_restarts is not None and self.progress.interruptions[job] > self.max_restarts
 
-    @staticmethod
-    def _next_key(keys: SortedList, after: Key | None, skip: Key) -> Key | None:
-        index = 0 if after is None else keys.bisect_right(after)
-        if index < len(keys) and keys[index] == skip:
-            index += 1
-        return keys[index] if index < len(keys) else None
+    def interrupt(self, job: int, now: float, cause: str) -> bool:
+        """A failure stopped `job`: free its GPUs; queue it again, unless it has used up its
+        restarts (then it fails for good). Returns whether it was queued again."""
+        self._stop(job, now, finished=False, failure=True)
+        self._reservation = None
+        if self._exhausted(job):
+            self.failed.add(job)
+            self._set_reason(job, f"failed: more than {self.max_restarts} interruptions", now)
+            return False
+        self.pending_gpus += self._gpus[job]
+        self.n_pending += 1
+        self._enqueue(job)
+        self._set_reason(job, f"interrupted: {cause}", now)
+        return True
 
-    def _try_backfill(self, job: int, reservation: Reservation, window: float, now: float,
-                      started: list[tuple[int, Allocation]]) -> int:
-        """Start `job` if it fits now without delaying the reservation.
-
-        Returns _STARTED, _FAIL_NOW (it does not fit at all now) or _FAIL_LONG (it fits,
-        but would still hold GPUs the head needs when the reservation begins).
-        """
-        placement = self._place_now(job)
-        if placement is None:
-            return _FAIL_NOW
-        if self._estimate[job] > window and reservation.spare is not None:
-            # It would still run when the reservation begins: it may only take GPUs the
-            # head does not need then. Most placements already respect that; otherwise
-            # place again on free capacity capped by what the reservation leaves.
-            if np.any(placement.gpus > reservation.spare[placement.racks]):
-                capped = ArrayCapacity(np.minimum(self.state.avail, reservation.spare), self.layout)
-                placement = self._place(job, capped)
-                if placement is None:
-                    self.reason[job] = reasons.BEHIND_RESERVATION
-                    return _FAIL_LONG
-            reservation.spare[placement.racks] -= placement.gpus
-        self._start(job, placement, now, started)
-        return _STARTED
-
-    def _start(self, job: int, placement: Placement, now: float,
-               started: list[tuple[int, Allocation]]) -> None:
-        """Start a queued job."""
-        key = self._key.pop(job)
-        self.pending.remove(key)
-        self._by_shape[self._shape[job]].remove(key)
-        self._by_estimate[self._shape[job]].remove((self._estimate[job], key))
-        self._launch(job, placement, now, started)
-
-    def _launch(self, job: int, placement: Placement, now: float,
-                started: list[tuple[int, Allocation]]) -> None:
-        allocation = self.state.allocate(placement)
-        self.pending_gpus -= self._gpus[job]
-        self.allocations[job] = allocation
-        expected = now + self._estimate[job]
+    def restart_in_place(self, job: int, now: float, failed_node: int, spare: int, cause: str) -> float | None:
+        """A failed node of `job` was swapped for a spare: the job restarts on the same
+        allocation. Returns its new run time, or None if it has used up its restarts."""
+        allocation = self.allocations[job]
+        allocation.nodes[allocation.nodes == failed_node] = spare
+        if self.max_restarts is not None and self.progress.interruptions[job] + 1 > self.max_restarts:
+            self.interrupt(job, now, cause)
+            return None
+        self._ends.remove((self._expected_end[job], job))
+        self.progress.stop(job, now, finished=False, failure=True)
+        self.policy.on_stop(job, allocation.pool, now, False)
+        expected = now + self.progress.expected_run_s(job)
+        run_s = self.progress.start(job, now)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
+        self.started_at[job] = now
+        self.policy.on_start(job, allocation.pool, now)
+        self._reservation = None
+        return run_s
+
+    # -- queue structures -------------------------------------------------------------
+
+    def _enqueue(self, job: int) -> Key:
+        key = self.policy.key(job)
+        self._key[job] = key
+        queue, shape = self.queue_of[job], self._shape[job]
+        self._by_queue[queue].add(key)
+        bucket = (queue, shape)
+        if bucket not in self._buckets:
+            self._buckets[bucket] = SortedList()
+            self._bucket_runs[bucket] = SortedList()
+        self._buckets[bucket].add(key)
+        self._bucket_runs[bucket].add((self.progress.expected_run_s(job), key))
+        return key
+
+    def _dequeue(self, job: int) -> None:
+        key = self._key.pop(job)
+        queue, shape = self.queue_of[job], self._shape[job]
+        self._by_queue[queue].remove(key)
+        self._buckets[(queue, shape)].remove(key)
+        self._bucket_runs[(queue, shape)].remove((self.progress.expected_run_s(job), key))
+
+    def _first(self, now: float) -> Key | None:
+        """The first pending job in the policy's order."""
+        best: tuple[float, Key] | None = None
+        for queue, keys in enumerate(self._by_queue):
+            if keys:
+                entry = (self.policy.queue_rank(queue, now), keys[0])
+                if best is None or entry < best:
+                    best = entry
+        return None if best is None else best[1]
+
+    # -- the pass ---------------------------------------------------------------------
+
+    def schedule(self, now: float) -> PassResult:
+        """Start (and preempt) what the rules allow at `now`."""
+        result = PassResult()
+        new, self._new = self._new, []
+        if new and not self._key and not self.policy.dynamic_queue_order:
+            # Nothing queued: arrivals start in policy order while they fit, never queued.
+            if len(new) > 1:
+                new.sort(key=self.policy.key)
+            while new and self._try(new[0], now, None, set(), set(), result) == _STARTED:
+                new.pop(0)
+            if new:
+                self._full_pass = True
+        fresh = sorted(self._enqueue(job) for job in new)
+        first = self._first(now)
+        if self._full_pass or self.policy.dynamic_queue_order or first != self._head:
+            self._full_pass = False
+            self._pass(now, result)
+        elif fresh:
+            self._pass_fresh(fresh, now, result)
+        self._head = self._first(now)
+        return result
+
+    def _pass(self, now: float, result: PassResult) -> None:
+        """Consider every bucket in order, skipping what is known to fail (budgeted)."""
+        policy = self.policy
+        dynamic = policy.dynamic_queue_order
+        ranks = [policy.queue_rank(queue, now) for queue in range(len(self._by_queue))]
+        heap = [(ranks[queue], keys[0], queue, shape) for (queue, shape), keys in self._buckets.items() if keys]
+        heapq.heapify(heap)
+        failed_queues: set[int] = set()
+        strict_blocked: set[int] = set()
+        long_blocked: set[tuple[int, int]] = set()
+        short_only: dict[tuple[int, int], list[Key]] = {}
+        head_reservation: Reservation | None = None
+        self._blocked_head = None
+        budget = self.max_job_test
+        while heap:
+            rank, key, queue, shape = heapq.heappop(heap)
+            if dynamic:
+                current = policy.queue_rank(queue, now)
+                if current > rank:  # the queue's share grew since this entry was pushed
+                    heapq.heappush(heap, (current, key, queue, shape))
+                    continue
+            job = key[-1]
+            if queue in strict_blocked:
+                self._set_reason(job, reasons.STRICT_ORDER, now)
+                continue
+            if failed_queues:
+                budget -= 1
+                if budget < 0:
+                    break
+            outcome = self._try(job, now, head_reservation, failed_queues, long_blocked, result)
+            bucket = (queue, shape)
+            if outcome != _STARTED:
+                failed_queues.add(queue)
+                if outcome == _FAIL_PLACE and self._blocked_head is None:
+                    self._blocked_head = key
+                    if self.backfill is Backfill.none:
+                        return
+                    if self.backfill is Backfill.easy:
+                        head_reservation = self._reservation_for(job, now)
+                if self._strict[queue]:
+                    strict_blocked.add(queue)
+                    continue
+                if outcome in (_FAIL_QUOTA, _FAIL_PLACE):
+                    continue  # no other job of this bucket fits either: drop the bucket
+                if outcome == _FAIL_LONG and bucket not in short_only and head_reservation is not None:
+                    window = head_reservation.start_s - now
+                    short = [k for _, k in self._bucket_runs[bucket].irange(maximum=(window, _LAST_KEY)) if k > key]
+                    short_only[bucket] = sorted(short, reverse=True)
+            if bucket in short_only:
+                following = short_only[bucket].pop() if short_only[bucket] else None
+            else:
+                keys = self._buckets[bucket]
+                index = keys.bisect_right(key)
+                following = keys[index] if index < len(keys) else None
+            if following is not None:
+                heapq.heappush(heap, (policy.queue_rank(queue, now) if dynamic else rank, following, queue, shape))
+
+    def _pass_fresh(self, fresh: list[Key], now: float, result: PassResult) -> None:
+        """Nothing has freed since the last pass: try only the arrivals, each in its place."""
+        head = self._blocked_head
+        head_reservation = None
+        if head is not None and head[-1] in self._key and self.backfill is Backfill.easy:
+            head_reservation = self._reservation_for(head[-1], now)
+        for key in fresh:
+            job = key[-1]
+            if head is not None and self.backfill is Backfill.none and key > head:
+                self._set_reason(job, reasons.STRICT_ORDER, now)
+                continue
+            queue = self.queue_of[job]
+            earlier = self._by_queue[queue][0] != key
+            if earlier and self._strict[queue]:
+                self._set_reason(job, reasons.STRICT_ORDER, now)
+                continue
+            failed = {queue} if earlier else set()
+            self._try(job, now, head_reservation, failed, set(), result)
+
+    def _try(self, job: int, now: float, head_reservation: Reservation | None, failed_queues: set[int],
+             long_blocked: set[tuple[int, int]], result: PassResult) -> int:
+        """Admit `job` now if quota, room and the reservation allow (preempting if it may)."""
+        queue, shape, gpus = self.queue_of[job], self._shape[job], self._gpus[job]
+        may_preempt = self._can_preempt[queue] and queue not in failed_queues
+        long = (head_reservation is not None and head_reservation.spare is not None
+                and self.progress.expected_run_s(job) > head_reservation.start_s - now)
+        if long and (queue, shape) in long_blocked:
+            self._set_reason(job, reasons.BEHIND_RESERVATION, now)
+            return _FAIL_LONG
+        pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+        if not pools:
+            if may_preempt and self._admit_by_preempting(job, now, result):
+                return _STARTED
+            flavor = self.flavor_of_pool[self._shape_pools[shape][0]]
+            self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
+            return _FAIL_QUOTA
+        placement = self._place_now(job, pools, now)
+        if placement is None:
+            if may_preempt and self._admit_by_preempting(job, now, result):
+                return _STARTED
+            return _FAIL_PLACE
+        if long:
+            assert head_reservation is not None and head_reservation.spare is not None
+            spare = head_reservation.spare
+            if np.any(placement.gpus > spare[placement.racks]):
+                # It would still run when the reservation begins: it may only take GPUs the
+                # head does not need then.
+                capped = ArrayCapacity(np.minimum(self.state.avail, spare), self.layout)
+                placement = self._place(job, capped, pools)
+                if placement is None:
+                    long_blocked.add((queue, shape))
+                    self._set_reason(job, reasons.BEHIND_RESERVATION, now)
+                    return _FAIL_LONG
+            spare[placement.racks] -= placement.gpus
+        self._start(job, placement, now, result)
+        return _STARTED
+
+    def _admit_by_preempting(self, job: int, now: float, result: PassResult) -> bool:
+        choice = preemption.choose_victims(self, job, now)
+        if choice is None:
+            return False
+        victims, _ = choice
+        for victim in victims:
+            self._stop(victim, now, finished=False)
+            self._set_reason(victim, reasons.PREEMPTED, now)
+            self.pending_gpus += self._gpus[victim]
+            self.n_pending += 1
+            self._enqueue(victim)
+            result.events.append(("preempt", victim, None, 0.0))
+        self._reservation = None  # preemption moves what the plan assumed
+        pools = tuple(p for p in self._shape_pools[self._shape[job]]
+                      if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self._gpus[job]))
+        placement = self._place(job, self.state, pools)
+        assert placement is not None, "victims were chosen so that the job fits"
+        self._start(job, placement, now, result)
+        return True
+
+    def _start(self, job: int, placement: Placement, now: float, result: PassResult) -> None:
+        if job in self._key:
+            self._dequeue(job)
+        allocation = self.state.allocate(placement)
+        self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
+        self.pending_gpus -= self._gpus[job]
+        self.n_pending -= 1
+        self.allocations[job] = allocation
+        if self.track_racks:
+            for rack in allocation.racks.tolist():
+                self._rack_jobs.setdefault(rack, set()).add(job)
+        self.started_at[job] = now
+        expected = now + self.progress.expected_run_s(job)
+        run_s = self.progress.start(job, now)
+        self._expected_end[job] = expected
+        self._ends.add((expected, job))
+        self.policy.on_start(job, allocation.pool, now)
         self.reason[job] = ""
         if self._reservation is not None and self._reservation.job == job:
             self._reservation = None
-        started.append((job, allocation))
+        result.events.append(("start", job, allocation, run_s))
+
+    def _set_reason(self, job: int, reason: str, now: float) -> None:
+        if reason != self.reason[job]:
+            self.reason[job] = reason
+            self.history.setdefault(job, []).append((now, reason))
 
     # -- placement and reservations -----------------------------------------------------
 
-    def _free_max(self, pools: tuple[int, ...]) -> int:
-        avail = self.state.avail_gpus
-        return max((int(avail[p]) for p in pools), default=0)
-
-    def _place_now(self, job: int) -> Placement | None:
-        """Place on the current free capacity, recording why not on failure.
+    def _place_now(self, job: int, pools: tuple[int, ...], now: float) -> Placement | None:
+        """Place on the live fleet, recording why not on failure.
 
         Cheap counts reject most misfits before the placement search: free GPUs, then
         free whole NVLink groups (GPUs left in racks as remnants smaller than a group
         cannot host one).
         """
         shape = self._shape[job]
-        gpus, pools = self._gpus[job], self._shape_pools[shape]
-        group = self._shape_group[shape]
-        avail = self.state.avail_gpus
-        if all(int(avail[p]) < gpus for p in pools):
-            self.reason[job] = reasons.INSUFFICIENT_GPUS
+        gpus, group = self._gpus[job], self._shape_group[shape]
+        if all(self.state.avail_gpus[p] < gpus for p in pools):
+            self._set_reason(job, reasons.INSUFFICIENT_GPUS, now)
             return None
         if all(self.state.groups_free(p, group) < gpus // group for p in pools):
-            self.reason[job] = reasons.NO_TOPOLOGY_FIT
+            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
             return None
-        placement = self._place(job, self.state)
+        placement = self._place(job, self.state, pools)
         if placement is None:
-            self.reason[job] = reasons.NO_TOPOLOGY_FIT
+            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
         return placement
 
-    def _place(self, job: int, capacity: CapacityView) -> Placement | None:
+    def _place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""
         shape = self._shape[job]
-        return self.placement.place(capacity, self._shape_pools[shape], self._gpus[job],
-                                    self._shape_group[shape], self._shape_within[shape])
+        return self.placement.place(capacity, pools, self._gpus[job], self._shape_group[shape],
+                                    self._shape_within[shape])
 
     def _reservation_for(self, head: int, now: float) -> Reservation:
         if self._reservation is None or self._reservation.job != head:
-            self._reservation = self._plan_reservation(head, now)
+            queue, shape, gpus = self.queue_of[head], self._shape[head], self._gpus[head]
+            pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+            self._reservation = reservation.plan(
+                head, now, self.state, self._ends, self.allocations, pools or self._shape_pools[shape], gpus,
+                lambda capacity: self._place(head, capacity, pools or self._shape_pools[shape]))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
         return self._reservation
 
-    def _plan_reservation(self, job: int, now: float) -> Reservation:
-        """Replay expected job ends and scheduled capacity changes until the head fits."""
-        layout, state = self.layout, self.state
-        pools = self._shape_pools[self._shape[job]]
-        gpus = self._gpus[job]
-        projected = state.avail.copy()
-        alive = state.rack_state == ACTIVE
-        pool_free = state.avail_gpus.copy()
-        changes, change_times = layout.changes, self._change_times
-        next_change = bisect_right(change_times, now)
-        ends = iter(self._ends)
-        next_end = next(ends, None)
-        while True:
-            time_s = min(next_end[0] if next_end is not None else math.inf,
-                         change_times[next_change] if next_change < len(changes) else math.inf)
-            if time_s == math.inf:
-                return Reservation(job, math.inf, None)
-            while next_end is not None and next_end[0] == time_s:
-                allocation = self.allocations[next_end[1]]
-                live = alive[allocation.racks]
-                freed = allocation.gpus if live.all() else allocation.gpus * live
-                projected[allocation.racks] += freed
-                pool_free[allocation.pool] += int(freed.sum())
-                next_end = next(ends, None)
-            while next_change < len(changes) and change_times[next_change] == time_s:
-                change = changes[next_change]
-                lo, hi = change.rack_lo, change.rack_hi
-                if change.retire:
-                    pool_free[change.pool] -= int(projected[lo:hi][alive[lo:hi]].sum())
-                    projected[lo:hi] = 0
-                    alive[lo:hi] = False
-                else:
-                    projected[lo:hi] = layout.rack_gpus[lo:hi]
-                    alive[lo:hi] = True
-                    pool_free[change.pool] += int(layout.rack_gpus[lo:hi].sum())
-                next_change += 1
-            if max(int(pool_free[p]) for p in pools) < gpus:
-                continue
-            placement = self._place(job, ArrayCapacity(projected, self.layout))
-            if placement is not None:
-                spare = np.full(len(projected), _BIG, dtype=np.int64)
-                spare[placement.racks] = projected[placement.racks] - placement.gpus
-                return Reservation(job, time_s, spare)
+    def unusable_gpus(self) -> int:
+        """Free GPUs the smallest waiting gang cannot use (fragmentation); 0 if nothing waits.
+
+        If the gang fits somewhere, the unusable GPUs are the remnants of racks smaller
+        than one of its NVLink groups; if it fits nowhere, every free GPU of its pools.
+        """
+        smallest: int | None = None
+        for keys in self._buckets.values():
+            if keys and (smallest is None or self._gpus[keys[0][-1]] < self._gpus[smallest]):
+                smallest = keys[0][-1]
+        if smallest is None:
+            return 0
+        shape = self._shape[smallest]
+        pools, group = self._shape_pools[shape], self._shape_group[shape]
+        free = sum(self.state.avail_gpus[p] for p in pools)
+        if self._place(smallest, self.state, pools) is None:
+            return free
+        return free - sum(self.state.groups_free(p, group) * group for p in pools)
 
     # -- end of run -------------------------------------------------------------------
 
     def explain_waiting(self) -> None:
         """Give every still-pending job a reason, for the jobs never examined lately."""
-        for key in self.pending:
-            job = key[-1]
-            if self.reason[job]:
-                continue
-            if not self.backfill and key != self.pending[0]:
-                self.reason[job] = reasons.STRICT_ORDER
-            elif self._gpus[job] > self._free_max(self._shape_pools[self._shape[job]]):
-                self.reason[job] = reasons.INSUFFICIENT_GPUS
-            else:
-                self.reason[job] = reasons.NOT_EXAMINED
+        for keys in self._by_queue:
+            for key in keys:
+                job = key[-1]
+                if self.reason[job]:
+                    continue
+                pools = self._shape_pools[self._shape[job]]
+                if self.backfill is Backfill.none and self._blocked_head is not None and key > self._blocked_head:
+                    self.reason[job] = reasons.STRICT_ORDER
+                elif all(self.state.avail_gpus[p] < self._gpus[job] for p in pools):
+                    self.reason[job] = reasons.INSUFFICIENT_GPUS
+                else:
+                    self.reason[job] = reasons.NOT_EXAMINED

@@ -2,34 +2,119 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
+import numpy as np
+
+from gpufleet.failures.defaults import catalog_defaults
+from gpufleet.failures.process import FailureProcess
+from gpufleet.failures.rates import interruptions_per_hour, young_daly_interval_h
 from gpufleet.fleet.build import build_layout
+from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import FleetState
+from gpufleet.results.timeseries import hour_edges
 from gpufleet.sched.placement import PLACEMENTS
-from gpufleet.sched.policies import POLICIES
+from gpufleet.sched.policies import POLICIES, PolicyContext
+from gpufleet.sched.progress import JobProgress
+from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.scheduler import Scheduler
+from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.sim.simulation import Simulation
+from gpufleet.spec.failures import FailureProcessSpec
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.build import build_jobs
+from gpufleet.workload.jobs import JobTable
+
+HOUR_S = 3600.0
 
 
-def build(scenario: Scenario, seed: int | None = None, until: datetime | None = None) -> Simulation:
-    """Fleet, jobs and scheduler of `scenario`, ready to run to `until` (default: its end)."""
+def build(scenario: Scenario, seed: int | None = None, until: datetime | None = None,
+          policy: str | None = None, placement: str | None = None) -> Simulation:
+    """Fleet, jobs and scheduler of `scenario`, ready to run to `until` (default: its end).
+
+    `policy` and `placement` override the scenario's choices (for comparisons).
+    """
+    seed = scenario.seed if seed is None else seed
     layout = build_layout(scenario)
     jobs = build_jobs(scenario, layout, seed)
+    spec = scenario.scheduler
     # Keep per-block group counts for the group sizes of gangs that can span racks.
     smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
     state = FleetState(layout, groups={group for gpus, group, _, _ in jobs.shapes if gpus > smallest_rack})
-    spec = scenario.scheduler
+    flavors = list(dict.fromkeys(pool.gpu.name for pool in layout.pools))
+    quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
+    teams = jobs.team.tolist()
+    queue_of = assign_queues(teams, spec.queues)
+    priority = assign_priorities(teams, spec.priority_classes)
+    checkpointing = scenario.checkpointing
+    processes = failure_processes(scenario, layout)
+    progress = JobProgress(jobs.run_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
+                           checkpoint_intervals_s(scenario, layout, jobs, processes),
+                           checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0)
+    flavor_of_pool = [flavors.index(pool.gpu.name) for pool in layout.pools]
+
+    def capacity_by_flavor() -> list[float]:
+        totals = [0.0] * len(flavors)
+        for pool, installed in enumerate(state.installed_gpus):
+            totals[flavor_of_pool[pool]] += installed
+        return totals
+
+    half_life = spec.fair_share.half_life_hours
+    queue_specs = quotas.specs
+    context = PolicyContext(
+        jobs=jobs, progress=progress, priority=priority, queue=queue_of,
+        queue_weights=[queue.fair_share.weight for queue in queue_specs], flavor_of_pool=flavor_of_pool,
+        capacity_by_flavor=capacity_by_flavor, half_life_s=half_life * HOUR_S if half_life else None,
+        n_flavors=len(flavors), options=spec.policy.options if policy in (None, spec.policy.name) else {},
+    )
     scheduler = Scheduler(
-        jobs,
-        layout,
-        state,
-        placement=PLACEMENTS.get(spec.placement)(),
-        policy=POLICIES.get(spec.policy)(jobs),
-        backfill=spec.backfill,
-        max_job_test=spec.max_job_test,
+        jobs, layout, state,
+        placement=PLACEMENTS.get(placement or spec.placement)(seed=seed),
+        policy=POLICIES.get(policy or spec.policy.name)(context),
+        quotas=quotas, progress=progress, queue_of=queue_of, priority=priority, queue_specs=queue_specs,
+        backfill=spec.backfill, max_job_test=spec.max_job_test, max_restarts=checkpointing.max_restarts,
+        track_racks=bool(processes),
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
-    return Simulation(layout, jobs, state, scheduler, until_s)
+    samples = hour_edges(scenario.start, until_s)[1:]
+    runtime_processes = [FailureProcess(index, process, layout, pools, seed)
+                         for index, (process, pools) in enumerate(processes)]
+    return Simulation(layout, jobs, state, scheduler, until_s, sample_times=np.asarray(samples),
+                      failure_processes=runtime_processes)
+
+
+def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[FailureProcessSpec, tuple[int, ...]]]:
+    """The scenario's failure processes with the pools each strikes (catalog defaults per pool if asked)."""
+    failures = scenario.failures
+    if failures is None:
+        return []
+    by_name = {pool.name: pool.index for pool in layout.pools}
+    processes = [(process, tuple(by_name[name] for name in process.pools) if process.pools
+                  else tuple(range(len(layout.pools)))) for process in failures.processes]
+    if failures.catalog_defaults:
+        for pool in layout.pools:
+            for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node):
+                processes.append((process.model_copy(update={"name": f"{process.name}:{pool.name}"}), (pool.index,)))
+    return processes
+
+
+def checkpoint_intervals_s(scenario: Scenario, layout: FleetLayout, jobs: JobTable,
+                           processes: list[tuple[FailureProcessSpec, tuple[int, ...]]]) -> list[float]:
+    """Each job's checkpoint interval: fixed, or the Young/Daly optimum for its size."""
+    interval = scenario.checkpointing.interval_hours
+    if interval != "young_daly":
+        return [interval * HOUR_S] * len(jobs)
+    write_h = scenario.checkpointing.write_minutes / 60.0
+    intervals = []
+    by_shape: dict[int, float] = {}
+    for job, shape in enumerate(jobs.shape.tolist()):
+        if shape not in by_shape:
+            gpus, _, _, flavors = jobs.shapes[shape]
+            pool = layout.pools[layout.pools_for(flavors)[0]]
+            relevant = [process for process, pools in processes if pool.index in pools]
+            rate = interruptions_per_hour(gpus, pool, relevant)
+            by_shape[shape] = young_daly_interval_h(max(write_h, 1 / 60), 1.0 / rate) * HOUR_S if rate > 0 \
+                else math.inf
+        intervals.append(min(by_shape[shape], float(jobs.run_s[job]) or HOUR_S))
+    return intervals

@@ -1,10 +1,11 @@
-"""The processes of a run: capacity changes, job arrivals, job ends and scheduling passes.
+"""The processes of a run: capacity changes, job arrivals, job ends, policy timers,
+scheduling passes and hourly samples.
 
-Events at one instant run in priority order: capacity first, then job ends, then
-arrivals, and one scheduling pass last, so a pass sees everything that happened at
-that instant. Metrics are not sampled during the run: the run records each job's
-start and end and each capacity change, and `results.timeseries` integrates them
-exactly afterwards.
+Events at one instant run in priority order: capacity first, then job ends, arrivals and
+timers, then one scheduling pass, then the hourly sample, so a pass sees everything that
+happened at that instant. The run records each job's run segments and each capacity
+change; `results.timeseries` integrates them exactly afterwards. Only what cannot be
+rebuilt afterwards (free GPUs unusable by the smallest waiting gang) is sampled.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpufleet.failures.process import FailureProcess
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
-from gpufleet.sched.scheduler import Scheduler
+from gpufleet.sched.scheduler import PassResult, Scheduler
 from gpufleet.sim.engine import Engine
+from gpufleet.sim.outages import Outages
 from gpufleet.workload.jobs import JobTable
 
-CAPACITY, JOB_END, ARRIVAL, SCHEDULE = 0, 1, 2, 5
+CAPACITY, JOB_END, ARRIVAL, TIMER, SCHEDULE, SAMPLE = 0, 1, 2, 3, 5, 9
 
 ProgressFn = Callable[[float, int, int], None]
 """progress(simulated seconds, jobs finished, events processed)."""
@@ -37,20 +40,41 @@ class Status:
     QUEUED = "queued"
     NEVER_FITS = "never_fits"
     NOT_SUBMITTED = "not_submitted"
+    FAILED = "failed"  # stopped for good after more interruptions than checkpointing.max_restarts
 
 
 @dataclass
 class RunRecord:
-    """What happened to every job and to capacity; the raw material of the results."""
+    """What happened to every job and to capacity; the raw material of the results.
+
+    Attributes:
+        start_s, end_s: first start and final end per job (NaN if none yet).
+        segments: (job, pool, start_s, end_s) of every run segment, as arrays.
+        samples: hourly samples (time_s, free GPUs, GPUs unusable by the smallest waiting gang).
+    """
 
     start_s: np.ndarray
-    end_s: np.ndarray  # NaN while running at the horizon
-    status: np.ndarray  # object array of Status values
-    reason: np.ndarray  # object array of str
+    end_s: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
+    history: dict[int, list[tuple[float, str]]]
     reserved_s: np.ndarray
-    pool: np.ndarray  # -1 where never started
+    pool: np.ndarray
     racks: np.ndarray
     blocks: np.ndarray
+    queue: np.ndarray
+    queue_names: list[str]
+    priority: np.ndarray
+    preemptions: np.ndarray
+    interruptions: np.ndarray
+    productive_gpu_s: np.ndarray
+    lost_gpu_s: np.ndarray
+    overhead_gpu_s: np.ndarray
+    checkpoint_gpu_s: np.ndarray
+    failures: list
+    failed_log: list[tuple[float, int, int]]
+    segments: dict[str, np.ndarray]
+    samples: dict[str, np.ndarray]
     capacity_log: list[tuple[float, int, int]]
     end_of_run_s: float
     events: int
@@ -59,28 +83,34 @@ class RunRecord:
 class Simulation:
     """One run of a built scenario, up to `until_s` simulated seconds."""
 
-    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState,
-                 scheduler: Scheduler, until_s: float) -> None:
+    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: Scheduler,
+                 until_s: float, sample_times: np.ndarray | None = None,
+                 failure_processes: list[FailureProcess] | None = None) -> None:
         self.layout = layout
         self.jobs = jobs
         self.state = state
         self.scheduler = scheduler
+        self.progress = scheduler.progress
         self.until_s = until_s
         self.engine = Engine()
         n = len(jobs)
         self._submit: list[float] = jobs.submit_s.tolist()
-        self._run_s: list[float] = jobs.run_s.tolist()
         self._hits_limit: list[bool] = (jobs.duration_s > jobs.time_limit_s).tolist()
         self._start = [math.nan] * n
         self._end = [math.nan] * n
         self._status = [Status.NOT_SUBMITTED] * n
-        self._detail = [""] * n
         self._pool = [-1] * n
         self._racks = [0] * n
         self._blocks = [0] * n
+        self._epoch = [0] * n  # bumped whenever a job starts or stops: stale events are ignored
+        self._segments: list[tuple[int, int, float, float]] = []
+        self._running: dict[int, tuple[float, int]] = {}  # job -> (segment start, pool)
+        self._samples: list[tuple[float, int, int]] = []
+        self._sample_times = sample_times if sample_times is not None else np.zeros(0)
         self._pass_requested = False
         self._finished = 0
         self._never_fits = self._find_never_fits()
+        self.outages = Outages(self, failure_processes) if failure_processes else None
 
     def run(self, progress: ProgressFn | None = None) -> RunRecord:
         """Simulate to the horizon and return what happened."""
@@ -90,6 +120,10 @@ class Simulation:
                 engine.at(max(change.time_s, 0.0), CAPACITY, self._on_capacity, change)
         if len(self.jobs) and self._submit[0] <= self.until_s:
             engine.at(self._submit[0], ARRIVAL, self._on_arrival, 0)
+        if len(self._sample_times):
+            engine.at(float(self._sample_times[0]), SAMPLE, self._on_sample, 0)
+        if self.outages is not None:
+            self.outages.start()
         on_progress = None
         if progress is not None:
             def on_progress(now: float, events: int) -> None:
@@ -109,42 +143,74 @@ class Simulation:
         else:
             self.state.deliver(change.pool, change.rack_lo, change.rack_hi, now)
             self.scheduler.capacity_added()
+        if self.outages is not None:
+            self.outages.on_capacity(change)
         self._request_pass()
 
     def _on_arrival(self, job: int) -> None:
         following = job + 1
         if following < len(self._submit) and self._submit[following] <= self.until_s:
             self.engine.at(self._submit[following], ARRIVAL, self._on_arrival, following)
-        detail = self._never_fits.get(job)
-        if detail:
+        if job in self._never_fits:
             self._status[job] = Status.NEVER_FITS
-            self._detail[job] = detail
             return
         self._status[job] = Status.QUEUED
         self.scheduler.submit(job)
         self._request_pass()
 
-    def _on_job_end(self, job: int) -> None:
+    def _on_job_end(self, payload: tuple[int, int]) -> None:
+        job, epoch = payload
+        if epoch != self._epoch[job]:
+            return  # it was preempted before this end
         now = self.engine.now
         self.scheduler.end(job, now)
+        self._close_segment(job, now)
         self._end[job] = now
         self._status[job] = Status.TIME_LIMIT if self._hits_limit[job] else Status.COMPLETED
         self._finished += 1
         if self.scheduler.has_waiting():
             self._request_pass()
 
+    def _on_timer(self, payload: tuple[int, int]) -> None:
+        job, epoch = payload
+        if epoch != self._epoch[job]:
+            return
+        running = job in self._running
+        self.scheduler.policy.on_timer(job, self.engine.now, running)
+        self.scheduler.rerank(job)
+        self._arm_timer(job, running)
+        self._request_pass()
+
     def _on_schedule(self, _: None) -> None:
         self._pass_requested = False
         now = self.engine.now
-        for job, allocation in self.scheduler.schedule(now):
-            self._start[job] = now
+        result: PassResult = self.scheduler.schedule(now)
+        for kind, job, allocation, run_s in result.events:
+            if kind == "preempt":
+                self._close_segment(job, now)
+                self._status[job] = Status.QUEUED
+                self._arm_timer(job, running=False)
+                continue
+            assert allocation is not None
+            if math.isnan(self._start[job]):
+                self._start[job] = now
+                self._pool[job] = allocation.pool
+                racks = allocation.racks
+                self._racks[job] = len(racks)
+                blocks = self.layout.rack_block[racks]
+                self._blocks[job] = 1 if len(racks) == 1 else 1 + int(np.count_nonzero(np.diff(blocks)))
             self._status[job] = Status.RUNNING
-            self._pool[job] = allocation.pool
-            racks = allocation.racks
-            self._racks[job] = len(racks)
-            blocks = self.layout.rack_block[racks]
-            self._blocks[job] = 1 if len(racks) == 1 else 1 + int(np.count_nonzero(np.diff(blocks)))
-            self.engine.at(now + self._run_s[job], JOB_END, self._on_job_end, job)
+            self._epoch[job] += 1
+            self._running[job] = (now, allocation.pool)
+            self.engine.at(now + run_s, JOB_END, self._on_job_end, (job, self._epoch[job]))
+            self._arm_timer(job, running=True)
+
+    def _on_sample(self, index: int) -> None:
+        now = self.engine.now
+        free = sum(self.state.avail_gpus)
+        self._samples.append((now, free, self.scheduler.unusable_gpus()))
+        if index + 1 < len(self._sample_times):
+            self.engine.at(float(self._sample_times[index + 1]), SAMPLE, self._on_sample, index + 1)
 
     def _request_pass(self) -> None:
         """Run a scheduling pass once everything at this instant has happened."""
@@ -156,7 +222,60 @@ class Simulation:
         else:
             self._on_schedule(None)
 
+    # -- failures (called by Outages) -----------------------------------------------
+
+    def interrupt(self, job: int, cause: str) -> None:
+        """A failure stopped `job`: it goes back to the queue (or fails for good)."""
+        now = self.engine.now
+        requeued = self.scheduler.interrupt(job, now, cause)
+        self._close_segment(job, now)
+        if requeued:
+            self._status[job] = Status.QUEUED
+            self._arm_timer(job, running=False)
+        else:
+            self._status[job] = Status.FAILED
+            self._end[job] = now
+
+    def restart_in_place(self, job: int, node: int, spare: int, cause: str) -> None:
+        """A failed node of `job` was swapped for a hot spare: it restarts where it is."""
+        now = self.engine.now
+        pool = self._running[job][1]
+        run_s = self.scheduler.restart_in_place(job, now, node, spare, cause)
+        self._close_segment(job, now)
+        if run_s is None:
+            self._status[job] = Status.FAILED
+            self._end[job] = now
+            return
+        self._epoch[job] += 1
+        self._running[job] = (now, pool)
+        self.engine.at(now + run_s, JOB_END, self._on_job_end, (job, self._epoch[job]))
+        self._arm_timer(job, running=True)
+
     # -- helpers ----------------------------------------------------------------------
+
+    def _arm_timer(self, job: int, running: bool) -> None:
+        when = self.scheduler.policy.next_change(job, self.engine.now, running)
+        if when is not None and when <= self.until_s:
+            self.engine.at(max(when, self.engine.now), TIMER, self._on_timer, (job, self._epoch[job]))
+
+    def _close_segment(self, job: int, now: float) -> None:
+        self._epoch[job] += 1
+        since, pool = self._running.pop(job)
+        self._segments.append((job, pool, since, now))
+
+    def _productive_s(self) -> np.ndarray:
+        """Work kept per job: checkpointed work, plus for jobs running at the horizon the
+        work of their current run (not lost: the run goes on)."""
+        progress = self.progress
+        productive = np.array(progress.done_s, dtype=np.float64)
+        for job, (since, _) in self._running.items():
+            overhead = progress.restart_overhead_s if progress.starts[job] > 1 else 0.0
+            working = max(self.until_s - since - overhead, 0.0)
+            cycle = progress.checkpoint_s[job] + progress.write_s
+            cycles = working // cycle
+            productive[job] += working - cycles * progress.write_s - max(working - cycles * cycle
+                                                                        - progress.checkpoint_s[job], 0.0)
+        return productive
 
     def _find_never_fits(self) -> dict[int, str]:
         """Why each job that can never run on the fleet as it will ever be (from its submit time) cannot."""
@@ -180,21 +299,48 @@ class Simulation:
         return reasons_by_job
 
     def _record(self) -> RunRecord:
-        self.scheduler.explain_waiting()
-        reason = [
-            self._detail[job] or (reasons.TIME_LIMIT if status == Status.TIME_LIMIT else
-                                  self.scheduler.reason[job] if status == Status.QUEUED else "")
-            for job, status in enumerate(self._status)
-        ]
+        scheduler = self.scheduler
+        scheduler.explain_waiting()
+        for job, (since, pool) in self._running.items():  # still running at the horizon
+            self._segments.append((job, pool, since, self.until_s))
+        reason = []
+        for job, status in enumerate(self._status):
+            if job in self._never_fits:
+                reason.append(self._never_fits[job])
+            elif status == Status.TIME_LIMIT:
+                reason.append(reasons.TIME_LIMIT)
+            elif status == Status.QUEUED:
+                reason.append(scheduler.reason[job])
+            else:
+                reason.append("")
+        segments = np.array(self._segments, dtype=np.float64).reshape(-1, 4)
+        samples = np.array(self._samples, dtype=np.float64).reshape(-1, 3)
+        progress = self.progress
+        gpus = self.jobs.gpus.astype(np.float64)
         return RunRecord(
             start_s=np.array(self._start, dtype=np.float64),
             end_s=np.array(self._end, dtype=np.float64),
             status=np.array(self._status, dtype=object),
             reason=np.array(reason, dtype=object),
-            reserved_s=self.scheduler.reserved_s.copy(),
+            history=dict(scheduler.history),
+            reserved_s=scheduler.reserved_s.copy(),
             pool=np.array(self._pool, dtype=np.int64),
             racks=np.array(self._racks, dtype=np.int64),
             blocks=np.array(self._blocks, dtype=np.int64),
+            queue=np.array(scheduler.queue_of, dtype=np.int64),
+            queue_names=list(scheduler.quotas.names),
+            priority=np.array(scheduler.priority, dtype=np.int64),
+            preemptions=np.array(progress.preemptions, dtype=np.int64),
+            interruptions=np.array(progress.interruptions, dtype=np.int64),
+            productive_gpu_s=self._productive_s() * gpus,
+            lost_gpu_s=np.array(progress.lost_s, dtype=np.float64) * gpus,
+            overhead_gpu_s=np.array(progress.overhead_s, dtype=np.float64) * gpus,
+            checkpoint_gpu_s=np.array(progress.writing_s, dtype=np.float64) * gpus,
+            failures=list(self.outages.log) if self.outages is not None else [],
+            failed_log=list(self.state.failed_log),
+            segments={"job": segments[:, 0].astype(np.int64), "pool": segments[:, 1].astype(np.int64),
+                      "start_s": segments[:, 2], "end_s": segments[:, 3]},
+            samples={"time_s": samples[:, 0], "free_gpus": samples[:, 1], "unusable_gpus": samples[:, 2]},
             capacity_log=list(self.state.capacity_log),
             end_of_run_s=self.until_s,
             events=self.engine.events,

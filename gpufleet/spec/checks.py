@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
-from gpufleet.sched.placement import PLACEMENTS
-from gpufleet.sched.policies import POLICIES
 from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.workload.explicit import default_group, submit_time_s
+from gpufleet.workload.trace import check_trace
 
 Path = tuple[str | int, ...]
 
@@ -62,7 +62,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
                    if pool.gpu.upper() in {key.upper() for key in types}}
     workload_names: set[str] = set()
     for i, entry in enumerate(scenario.workloads):
-        kind = "synthetic" if entry.synthetic is not None else "jobs"
+        kind = entry.kind
         spec = entry.spec
         where = ("workloads", i, kind)
         if spec.name in workload_names:
@@ -90,13 +90,10 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
                                      f"{job.gpus} GPUs do not split into NVLink groups of {default_group(job)}"))
                 if job.submit not in (None, "when_capacity") and job.submit < scenario.start:  # type: ignore[operator]
                     problems.append(((*job_where, "submit"), f"submitted {job.submit} before the scenario starts"))
-    if scenario.scheduler.policy not in POLICIES:
-        problems.append((("scheduler", "policy"),
-                         f"unknown policy {scenario.scheduler.policy!r}; choose one of: {', '.join(POLICIES.names())}"))
-    if scenario.scheduler.placement not in PLACEMENTS:
-        problems.append((("scheduler", "placement"),
-                         f"unknown placement {scenario.scheduler.placement!r}; "
-                         f"choose one of: {', '.join(PLACEMENTS.names())}"))
+        elif entry.trace is not None:
+            problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
+            problems += check_trace(entry.trace, scenario, where)
+    problems += check_scheduler(scenario)
     return problems
 
 

@@ -39,7 +39,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise InputError([Problem("a scenario is a YAML mapping (name, start, end, fleet, ...)", file=source, line=1)])
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"source": source})
     except ValidationError as exc:
         problems = [
             Problem(_describe(error), path=_clean_path(error["loc"]), file=source, line=locate(root, error["loc"]))

@@ -8,6 +8,7 @@ from pydantic import Field, NonNegativeInt
 
 from gpufleet.spec.base import SpecModel, Timestamp
 from gpufleet.spec.contract import ContractSpec
+from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.workload import WorkloadEntry
@@ -28,6 +29,10 @@ class Scenario(SpecModel):
     contract: ContractSpec | None = None
     workloads: list[WorkloadEntry] = []
     scheduler: SchedulerSpec = SchedulerSpec()
+    failures: Annotated[FailuresSpec | None, Field(description="What fails and how often; none: nothing.")] = None
+    checkpointing: Annotated[
+        CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")
+    ] = CheckpointSpec()
 
     def seconds(self, when) -> float:  # noqa: ANN001 - datetime
         """Simulated seconds from `start` to the calendar time `when`."""

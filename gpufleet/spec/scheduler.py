@@ -1,27 +1,165 @@
-"""Scheduler spec: queue ordering, backfill and placement, chosen by name."""
+"""Scheduler spec: queue ordering, backfill, placement, Kueue-style queues and preemption.
+
+Names follow Kueue where users know them (ClusterQueue -> `queues`, LocalQueue ->
+`tenants`, cohort, nominal quota, borrowing and lending limits, queueing strategy,
+preemption policies, WorkloadPriorityClass -> `priority_classes`), in snake_case; enum
+values keep Kueue's spelling (StrictFIFO, LowerPriority, ...).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from gpufleet.spec.base import SpecModel
 
 
-class SchedulerSpec(SpecModel):
-    """How pending jobs are ordered and placed."""
+class Backfill(StrEnum):
+    """What may start behind a job that does not fit.
 
-    policy: Annotated[str, Field(description="Queue ordering policy, e.g. 'fifo'.")] = "fifo"
-    backfill: Annotated[
-        bool,
-        Field(
-            description="EASY backfill: the first blocked job gets a reservation; later jobs "
-            "start only if they do not delay it. false = strict order (head-of-line blocking)."
-        ),
-    ] = True
-    placement: Annotated[str, Field(description="Placement strategy, e.g. 'best_fit'.")] = "best_fit"
+    easy: EASY backfill (Slurm sched/backfill): the first blocked job gets a reservation;
+        later jobs start only if they do not delay it.
+    greedy: anything that fits starts (Kueue BestEffortFIFO across the fleet); big jobs
+        may starve.
+    none: strict order across the fleet (Slurm sched/builtin).
+    """
+
+    easy = "easy"
+    greedy = "greedy"
+    none = "none"
+
+
+class QueueingStrategy(StrEnum):
+    """Within one queue (Kueue queueingStrategy)."""
+
+    StrictFIFO = "StrictFIFO"
+    BestEffortFIFO = "BestEffortFIFO"
+
+
+class WithinQueuePreemption(StrEnum):
+    Never = "Never"
+    LowerPriority = "LowerPriority"
+    LowerOrNewerEqualPriority = "LowerOrNewerEqualPriority"
+
+
+class ReclaimPreemption(StrEnum):
+    Never = "Never"
+    LowerPriority = "LowerPriority"
+    Any = "Any"
+
+
+class BorrowPreemption(StrEnum):
+    Never = "Never"
+    LowerPriority = "LowerPriority"
+
+
+class PreemptionSpec(SpecModel):
+    """When a queue's jobs may preempt running jobs (Kueue ClusterQueue.spec.preemption)."""
+
+    within_cluster_queue: Annotated[
+        WithinQueuePreemption, Field(description="Preempt jobs of the same queue.")
+    ] = WithinQueuePreemption.Never
+    reclaim_within_cohort: Annotated[
+        ReclaimPreemption,
+        Field(description="Take back nominal quota lent to other queues of the cohort by preempting their jobs."),
+    ] = ReclaimPreemption.Never
+    borrow_within_cohort: Annotated[
+        BorrowPreemption,
+        Field(description="While borrowing, preempt lower-priority jobs of other queues of the cohort."),
+    ] = BorrowPreemption.Never
+
+
+class FairShareSpec(SpecModel):
+    weight: Annotated[PositiveFloat, Field(description="Share weight (Kueue fairSharing.weight).")] = 1.0
+
+
+class QueueSpec(SpecModel):
+    """A ClusterQueue: quota per flavor (GPU type) for the tenants (teams) it serves."""
+
+    name: str
+    tenants: Annotated[list[str], Field(description="Teams whose jobs this queue admits (LocalQueues).")] = []
+    cohort: Annotated[str | None, Field(description="Cohort whose members lend each other unused quota.")] = None
+    nominal: Annotated[
+        dict[str, NonNegativeInt],
+        Field(description="GPUs guaranteed per flavor (GPU type); a flavor not listed has 0."),
+    ] = {}
+    borrowing_limit: Annotated[
+        dict[str, NonNegativeInt],
+        Field(description="Most GPUs per flavor borrowed beyond nominal; unlisted: no limit."),
+    ] = {}
+    lending_limit: Annotated[
+        dict[str, NonNegativeInt],
+        Field(description="Most unused nominal GPUs per flavor lent to the cohort; unlisted: all of it."),
+    ] = {}
+    queueing_strategy: QueueingStrategy = QueueingStrategy.BestEffortFIFO
+    preemption: PreemptionSpec = PreemptionSpec()
+    fair_share: FairShareSpec = FairShareSpec()
+
+
+class CohortSpec(SpecModel):
+    """A node of the cohort tree; every queue under one root shares unused quota."""
+
+    name: str
+    parent: str | None = None
+
+
+class PriorityClassSpec(SpecModel):
+    """A WorkloadPriorityClass: a value for the jobs of some teams (higher runs first)."""
+
+    name: str
+    value: int
+    teams: Annotated[list[str], Field(description="Teams whose jobs get this priority.")] = []
+    default: Annotated[bool, Field(description="The class of jobs whose team is not listed anywhere.")] = False
+
+
+class FairShareDecaySpec(SpecModel):
+    half_life_hours: Annotated[
+        PositiveFloat | None,
+        Field(description="Half-life of past usage in fair-share ordering (Slurm PriorityDecayHalfLife, "
+                          "Kueue usageHalfLifeTime); none: current allocation only (plain DRF)."),
+    ] = None
+
+
+class PolicySpec(SpecModel):
+    """A queue-ordering policy by name, with that policy's own options."""
+
+    model_config = SpecModel.model_config | {"extra": "allow"}
+
+    name: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class SchedulerSpec(SpecModel):
+    """How pending jobs are ordered, admitted against quota, placed and preempted."""
+
+    policy: Annotated[
+        PolicySpec,
+        Field(description="Queue ordering: fifo, priority, sjf, srtf, las, drf (a name, or {name, options...})."),
+    ] = PolicySpec(name="fifo")
+    backfill: Annotated[Backfill, Field(description="easy (default), greedy or none; true = easy, false = none.")] = \
+        Backfill.easy
+    placement: Annotated[str, Field(description="Placement strategy: best_fit, spread, random.")] = "best_fit"
     max_job_test: Annotated[
         PositiveInt,
-        Field(description="Most pending jobs one backfill pass examines (Slurm bf_max_job_test)."),
+        Field(description="Most pending jobs one pass examines after the first blocked one (Slurm bf_max_job_test)."),
     ] = 500
+    queues: Annotated[list[QueueSpec], Field(description="ClusterQueues; none: one queue without quota.")] = []
+    cohorts: list[CohortSpec] = []
+    priority_classes: list[PriorityClassSpec] = []
+    fair_share: FairShareDecaySpec = FairShareDecaySpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("policy"), str):
+                data["policy"] = {"name": data["policy"]}
+            if isinstance(data.get("backfill"), bool):
+                data["backfill"] = "easy" if data["backfill"] else "none"
+        return data

@@ -1,12 +1,13 @@
-"""Workload spec: synthetic job generators and explicit named jobs.
+"""Workload spec: synthetic job generators, explicit named jobs and replayed traces.
 
-Each entry of `workloads:` is a one-key mapping naming its kind (`synthetic:` or
-`jobs:`), so new kinds (traces, inference services) slot in beside them.
+Each entry of `workloads:` is a one-key mapping naming its kind (`synthetic:`, `jobs:`
+or `trace:`), so new kinds (inference services) slot in beside them.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -14,10 +15,13 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.traces.units import check_duration_unit, check_time_unit
 
 
 class DurationDist(StrEnum):
@@ -73,12 +77,44 @@ class SizeComponent(SpecModel):
 
 
 class ArrivalSpec(SpecModel):
-    """Poisson arrivals whose rate grows month by month: rate x (1 + growth)^month."""
+    """Poisson arrivals whose rate grows month by month: rate x (1 + growth)^month.
+
+    Optional daily and weekly shapes make the process non-homogeneous: the rate in an
+    hour is rate x (1 + growth)^month x hour_of_day[hour] x day_of_week[weekday], with
+    each shape normalised to mean 1, so `rate_per_day` stays the mean over a week.
+    """
 
     rate_per_day: Annotated[PositiveFloat, Field(description="Mean arrivals per day at start.")]
     monthly_growth: Annotated[
         float, Field(ge=-0.99, description="Compound growth of the rate per calendar month.")
     ] = 0.0
+    hour_of_day: Annotated[
+        list[NonNegativeFloat] | None,
+        Field(description="24 relative weights of the arrival rate by hour of day (UTC, hour 0 first); "
+              "normalised to mean 1. Default: flat."),
+    ] = None
+    day_of_week: Annotated[
+        list[NonNegativeFloat] | None,
+        Field(description="7 relative weights of the arrival rate by weekday (Monday first); "
+              "normalised to mean 1. Default: flat."),
+    ] = None
+
+    @field_validator("hour_of_day", "day_of_week")
+    @classmethod
+    def _shape_length(cls, value: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        if value is None:
+            return value
+        length = 24 if info.field_name == "hour_of_day" else 7
+        if len(value) != length:
+            raise ValueError(f"{info.field_name} takes {length} weights (got {len(value)})")
+        if not sum(value) > 0:
+            raise ValueError(f"{info.field_name}: the weights sum to zero")
+        return value
+
+    @property
+    def shaped(self) -> bool:
+        """Whether the rate varies by hour of day or weekday."""
+        return self.hour_of_day is not None or self.day_of_week is not None
 
 
 class Estimate(StrEnum):
@@ -163,19 +199,176 @@ class JobsSpec(SpecModel):
     items: Annotated[list[ExplicitJob], Field(min_length=1)]
 
 
+class TraceColumns(SpecModel):
+    """Which header of a generic job CSV holds each field (`generic-jobs` format).
+
+    Every field defaults to its own name. Optional fields (start, end, name, team, queue,
+    priority, status) are read when mapped, or when a column of that name exists.
+    Set a required field to null when the trace lacks it (`gpufleet trace stats` then
+    reports what it can; a scenario workload needs submit, gpus and a run time).
+    """
+
+    submit: Annotated[str | None, Field(description="Submit (arrival) time, in `time_unit`.")] = "submit"
+    gpus: Annotated[str | None, Field(description="GPUs requested (whole GPUs).")] = "gpus"
+    duration: Annotated[
+        str | None, Field(description="Run time, in `duration_unit`; or give start and end.")
+    ] = "duration"
+    start: Annotated[
+        str | None, Field(description="Start time, in `time_unit`; start - submit is the real wait.")
+    ] = None
+    end: Annotated[str | None, Field(description="End time, in `time_unit`; with start, gives the run time.")] = None
+    name: Annotated[str | None, Field(description="Job id.")] = None
+    team: Annotated[str | None, Field(description="Team / user / account.")] = None
+    queue: Annotated[str | None, Field(description="Queue / partition / virtual cluster.")] = None
+    priority: Annotated[str | None, Field(description="Priority or QoS class.")] = None
+    status: Annotated[str | None, Field(description="Final status (completed, failed, cancelled...).")] = None
+
+
+class TraceWindow(SpecModel):
+    """A slice of a trace, in days since its first arrival."""
+
+    start_days: Annotated[NonNegativeFloat, Field(description="Skip arrivals before this day.")] = 0.0
+    end_days: Annotated[PositiveFloat | None, Field(description="Drop arrivals from this day on.")] = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TraceWindow:
+        if self.end_days is not None and self.end_days <= self.start_days:
+            raise ValueError(f"end_days {self.end_days} is not after start_days {self.start_days}")
+        return self
+
+
+class GpuSharing(StrEnum):
+    """What a replay does with GPU-sharing pods (one GPU, gpu_milli < 1000)."""
+
+    whole_gpu = "whole_gpu"
+    skip = "skip"
+
+
+class TraceSpec(SpecModel):
+    """A recorded job trace replayed as a workload (see docs/traces.md).
+
+    Jobs arrive at their recorded submit times (shifted so the window starts at `start`,
+    then scaled by `time_scale`) with their recorded sizes and run times.
+    """
+
+    name: str
+    format: Annotated[
+        Literal["alibaba-openb", "generic-jobs"],
+        Field(description="alibaba-openb (pod list) or generic-jobs (any job CSV, with `columns`)."),
+    ]
+    path: Annotated[
+        str, Field(description="Trace file; a relative path is read beside the scenario file when the loader "
+                   "names the file and the trace is there, else from the current directory.")
+    ]
+    team: Annotated[str | None, Field(description="Team of jobs whose trace row names none.")] = None
+    columns: Annotated[
+        TraceColumns | None, Field(description="generic-jobs: which column holds each field.")
+    ] = None
+    time_unit: Annotated[
+        str, Field(description="generic-jobs: unit of submit/start/end: s, ms, us, min, h, d, iso, or a "
+                   "strptime format.")
+    ] = "s"
+    duration_unit: Annotated[str, Field(description="generic-jobs: unit of durations: s, ms, us, min, h, d.")] = "s"
+    start: Annotated[
+        Timestamp | None, Field(description="Scenario date the window's start is replayed at; default scenario start.")
+    ] = None
+    window: Annotated[TraceWindow | None, Field(description="Replay only this slice of the trace.")] = None
+    time_scale: Annotated[
+        PositiveFloat,
+        Field(description="Multiplies the times between arrivals: 0.5 compresses the trace (twice the rate), "
+              "2 stretches it. Run times are not changed."),
+    ] = 1.0
+    size_scale: Annotated[
+        PositiveFloat, Field(description="Multiplies GPUs per job (rounded, at least 1).")
+    ] = 1.0
+    duration_scale: Annotated[PositiveFloat, Field(description="Multiplies run times.")] = 1.0
+    repeat: Annotated[
+        PositiveInt, Field(description="Play the (windowed, scaled) trace this many times back to back.")
+    ] = 1
+    group_size: Annotated[
+        PositiveInt,
+        Field(description="generic-jobs: NVLink group size; a job takes the largest divisor of its GPUs "
+              "not above it. alibaba-openb pods always sit in one node."),
+    ] = 8
+    gpu_sharing: Annotated[
+        GpuSharing,
+        Field(description="alibaba-openb: GPU-sharing pods (gpu_milli < 1000) take a whole GPU (whole_gpu) "
+              "or are left out (skip); either way they are counted."),
+    ] = GpuSharing.whole_gpu
+    flavors: Annotated[
+        list[str] | None,
+        Field(description="GPU types every job may run on; default: the trace's own constraints, else any."),
+    ] = None
+    time_limit_hours: Annotated[
+        PositiveFloat | None, Field(description="Jobs running longer are stopped; none = no limit.")
+    ] = None
+    estimate: Annotated[
+        Estimate, Field(description="Run time the scheduler plans with: exact or time_limit.")
+    ] = Estimate.exact
+    strict: Annotated[
+        bool, Field(description="A bad trace row is an error (default: counted, reported and skipped).")
+    ] = False
+
+    @field_validator("time_unit")
+    @classmethod
+    def _time_unit(cls, value: str) -> str:
+        return check_time_unit(value)
+
+    @field_validator("duration_unit")
+    @classmethod
+    def _duration_unit(cls, value: str) -> str:
+        return check_duration_unit(value)
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_path(cls, value: str, info: ValidationInfo) -> str:
+        # A loader that knows the scenario file passes its name as context["source"]: a
+        # relative path is then read beside the scenario when it exists there, else from
+        # the current directory (so built-ins can name ../shared from the repository root).
+        source = info.context.get("source") if isinstance(info.context, dict) else None
+        path = Path(value).expanduser()
+        if not path.is_absolute() and source and Path(source).is_file():
+            beside = Path(source).resolve().parent / path
+            if beside.exists():
+                return str(beside)
+        return str(path)
+
+    @model_validator(mode="after")
+    def _options_match_format(self) -> TraceSpec:
+        if self.format == "alibaba-openb":
+            generic = [name for name in ("columns",) if getattr(self, name) is not None]
+            generic += [name for name, default in (("time_unit", "s"), ("duration_unit", "s"))
+                        if getattr(self, name) != default]
+            if generic:
+                raise ValueError(f"only generic-jobs takes {', '.join(generic)} (alibaba-openb has a fixed layout)")
+        elif self.gpu_sharing is not GpuSharing.whole_gpu:
+            raise ValueError("gpu_sharing applies to alibaba-openb only")
+        return self
+
+
 class WorkloadEntry(SpecModel):
     """One workload: exactly one of its kinds."""
 
     synthetic: SyntheticSpec | None = None
     jobs: JobsSpec | None = None
+    trace: TraceSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> WorkloadEntry:
-        kinds = [name for name in ("synthetic", "jobs") if getattr(self, name) is not None]
+        kinds = [name for name in KINDS if getattr(self, name) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"a workload names exactly one kind: synthetic or jobs (got {kinds or 'none'})")
+            raise ValueError(f"a workload names exactly one kind: {', '.join(KINDS)} (got {kinds or 'none'})")
         return self
 
     @property
-    def spec(self) -> SyntheticSpec | JobsSpec:
-        return self.synthetic if self.synthetic is not None else self.jobs  # type: ignore[return-value]
+    def kind(self) -> str:
+        """The entry's kind: synthetic, jobs or trace."""
+        return next(name for name in KINDS if getattr(self, name) is not None)
+
+    @property
+    def spec(self) -> SyntheticSpec | JobsSpec | TraceSpec:
+        return getattr(self, self.kind)
+
+
+KINDS = ("synthetic", "jobs", "trace")
+"""Workload kinds, in the order they are named in messages."""

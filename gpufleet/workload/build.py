@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
-from gpufleet.workload import explicit, synthetic
+from gpufleet.workload import explicit, synthetic, trace
 from gpufleet.workload.jobs import JobColumns, JobTable
 
 
@@ -17,4 +17,6 @@ def build_jobs(scenario: Scenario, layout: FleetLayout, seed: int | None = None)
             parts.append(synthetic.generate(entry.synthetic, scenario.start, scenario.end, seed))
         elif entry.jobs is not None:
             parts.extend(explicit.explicit_jobs(entry.jobs, scenario, layout))
+        elif entry.trace is not None:
+            parts.extend(trace.trace_jobs(entry.trace, scenario).parts)
     return JobTable.concat(parts)

@@ -1,5 +1,5 @@
-"""Synthetic training jobs: Poisson arrivals growing by calendar month, a size mixture,
-and a run-time distribution per size component."""
+"""Synthetic training jobs: Poisson arrivals growing by calendar month (optionally shaped
+by hour of day and weekday), a size mixture, and a run-time distribution per size component."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, Synthet
 from gpufleet.workload.jobs import JobColumns
 
 HOUR_S = 3600.0
+EPOCH = datetime(1970, 1, 1)
+THURSDAY = 3
+"""1970-01-01 was a Thursday (weekday 3 with Monday = 0)."""
 
 
 def month_starts(first: datetime, last: datetime) -> list[datetime]:
@@ -31,6 +34,8 @@ def month_starts(first: datetime, last: datetime) -> list[datetime]:
 def arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, origin: datetime,
                   rng: np.random.Generator) -> np.ndarray:
     """Seconds since `origin` of Poisson arrivals in [first, last), rate growing monthly."""
+    if spec.arrivals.shaped:
+        return shaped_arrival_times(spec, first, last, origin, rng)
     bounds = month_starts(first, last) + [last]
     chunks = []
     for month, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
@@ -39,6 +44,44 @@ def arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, origin: 
         count = rng.poisson(rate_per_s * (hi_s - lo_s))
         chunks.append(np.sort(rng.uniform(lo_s, hi_s, size=count)))
     return np.concatenate(chunks) if chunks else np.zeros(0)
+
+
+def shape_weights(weights: list[float] | None, length: int) -> np.ndarray:
+    """Relative rate weights normalised to mean 1 (flat when None)."""
+    if weights is None:
+        return np.ones(length)
+    values = np.asarray(weights, dtype=np.float64)
+    return values * (length / values.sum())
+
+
+def shaped_arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, origin: datetime,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Seconds since `origin` of a non-homogeneous Poisson process in [first, last).
+
+    The rate is constant within each clock hour (hour-of-day and weekday weights) and
+    each calendar month (growth), so the process is exact piece by piece: a Poisson
+    count per piece, then uniform times within it.
+    """
+    first_s, last_s = (first - origin).total_seconds(), (last - origin).total_seconds()
+    if last_s <= first_s:
+        return np.zeros(0)
+    origin_epoch = (origin - EPOCH).total_seconds()
+    months = np.array([(start - origin).total_seconds() for start in month_starts(first, last)])
+    first_hour = np.ceil((origin_epoch + first_s) / 3600.0) * 3600.0 - origin_epoch
+    edges = np.unique(np.concatenate([[first_s], np.arange(first_hour, last_s, 3600.0), months[1:], [last_s]]))
+    lo, hi = edges[:-1], edges[1:]
+    # Classify each piece by its midpoint: pieces never straddle an hour or month boundary.
+    middle = origin_epoch + (lo + hi) / 2.0
+    hour = (np.floor(middle / 3600.0) % 24).astype(np.int64)
+    weekday = (np.floor(middle / 86400.0).astype(np.int64) + THURSDAY) % 7
+    month = np.searchsorted(months, (lo + hi) / 2.0, side="right") - 1
+    arrivals = spec.arrivals
+    rate_per_s = (arrivals.rate_per_day / 86400.0 * (1.0 + arrivals.monthly_growth) ** month
+                  * shape_weights(arrivals.hour_of_day, 24)[hour] * shape_weights(arrivals.day_of_week, 7)[weekday])
+    counts = rng.poisson(rate_per_s * (hi - lo))
+    offsets = rng.uniform(size=int(counts.sum()))
+    times = np.repeat(lo, counts) + offsets * np.repeat(hi - lo, counts)
+    return np.sort(times)
 
 
 def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -> np.ndarray:

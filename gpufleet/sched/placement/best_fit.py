@@ -1,14 +1,6 @@
-"""Topology-aware gang placement: all GPUs of a job at once, NVLink groups never split.
+"""best_fit (the default): fewest racks, then fewest blocks, then least left over.
 
-A placement strategy is a pure function of a free-capacity view (`fleet.capacity`): the
-live fleet's indexes, or any array of free GPUs per rack. It returns where the gang
-would go, or None; it changes nothing.
-
-Best fit (the default) minimises racks, then blocks, then the GPUs left over in the
-racks it touches, so that big holes stay big for big jobs:
-
-Pools are tried in the job's order of eligible pools; a pool whose placement reaches the
-fewest racks possible within one block ends the search.
+Packing keeps big holes big for big jobs (Ray's PACK, Kueue TAS's preferred placement):
 
 1. If the gang fits in one rack, take the rack with the least free capacity that holds it.
 2. Else, if one block can hold it, take the block needing the fewest racks (then the
@@ -16,43 +8,27 @@ fewest racks possible within one block ends the search.
    chosen as the tightest one that covers the remainder.
 3. Else (unless the job must stay within a block) take whole blocks largest first and
    finish in the tightest block that covers the remainder.
+
+Pools are tried in the job's order of eligible pools; a pool whose placement reaches the
+fewest racks possible within one block ends the search.
 """
 
 from __future__ import annotations
-
-from typing import Protocol
 
 import numpy as np
 
 from gpufleet.fleet.capacity import CapacityView
 from gpufleet.fleet.layout import PoolLayout
 from gpufleet.fleet.state import Placement
-from gpufleet.registry import Registry
-
-
-class PlacementStrategy(Protocol):
-    """Chooses racks for a gang from a view of free capacity."""
-
-    def place(self, capacity: CapacityView, pools: tuple[int, ...], gpus: int, group: int,
-              within_block: bool) -> Placement | None:
-        """Where `gpus` GPUs in groups of `group` would go, or None if they do not fit now.
-
-        Args:
-            capacity: free capacity (the live fleet, or a snapshot array); not modified.
-            pools: pools the job may use; the whole gang goes to one of them.
-            gpus: GPUs in the gang (a multiple of `group`).
-            group: GPUs that must share one rack (NVLink domain).
-            within_block: the whole gang must sit in one block.
-        """
-        ...
-
-
-PLACEMENTS: Registry[type[PlacementStrategy]] = Registry("placement")
+from gpufleet.sched.placement.base import PLACEMENTS
 
 
 @PLACEMENTS.register("best_fit", aliases=("pack", "topo_pack"))
 class BestFitPlacement:
     """Fewest racks, then fewest blocks, then least left over (see module docstring)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        del seed  # Unused: deterministic.
 
     def place(self, capacity: CapacityView, pools: tuple[int, ...], gpus: int, group: int,
               within_block: bool) -> Placement | None:

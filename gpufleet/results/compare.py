@@ -1,0 +1,87 @@
+"""Comparisons: several policies or placements run on the same workload, side by side."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gpufleet.results.run_result import RunResult, jsonable
+from gpufleet.results.staging import staged_directory
+from gpufleet.spec.scenario import Scenario
+
+METRICS = ("wait", "completion_time")
+
+
+@dataclass
+class Variant:
+    """One run of a comparison."""
+
+    name: str
+    policy: str
+    placement: str
+    result: RunResult
+
+
+@dataclass
+class Comparison:
+    """Runs of one scenario and seed under different policies and placements."""
+
+    scenario: Scenario
+    variants: list[Variant]
+
+    def overall(self) -> list[dict[str, Any]]:
+        """One row per variant: waits, completion times, utilisation, preemption cost."""
+        rows = []
+        for variant in self.variants:
+            summary = variant.result.summary
+            jobs, preemption = summary["jobs"], summary["preemption"]
+            rows.append({
+                "variant": variant.name, "policy": variant.policy, "placement": variant.placement,
+                **_flat("wait", jobs["wait"]), **_flat("jct", jobs["completion_time"]),
+                "utilisation": summary["capacity"]["utilisation"],
+                "mean_unusable_gpus": summary["capacity"]["mean_unusable_gpus"],
+                "completed": jobs["completed"], "queued_at_end": jobs["queued"],
+                "preemptions": preemption["preemptions"], "lost_gpu_hours": preemption["lost_gpu_hours"],
+                "overhead_gpu_hours": preemption["overhead_gpu_hours"],
+            })
+        return rows
+
+    def grouped(self, by: str) -> list[dict[str, Any]]:
+        """One row per variant and size class (`by="size_class"`) or queue (`by="queue"`)."""
+        key = {"size_class": "wait_by_size_class", "queue": "by_queue"}[by]
+        rows = []
+        for variant in self.variants:
+            for group, stats in variant.result.summary[key].items():
+                rows.append({"variant": variant.name, by: group, "jobs": stats["jobs"],
+                             **_flat("wait", stats["wait"]), **_flat("jct", stats["completion_time"])})
+        return rows
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario.name, "seed": self.variants[0].result.seed if self.variants else None,
+                "overall": self.overall(), "by_size_class": self.grouped("size_class"),
+                "by_queue": self.grouped("queue")}
+
+    def write(self, out_dir: str | Path, report: bool = True) -> Path:
+        """comparison.json, comparison.parquet, each variant's tables under variants/, report.html;
+        whole or not at all (staged in a temporary directory, then renamed)."""
+        with staged_directory(out_dir) as staging:
+            (staging / "comparison.json").write_text(json.dumps(jsonable(self.as_dict()), indent=2) + "\n")
+            pq.write_table(pa.Table.from_pylist(self.overall()), staging / "comparison.parquet")
+            for variant in self.variants:
+                folder = staging / "variants" / variant.name
+                folder.mkdir(parents=True)
+                variant.result.write_tables(folder)
+            if report:
+                from gpufleet.report.compare import write_comparison_report
+
+                write_comparison_report(self, staging / "report.html")
+        return Path(out_dir)
+
+
+def _flat(prefix: str, quantiles: dict[str, float | None]) -> dict[str, float | None]:
+    return {f"{prefix}_{name}": value for name, value in quantiles.items()}

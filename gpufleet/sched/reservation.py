@@ -1,0 +1,84 @@
+"""EASY-backfill reservations: when and where the first blocked job will fit.
+
+The plan replays the expected ends of running jobs and the scheduled deliveries and
+retirements, in time order, on a copy of the free-GPU array, until the job's placement
+becomes feasible. The reservation is that time and the racks the job would take then;
+`spare` says how many GPUs of each reserved rack a job still running at that time may
+hold without taking what the head needs.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpufleet.fleet.capacity import ArrayCapacity
+from gpufleet.fleet.state import ACTIVE, Allocation, FleetState, Placement
+
+_UNCONSTRAINED = np.iinfo(np.int64).max // 4
+
+
+@dataclass(slots=True)
+class Reservation:
+    """The head job's reservation.
+
+    Attributes:
+        job: the head job.
+        start_s: when its placement becomes feasible (inf: not foreseeable).
+        spare: per rack, GPUs that a job still running at `start_s` may take without
+            taking what the head needs; None when there is no reservation.
+    """
+
+    job: int
+    start_s: float
+    spare: np.ndarray | None
+
+
+def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, int]],
+         allocations: dict[int, Allocation], pools: tuple[int, ...], gpus: int,
+         place: Callable[[ArrayCapacity], Placement | None]) -> Reservation:
+    """Reserve for `job` (needing `gpus` GPUs in one of `pools`), replaying `ends` (sorted)."""
+    layout = state.layout
+    projected = state.avail.copy()
+    alive = state.rack_state == ACTIVE
+    pool_free = list(state.avail_gpus)
+    changes = layout.changes
+    change_times = [change.time_s for change in changes]
+    next_change = bisect_right(change_times, now)
+    ends_iter = iter(ends)
+    next_end = next(ends_iter, None)
+    while True:
+        time_s = min(next_end[0] if next_end is not None else math.inf,
+                     change_times[next_change] if next_change < len(changes) else math.inf)
+        if time_s == math.inf:
+            return Reservation(job, math.inf, None)
+        while next_end is not None and next_end[0] == time_s:
+            allocation = allocations[next_end[1]]
+            live = alive[allocation.racks]
+            freed = allocation.gpus if live.all() else allocation.gpus * live
+            projected[allocation.racks] += freed
+            pool_free[allocation.pool] += int(freed.sum())
+            next_end = next(ends_iter, None)
+        while next_change < len(changes) and change_times[next_change] == time_s:
+            change = changes[next_change]
+            lo, hi = change.rack_lo, change.rack_hi
+            if change.retire:
+                pool_free[change.pool] -= int(projected[lo:hi][alive[lo:hi]].sum())
+                projected[lo:hi] = 0
+                alive[lo:hi] = False
+            else:
+                projected[lo:hi] = layout.rack_gpus[lo:hi]
+                alive[lo:hi] = True
+                pool_free[change.pool] += int(layout.rack_gpus[lo:hi].sum())
+            next_change += 1
+        if max(pool_free[p] for p in pools) < gpus:
+            continue
+        placement = place(ArrayCapacity(projected, layout))
+        if placement is not None:
+            spare = np.full(len(projected), _UNCONSTRAINED, dtype=np.int64)
+            spare[placement.racks] = projected[placement.racks] - placement.gpus
+            return Reservation(job, time_s, spare)

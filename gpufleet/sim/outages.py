@@ -1,0 +1,171 @@
+"""Failures and repairs during a run: when hardware breaks, whose jobs it stops, when it is back.
+
+A GPU failure stops the job holding that GPU; a node failure every job on the node; a
+rack or block failure every job on it. If the rack has a healthy hot spare, a node (or
+one of its GPUs) that fails under running jobs is swapped for the spare and those jobs
+restart in place; otherwise they go back to the queue. Either way they lose the work
+since their last checkpoint and pay the restart overhead. Failed hardware is out of
+service until its repair time has passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gpufleet.failures.process import FailureProcess, Strike
+from gpufleet.fleet.layout import PoolCapacity
+from gpufleet.fleet.state import ACTIVE
+from gpufleet.spec.failures import Component, FailureDist
+
+if TYPE_CHECKING:
+    from gpufleet.sim.simulation import Simulation
+
+FAILURE, REPAIR = 1, 1  # same priority as job ends: hardware events come before arrivals and passes
+
+
+@dataclass
+class FailureRecord:
+    """One failure, as logged in failures.parquet."""
+
+    time_s: float
+    process: str
+    cause: str
+    component: str
+    pool: int
+    rack: int
+    node: int
+    gpus_down: int
+    jobs_hit: int
+    spare_used: bool
+    nodes: list[tuple[int, int]]  # (node, GPUs) taken out of service
+    repaired_s: float = float("nan")
+
+
+class Outages:
+    """The failure processes of a run and the repairs they set off."""
+
+    def __init__(self, simulation: Simulation, processes: list[FailureProcess]) -> None:
+        self.simulation = simulation
+        self.processes = processes
+        self.log: list[FailureRecord] = []
+
+    def start(self) -> None:
+        self.arm()
+
+    def arm(self) -> None:
+        """(Re)draw every process's next failure: the units up may have changed."""
+        engine, state = self.simulation.engine, self.simulation.state
+        for process in self.processes:
+            process.version += 1
+            when = process.next_failure(engine.now, state)
+            if when is not None and when <= self.simulation.until_s:
+                engine.at(max(when, engine.now), FAILURE, self._on_failure, (process.index, process.version))
+
+    def on_capacity(self, change: PoolCapacity) -> None:
+        """Racks arrived or started to drain: Weibull clocks start for new units; rates change."""
+        if not change.retire:
+            for process in self.processes:
+                if process.spec.distribution is FailureDist.weibull and change.pool in process.pools:
+                    process.install(process.units_of_racks(self.simulation.state, change.rack_lo, change.rack_hi),
+                                    self.simulation.engine.now)
+        self.arm()
+
+    # -- events -----------------------------------------------------------------------
+
+    def _on_failure(self, payload: tuple[int, int]) -> None:
+        index, version = payload
+        process = self.processes[index]
+        if version != process.version:
+            return
+        strike = process.strike(self.simulation.engine.now, self.simulation.state)
+        if strike is not None:
+            self._apply(process, strike)
+        self.arm()
+        self.simulation._request_pass()
+
+    def _apply(self, process: FailureProcess, strike: Strike) -> None:
+        simulation = self.simulation
+        state, scheduler, now = simulation.state, simulation.scheduler, simulation.engine.now
+        cause = process.cause()
+        repairs: list[tuple[int, int]] = []  # (node, GPUs)
+        hit: list[int] = []
+        spare_used = False
+        if strike.component in (Component.gpu, Component.node):
+            node = strike.node
+            rack = state._rack_of_node(node)
+            on_node = scheduler.jobs_on_node(node)
+            working = int(state.layout.node_gpus[node] - state.node_failed[node])
+            if strike.component is Component.gpu:
+                victims = _holder(on_node, strike.gpu_index - int(state.node_free[node]))
+                down = 1
+            else:
+                victims = [job for job, _ in on_node]
+                down = working
+            spare = state.healthy_spare(rack) if victims and state.rack_state[rack] == ACTIVE else None
+            if spare is not None:  # the whole node is swapped out; its jobs restart on the spare
+                spare_used = True
+                hit = [job for job, _ in on_node]
+                state.swap_in_spare(node, spare)
+                for job in hit:
+                    simulation.restart_in_place(job, node, spare, cause)
+                down = working
+            else:
+                hit = victims
+                for job in hit:
+                    simulation.interrupt(job, cause)
+            state.fail_gpus(node, down, now)
+            repairs.append((node, down))
+            first_rack = rack
+        else:
+            first_rack = strike.racks[0]
+            node = -1
+            down = 0
+            for rack in strike.racks:
+                state.rack_down[rack] = True
+                for job in scheduler.jobs_on_rack(rack):
+                    if job not in hit:
+                        hit.append(job)
+                        simulation.interrupt(job, cause)
+                for rack_node in range(int(state.layout.rack_node_lo[rack]), int(state.layout.rack_node_lo[rack + 1])):
+                    lost = int(state.layout.node_gpus[rack_node] - state.node_failed[rack_node])
+                    if lost:
+                        state.fail_gpus(rack_node, lost, now)
+                        repairs.append((rack_node, lost))
+                        down += lost
+        record = FailureRecord(now, process.spec.name, cause, strike.component.value, strike.pool, first_rack, node,
+                               down, len(hit), spare_used, repairs)
+        self.log.append(record)
+        simulation.engine.at(now + process.repair_s(), REPAIR, self._on_repair,
+                             (process, strike, repairs, record))
+
+    def _on_repair(self, payload: tuple[FailureProcess, Strike, list[tuple[int, int]], FailureRecord]) -> None:
+        process, strike, repairs, record = payload
+        simulation = self.simulation
+        state, now = simulation.state, simulation.engine.now
+        for node, gpus in repairs:
+            state.repair_gpus(node, gpus, now)
+        for rack in strike.racks:
+            state.rack_down[rack] = False
+        record.repaired_s = now
+        if process.spec.distribution is FailureDist.weibull:
+            unit = {Component.gpu: strike.node * 64 + strike.gpu_index, Component.node: strike.node,
+                    Component.rack: strike.racks[0] if strike.racks else -1,
+                    Component.block: int(state.layout.rack_block[strike.racks[0]]) if strike.racks else -1}
+            process.install(np.array([unit[strike.component]]), now)
+        simulation.scheduler.capacity_added()
+        self.arm()
+        simulation._request_pass()
+
+
+def _holder(on_node: list[tuple[int, int]], held_index: int) -> list[int]:
+    """The job holding the `held_index`-th held GPU of a node (none if the GPU was free)."""
+    if held_index < 0:
+        return []
+    for job, gpus in on_node:
+        if held_index < gpus:
+            return [job]
+        held_index -= gpus
+    return []
