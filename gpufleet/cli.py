@@ -20,14 +20,17 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenarios import DEFAULT
+from gpufleet.failures.cli import faults_app
 from gpufleet.traces.cli import trace_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
 app.add_typer(trace_app, name="trace")
+app.add_typer(faults_app, name="faults")
 console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
 errors = Console(stderr=True)
 
@@ -132,6 +135,41 @@ def compare(
         console.print(table)
     console.print(f"Wrote {target}/: comparison.json, comparison.parquet, variants/"
                   f"{', report.html' if report else ''}")
+
+
+@app.command("checkpoint-advice")
+def checkpoint_advice(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
+    pool: Annotated[str | None, typer.Option(help="Pool to size jobs on (default: the largest).")] = None,
+) -> None:
+    """For each job size: interruptions per day, mean time between them, the Young/Daly
+    checkpoint interval and the ETTR to expect, from the scenario's failure processes."""
+    from gpufleet import api
+    from gpufleet.failures.advice import checkpoint_advice as advise
+    from gpufleet.report.format import hours
+
+    try:
+        spec = api.load(scenario)
+        rows = advise(spec, pool)
+    except (InputError, KeyError) as error:
+        _fail(error if isinstance(error, InputError) else InputError([Problem(f"no pool called {pool!r}")]))
+    if spec.failures is None:
+        console.print("[yellow]this scenario has no failures section: nothing interrupts its jobs[/]")
+    checkpointing = spec.checkpointing
+    table = Table(title=f"{spec.name}: checkpoint write {checkpointing.write_minutes:g} min, restart "
+                        f"{checkpointing.restart_overhead_minutes:g} min", title_justify="left")
+    columns = ["GPUs", "interruptions/day", "MTBI", "Young/Daly interval", "ETTR at optimum"]
+    if rows and "ettr_at_configured" in rows[0]:
+        columns.append(f"ETTR at {checkpointing.interval_hours:g} h")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        cells = [f"{row['gpus']:,}", f"{row['interruptions_per_day']:.2f}", hours(row["mtbi_h"]),
+                 f"{row['young_daly_interval_h'] * 60:.1f} min", f"{row['ettr_at_optimum']:.1%}"]
+        if "ettr_at_configured" in row:
+            cells.append(f"{row['ettr_at_configured']:.1%}")
+        table.add_row(*cells)
+    console.print(table)
 
 
 @app.command()

@@ -34,7 +34,7 @@ def run_recording(scenario: Scenario, seed: int | None = None
     return result, log, simulation
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared() -> Path:
     """../shared beside the checkout (the team's traces and design), or skip."""
     if not SHARED.is_dir():

@@ -16,7 +16,7 @@ from gpufleet.econ.ledger import ledger_table
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.staging import staged_directory
 from gpufleet.results.summary import summarize
-from gpufleet.results.tables import jobs_table, timeseries_arrays, timeseries_table
+from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
 from gpufleet.results.timeseries import interval_starts
 from gpufleet.sim.simulation import RunRecord
 from gpufleet.spec.scenario import Scenario
@@ -33,6 +33,7 @@ class RunResult:
         jobs: one row per job (jobs.parquet).
         timeseries: one row per hour (timeseries.parquet).
         ledger: one row per calendar month (ledger.parquet).
+        failures: one row per hardware or software failure (failures.parquet).
         summary: the headline answers (summary.json).
         events: events the engine processed.
     """
@@ -44,6 +45,7 @@ class RunResult:
     ledger: pa.Table
     summary: dict[str, Any]
     events: int
+    failures: pa.Table
 
     @classmethod
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,
@@ -54,8 +56,9 @@ class RunResult:
         timeseries = timeseries_table(scenario.start, layout, series)
         ledger = ledger_table(scenario, layout, interval_starts(scenario.start, series["edges"]),
                               series["installed_gpu_hours"], series["allocated_gpu_hours"], horizon)
-        summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger)
-        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events)
+        failures = failures_table(scenario.start, layout, record)
+        summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger, failures)
+        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures)
 
     @property
     def horizon(self) -> datetime:
@@ -78,7 +81,10 @@ class RunResult:
     def write_tables(self, folder: Path) -> None:
         """summary.json, jobs/timeseries/ledger.parquet and scenario.json into `folder`."""
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2) + "\n")
-        for name, table in (("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)):
+        tables = [("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)]
+        if self.failures.num_rows or self.scenario.failures is not None:
+            tables.append(("failures", self.failures))
+        for name, table in tables:
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
         (folder / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
 

@@ -48,7 +48,7 @@ def full_from(start: datetime, timeseries: pa.Table) -> tuple[str | None, float]
 
 
 def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datetime,
-              jobs: pa.Table, timeseries: pa.Table, ledger: pa.Table) -> dict[str, Any]:
+              jobs: pa.Table, timeseries: pa.Table, ledger: pa.Table, failures: pa.Table) -> dict[str, Any]:
     """Everything a reader needs to answer: when is the fleet full, how long do jobs wait,
     how much of what was billed did work, how does spending track the commitment."""
     status = jobs["status"].to_numpy(zero_copy_only=False)
@@ -58,6 +58,8 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
     jct = jobs["jct_s"].to_numpy()
     started = ~np.isnan(jobs["start_s"].to_numpy())
     completed = status == "completed"
+    ettr = jobs["ettr"].to_numpy()
+    interruptions = jobs["interruptions"].to_numpy()
 
     def group(mine: np.ndarray) -> dict[str, Any]:
         return {
@@ -68,6 +70,8 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "wait": _quantiles_h(wait[mine & started]),
             "completion_time": _quantiles_h(jct[mine & completed]),
             "gpu_hours": float(jobs["gpu_hours"].to_numpy()[mine].sum()),
+            "mean_ettr": _mean(ettr[mine & started]),
+            "interruptions": int(interruptions[mine].sum()),
         }
 
     by_class = {label: group(size == label) for label in LABELS if (size == label).any()}
@@ -134,6 +138,7 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
         },
         "wait_by_size_class": by_class,
         "by_queue": by_queue,
+        "failures": _failures(failures, jobs, timeseries, billed_gpu_hours=installed_gpu_h),
         "preemption": {
             "preemptions": int(jobs["preemptions"].to_numpy().sum()),
             "jobs_preempted": int((jobs["preemptions"].to_numpy() > 0).sum()),
@@ -153,6 +158,35 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
         },
         "money": money,
         "named_jobs": _named_rows(named),
+    }
+
+
+def _mean(values: np.ndarray) -> float | None:
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else None
+
+
+def _failures(failures: pa.Table, jobs: pa.Table, timeseries: pa.Table, billed_gpu_hours: float) -> dict[str, Any]:
+    """Failures by cause and process, what they cost, and goodput (useful / billed GPU-hours)."""
+    seconds = timeseries["interval_s"].to_numpy()
+    productive = float(jobs["productive_gpu_hours"].to_numpy().sum())
+    causes = failures["cause"].to_pylist()
+    processes = failures["process"].to_pylist()
+    return {
+        "failures": failures.num_rows,
+        "by_cause": {cause: causes.count(cause) for cause in sorted(set(causes))},
+        "by_process": {name: processes.count(name) for name in sorted(set(processes))},
+        "jobs_hit": int(pc.sum(failures["jobs_hit"]).as_py() or 0),
+        "spare_swaps": int(pc.sum(failures["spare_used"].cast("int64")).as_py() or 0),
+        "interruptions": int(jobs["interruptions"].to_numpy().sum()),
+        "jobs_failed": int((jobs["status"].to_numpy(zero_copy_only=False) == "failed").sum()),
+        "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()),
+        "restart_overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()),
+        "checkpoint_gpu_hours": float(jobs["checkpoint_gpu_hours"].to_numpy().sum()),
+        "mean_gpus_in_repair": float(np.average(timeseries["gpus_in_repair"].to_numpy(), weights=seconds))
+        if seconds.sum() > 0 else 0.0,
+        "productive_gpu_hours": productive,
+        "goodput": productive / billed_gpu_hours if billed_gpu_hours else None,
     }
 
 

@@ -86,6 +86,28 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
     })
 
 
+def failures_table(start: datetime, layout: FleetLayout, record: RunRecord) -> pa.Table:
+    """One row per failure: when, which process and cause, what it took down, whom it hit."""
+    failures = record.failures
+    pools = [pool.name for pool in layout.pools]
+    base = np.datetime64(start, "us")
+    times = np.array([f.time_s for f in failures], dtype=np.float64)
+    return pa.table({
+        "time": pa.array(base + (times * 1e6).round().astype("timedelta64[us]"), type=pa.timestamp("us")),
+        "t_s": times,
+        "process": pa.array([f.process for f in failures], type=pa.string()),
+        "cause": pa.array([f.cause for f in failures], type=pa.string()),
+        "component": pa.array([f.component for f in failures], type=pa.string()),
+        "pool": pa.array([pools[f.pool] for f in failures], type=pa.string()),
+        "rack": pa.array([f.rack for f in failures], type=pa.int64()),
+        "node": pa.array([f.node for f in failures], type=pa.int64()),
+        "gpus_down": pa.array([f.gpus_down for f in failures], type=pa.int64()),
+        "jobs_hit": pa.array([f.jobs_hit for f in failures], type=pa.int64()),
+        "spare_used": pa.array([f.spare_used for f in failures], type=pa.bool_()),
+        "repaired_s": pa.array([f.repaired_s for f in failures], type=pa.float64()),
+    })
+
+
 def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
                       record: RunRecord) -> dict[str, np.ndarray]:
     """Per-interval means (hourly) and per-pool GPU-hours, from the run record."""
@@ -121,9 +143,15 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     if len(samples["time_s"]):
         at_end = np.searchsorted(edges[1:], samples["time_s"])
         unusable[at_end[at_end < len(seconds)]] = samples["unusable_gpus"][at_end < len(seconds)]
+    repair_log = np.array(record.failed_log, dtype=np.float64).reshape(-1, 3)
+    in_repair = integrate_steps(repair_log[:, 0], repair_log[:, 2], edges)[0]
+    failure_times = np.array([failure.time_s for failure in record.failures], dtype=np.float64)
+    failures = np.bincount(np.searchsorted(edges, failure_times, side="right") - 1, minlength=len(seconds))
     return {
         "edges": edges,
         "seconds": seconds,
+        "gpus_in_repair": in_repair / seconds,
+        "failures": failures[: len(seconds)],
         "installed_gpu_hours": installed_h,
         "allocated_gpu_hours": allocated_h,
         "queued_jobs": (system_jobs - running) / seconds,
@@ -149,6 +177,8 @@ def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.
         "queued_gpus": series["queued_gpus"],
         "running_jobs": series["running_jobs"],
         "unusable_gpus": series["unusable_gpus"],
+        "failures": series["failures"],
+        "gpus_in_repair": series["gpus_in_repair"],
     }
     for pool in layout.pools:
         columns[f"{pool.name}.installed_gpus"] = series["installed_gpu_hours"][:, pool.index] / hours

@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 
 from gpufleet.failures.defaults import catalog_defaults
-from gpufleet.failures.process import FailureProcess
+from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.failures.rates import interruptions_per_hour, young_daly_interval_h
 from gpufleet.fleet.build import build_layout
 from gpufleet.fleet.layout import FleetLayout
@@ -21,7 +21,7 @@ from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.sim.simulation import Simulation
-from gpufleet.spec.failures import FailureProcessSpec
+from gpufleet.spec.failures import Component, FailureProcessSpec
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
@@ -74,14 +74,34 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         policy=POLICIES.get(policy or spec.policy.name)(context),
         quotas=quotas, progress=progress, queue_of=queue_of, priority=priority, queue_specs=queue_specs,
         backfill=spec.backfill, max_job_test=spec.max_job_test, max_restarts=checkpointing.max_restarts,
-        track_racks=bool(processes),
+        track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected),
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
     samples = hour_edges(scenario.start, until_s)[1:]
     runtime_processes = [FailureProcess(index, process, layout, pools, seed)
                          for index, (process, pools) in enumerate(processes)]
     return Simulation(layout, jobs, state, scheduler, until_s, sample_times=np.asarray(samples),
-                      failure_processes=runtime_processes)
+                      failure_processes=runtime_processes, injected_failures=injected_failures(scenario, layout))
+
+
+def injected_failures(scenario: Scenario, layout: FleetLayout) -> list[tuple[float, Strike, float, str]]:
+    """(time, what it hits, repair seconds, cause) of the scenario's injected failures."""
+    if scenario.failures is None:
+        return []
+    injected = []
+    for failure in scenario.failures.injected:
+        pool = layout.pool_named(failure.pool)
+        rack = pool.rack_lo + failure.rack
+        if failure.component in (Component.rack, Component.block):
+            lo = rack if failure.component is Component.rack else \
+                pool.rack_lo + (failure.rack // pool.racks_per_block) * pool.racks_per_block
+            hi = rack + 1 if failure.component is Component.rack else min(lo + pool.racks_per_block, pool.rack_hi)
+            strike = Strike(failure.component, pool.index, tuple(range(lo, hi)))
+        else:
+            node = int(layout.rack_node_lo[rack]) + failure.node
+            strike = Strike(failure.component, pool.index, (), node, 0)
+        injected.append((scenario.seconds(failure.date), strike, failure.repair_hours * HOUR_S, failure.cause))
+    return injected
 
 
 def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[FailureProcessSpec, tuple[int, ...]]]:

@@ -47,12 +47,17 @@ class FailureRecord:
 class Outages:
     """The failure processes of a run and the repairs they set off."""
 
-    def __init__(self, simulation: Simulation, processes: list[FailureProcess]) -> None:
+    def __init__(self, simulation: Simulation, processes: list[FailureProcess],
+                 injected: list[tuple[float, Strike, float, str]] | None = None) -> None:
         self.simulation = simulation
         self.processes = processes
+        self.injected = injected or []
         self.log: list[FailureRecord] = []
 
     def start(self) -> None:
+        for when, strike, repair_s, cause in self.injected:
+            if when <= self.simulation.until_s:
+                self.simulation.engine.at(when, FAILURE, self._on_injected, (strike, repair_s, cause))
         self.arm()
 
     def arm(self) -> None:
@@ -82,14 +87,24 @@ class Outages:
             return
         strike = process.strike(self.simulation.engine.now, self.simulation.state)
         if strike is not None:
-            self._apply(process, strike)
+            self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
         self.arm()
         self.simulation._request_pass()
 
-    def _apply(self, process: FailureProcess, strike: Strike) -> None:
+    def _on_injected(self, payload: tuple[Strike, float, str]) -> None:
+        strike, repair_s, cause = payload
+        state = self.simulation.state
+        if strike.racks and any(state.rack_down[rack] for rack in strike.racks):
+            return
+        if strike.node >= 0 and state.node_failed[strike.node] >= state.layout.node_gpus[strike.node]:
+            return  # already down
+        self._apply(strike, "injected", cause, repair_s, None)
+        self.arm()
+        self.simulation._request_pass()
+
+    def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> None:
         simulation = self.simulation
         state, scheduler, now = simulation.state, simulation.scheduler, simulation.engine.now
-        cause = process.cause()
         repairs: list[tuple[int, int]] = []  # (node, GPUs)
         hit: list[int] = []
         spare_used = False
@@ -135,13 +150,12 @@ class Outages:
                         state.fail_gpus(rack_node, lost, now)
                         repairs.append((rack_node, lost))
                         down += lost
-        record = FailureRecord(now, process.spec.name, cause, strike.component.value, strike.pool, first_rack, node,
+        record = FailureRecord(now, name, cause, strike.component.value, strike.pool, first_rack, node,
                                down, len(hit), spare_used, repairs)
         self.log.append(record)
-        simulation.engine.at(now + process.repair_s(), REPAIR, self._on_repair,
-                             (process, strike, repairs, record))
+        simulation.engine.at(now + repair_s, REPAIR, self._on_repair, (process, strike, repairs, record))
 
-    def _on_repair(self, payload: tuple[FailureProcess, Strike, list[tuple[int, int]], FailureRecord]) -> None:
+    def _on_repair(self, payload: tuple[FailureProcess | None, Strike, list[tuple[int, int]], FailureRecord]) -> None:
         process, strike, repairs, record = payload
         simulation = self.simulation
         state, now = simulation.state, simulation.engine.now
@@ -150,7 +164,7 @@ class Outages:
         for rack in strike.racks:
             state.rack_down[rack] = False
         record.repaired_s = now
-        if process.spec.distribution is FailureDist.weibull:
+        if process is not None and process.spec.distribution is FailureDist.weibull:
             unit = {Component.gpu: strike.node * 64 + strike.gpu_index, Component.node: strike.node,
                     Component.rack: strike.racks[0] if strike.racks else -1,
                     Component.block: int(state.layout.rack_block[strike.racks[0]]) if strike.racks else -1}

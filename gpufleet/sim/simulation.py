@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpufleet.failures.process import FailureProcess
+from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
@@ -85,7 +85,8 @@ class Simulation:
 
     def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: Scheduler,
                  until_s: float, sample_times: np.ndarray | None = None,
-                 failure_processes: list[FailureProcess] | None = None) -> None:
+                 failure_processes: list[FailureProcess] | None = None,
+                 injected_failures: list[tuple[float, Strike, float, str]] | None = None) -> None:
         self.layout = layout
         self.jobs = jobs
         self.state = state
@@ -110,7 +111,8 @@ class Simulation:
         self._pass_requested = False
         self._finished = 0
         self._never_fits = self._find_never_fits()
-        self.outages = Outages(self, failure_processes) if failure_processes else None
+        self.outages = Outages(self, failure_processes or [], injected_failures) \
+            if failure_processes or injected_failures else None
 
     def run(self, progress: ProgressFn | None = None) -> RunRecord:
         """Simulate to the horizon and return what happened."""
@@ -309,7 +311,7 @@ class Simulation:
                 reason.append(self._never_fits[job])
             elif status == Status.TIME_LIMIT:
                 reason.append(reasons.TIME_LIMIT)
-            elif status == Status.QUEUED:
+            elif status in (Status.QUEUED, Status.FAILED):
                 reason.append(scheduler.reason[job])
             else:
                 reason.append("")

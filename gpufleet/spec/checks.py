@@ -9,6 +9,7 @@ from __future__ import annotations
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
 from gpufleet.spec.fleet import CapacityChange
+from gpufleet.spec.failure_checks import check_failures
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.workload.explicit import default_group, submit_time_s
@@ -22,7 +23,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Path, str]]:
     problems = _check_basics(scenario)
     if problems:
         return problems  # the fleet cannot be laid out; fit checks would only add noise
-    return _check_fits(scenario)
+    return _check_fits(scenario) + check_failures(scenario)
 
 
 def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, model_validator
 
-from gpufleet.spec.base import SpecModel
+from gpufleet.spec.base import SpecModel, Timestamp
 from gpufleet.spec.workload import DurationSpec
 
 
@@ -72,6 +72,19 @@ class SparesSpec(SpecModel):
     nodes_per_rack: Annotated[NonNegativeInt, Field(description="Spare nodes per rack, not placeable.")] = 0
 
 
+class InjectedFailureSpec(SpecModel):
+    """One failure at a set time and place (a what-if, or a test): which rack of which pool
+    (counted from 0 in delivery order), which node of it for node and GPU failures."""
+
+    date: Timestamp
+    pool: str
+    rack: NonNegativeInt
+    node: NonNegativeInt = 0
+    component: Component = Component.node
+    repair_hours: PositiveFloat = 4.0
+    cause: str = "injected"
+
+
 class FailuresSpec(SpecModel):
     """Failure processes and spares; absent = nothing fails."""
 
@@ -80,6 +93,7 @@ class FailuresSpec(SpecModel):
         bool, Field(description="Add the catalog's default processes of each pool's GPU type.")
     ] = False
     spares: SparesSpec = SparesSpec()
+    injected: Annotated[list[InjectedFailureSpec], Field(description="Failures at set times and places.")] = []
 
 
 class CheckpointSpec(SpecModel):

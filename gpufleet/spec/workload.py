@@ -28,13 +28,15 @@ class DurationDist(StrEnum):
     lognormal = "lognormal"
     exponential = "exponential"
     fixed = "fixed"
+    quantiles = "quantiles"
 
 
 class DurationSpec(SpecModel):
-    """A run-time distribution in hours.
+    """A duration distribution in hours.
 
     lognormal: `median_hours` and `sigma` (of the log); exponential: `mean_hours`;
-    fixed: `hours`.
+    fixed: `hours`; quantiles: `quantiles_hours`, a table {probability: hours} from 0 to
+    1, sampled by interpolating the inverse CDF (in log space between positive values).
     """
 
     dist: DurationDist = DurationDist.lognormal
@@ -42,20 +44,27 @@ class DurationSpec(SpecModel):
     sigma: NonNegativeFloat | None = None
     mean_hours: PositiveFloat | None = None
     hours: PositiveFloat | None = None
+    quantiles_hours: dict[float, NonNegativeFloat] | None = None
 
     @model_validator(mode="after")
     def _fields_match_dist(self) -> DurationSpec:
+        if self.quantiles_hours is not None:
+            probabilities = sorted(self.quantiles_hours)
+            values = [self.quantiles_hours[p] for p in probabilities]
+            if probabilities[0] != 0 or probabilities[-1] != 1 or any(b < a for a, b in zip(values, values[1:])):
+                raise ValueError("quantiles_hours needs probabilities from 0 to 1 with hours that never decrease")
         needed = {
             DurationDist.lognormal: ("median_hours", "sigma"),
             DurationDist.exponential: ("mean_hours",),
             DurationDist.fixed: ("hours",),
+            DurationDist.quantiles: ("quantiles_hours",),
         }[self.dist]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"dist {self.dist.value} needs {', '.join(missing)}")
         extra = [
             name
-            for name in ("median_hours", "sigma", "mean_hours", "hours")
+            for name in ("median_hours", "sigma", "mean_hours", "hours", "quantiles_hours")
             if name not in needed and getattr(self, name) is not None
         ]
         if extra:

@@ -84,6 +84,9 @@ def shaped_arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, o
     return np.sort(times)
 
 
+_FLOOR_H = 1.0 / 3600.0
+
+
 def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -> np.ndarray:
     """Run times in seconds from a duration spec."""
     if spec.dist is DurationDist.lognormal:
@@ -92,6 +95,12 @@ def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -
     if spec.dist is DurationDist.exponential:
         assert spec.mean_hours is not None
         return rng.exponential(spec.mean_hours * HOUR_S, size=count)
+    if spec.dist is DurationDist.quantiles:
+        assert spec.quantiles_hours is not None
+        probabilities = np.array(sorted(spec.quantiles_hours))
+        hours = np.array([spec.quantiles_hours[p] for p in probabilities])
+        logs = np.log(np.maximum(hours, _FLOOR_H))  # log-linear between quantiles; zero taken as one second
+        return np.exp(np.interp(rng.uniform(size=count), probabilities, logs)) * HOUR_S
     assert spec.hours is not None
     return np.full(count, spec.hours * HOUR_S)
 

@@ -1,0 +1,95 @@
+"""Hand-worked failures: what a failure costs a job, hot spares, restart budgets, advice."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gpufleet import api
+from gpufleet.failures.advice import checkpoint_advice
+from gpufleet.failures.rates import expected_ettr, young_daly_interval_h
+from gpufleet.testing import scenario
+
+H = 3600.0
+
+
+def run(nodes_per_rack: int, injected: list[dict], checkpointing: dict, spares: int = 0, racks: int = 2,
+        gpus: int = 8, hours: float = 10):  # noqa: ANN201
+    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": nodes_per_rack,
+                        "deliveries": [{"date": "2026-01-01", "racks": racks}]}]}
+    jobs = [{"jobs": {"name": "j", "items": [{"name": "job", "gpus": gpus, "group_size": 4, "duration_hours": hours}]}}]
+    spec = scenario(fleet, jobs, end="2026-01-03", failures={"injected": injected, "spares": {"nodes_per_rack": spares}},
+                    checkpointing=checkpointing)
+    result = api.run(spec)
+    return result.jobs.to_pylist()[0], result
+
+
+def node_failure(at_h: float, rack: int = 0, node: int = 0, repair_h: float = 2.0) -> dict:
+    return {"date": f"2026-01-01T{int(at_h):02d}:{int(at_h % 1 * 60):02d}:00", "pool": "p", "rack": rack,
+            "node": node, "component": "node", "repair_hours": repair_h}
+
+
+def test_a_failure_costs_the_work_since_the_last_checkpoint_and_a_restart() -> None:
+    # 10 h of work, a checkpoint every 2 h of work taking 6 min, restart overhead 15 min.
+    # The failure at 5 h: two cycles of 2 h 6 min done (4 h kept), 0.8 h of work lost.
+    # The job restarts at once on other racks: 15 min + 6 h of work + 2 writes = 6.45 h.
+    checkpointing = {"interval_hours": 2, "write_minutes": 6, "restart_overhead_minutes": 15}
+    job, result = run(1, [node_failure(5)], checkpointing, racks=4)
+    assert job["interruptions"] == 1 and job["preemptions"] == 0 and job["status"] == "completed"
+    assert job["end_s"] == pytest.approx((5 + 6.45) * H)
+    gpus = 8
+    assert job["lost_gpu_hours"] == pytest.approx(0.8 * gpus)
+    assert job["overhead_gpu_hours"] == pytest.approx(0.25 * gpus)
+    assert job["checkpoint_gpu_hours"] == pytest.approx(0.4 * gpus)
+    assert job["productive_gpu_hours"] == pytest.approx(10 * gpus)
+    # Every hour held is productive, lost, restarting or checkpointing.
+    held = job["run_s"] / H * gpus
+    assert held == pytest.approx(job["productive_gpu_hours"] + job["lost_gpu_hours"] + job["overhead_gpu_hours"]
+                                 + job["checkpoint_gpu_hours"])
+    assert job["ettr"] == pytest.approx(10 / 11.45)
+    failure = result.failures.to_pylist()[0]
+    assert failure["jobs_hit"] == 1 and failure["repaired_s"] == pytest.approx(7 * H)
+    assert result.summary["failures"]["interruptions"] == 1
+
+
+def test_failed_hardware_waits_for_its_repair() -> None:
+    # One rack only: the job needs it whole, so it waits for the 2 h repair, then restarts.
+    checkpointing = {"interval_hours": 1, "restart_overhead_minutes": 0}
+    job, result = run(2, [node_failure(3)], checkpointing, racks=1)
+    assert job["end_s"] == pytest.approx((3 + 2 + 7) * H)
+    in_repair = result.timeseries["gpus_in_repair"].to_pylist()
+    assert in_repair[3] == 4 and in_repair[4] == 4 and in_repair[5] == 0
+
+
+def test_a_hot_spare_restarts_the_job_in_place() -> None:
+    # Racks of 3 nodes, one a spare: the job (8 GPUs = 2 nodes) fits in one rack's 2
+    # working nodes. The failed node is swapped for the spare: no trip through the queue.
+    checkpointing = {"interval_hours": 1, "restart_overhead_minutes": 6}
+    job, result = run(3, [node_failure(2.5)], checkpointing, spares=1, racks=1)
+    failure = result.failures.to_pylist()[0]
+    assert failure["spare_used"] and job["interruptions"] == 1
+    assert job["end_s"] == pytest.approx((2.5 + 0.1 + 8) * H)  # kept 2 h, lost 0.5 h, 6 min restart
+    assert result.summary["failures"]["spare_swaps"] == 1
+
+
+def test_a_job_out_of_restarts_fails() -> None:
+    checkpointing = {"interval_hours": 1, "restart_overhead_minutes": 0, "max_restarts": 1}
+    # Racks of one 4-GPU node: the job holds racks 0 and 1, then (rack 0 in repair) 1 and 2.
+    job, _ = run(1, [node_failure(2), node_failure(4, rack=1)], checkpointing, racks=4)
+    assert job["status"] == "failed" and job["interruptions"] == 2 and job["end_s"] == 4 * H
+    assert job["reason"] == "failed: more than 1 interruptions"
+
+
+def test_checkpoint_advice_follows_young_daly() -> None:
+    spec = scenario({"pools": [{"name": "p", "gpu": "H100", "deliveries": [{"date": "2026-01-01", "nodes": 2048}]}]},
+                    [], failures={"processes": [{"name": "node", "component": "node",
+                                                 "rate_per_unit_hour": 6.5e-3 / 24}]},
+                    checkpointing={"interval_hours": 1, "write_minutes": 1, "restart_overhead_minutes": 10})
+    rows = {row["gpus"]: row for row in checkpoint_advice(spec)}
+    big = rows[16384]
+    assert big["mtbi_h"] == pytest.approx(1 / (2048 * 6.5e-3 / 24))  # 1.80 h, Meta's projection
+    assert big["young_daly_interval_h"] == pytest.approx(math.sqrt(2 * (1 / 60) * big["mtbi_h"]))
+    assert big["ettr_at_optimum"] == pytest.approx(
+        expected_ettr(young_daly_interval_h(1 / 60, big["mtbi_h"]), 1 / 60, 10 / 60, big["mtbi_h"]))
+    assert rows[8]["ettr_at_optimum"] > big["ettr_at_optimum"] > big["ettr_at_configured"] - 0.05
