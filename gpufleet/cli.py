@@ -23,8 +23,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gpufleet.errors import InputError, Problem
-from gpufleet.scenarios import DEFAULT
 from gpufleet.failures.cli import faults_app
+from gpufleet.scenarios import DEFAULT
 from gpufleet.traces.cli import trace_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
-from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.failure_checks import check_failures
+from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.workload.explicit import default_group, submit_time_s

@@ -51,7 +51,8 @@ class DurationSpec(SpecModel):
         if self.quantiles_hours is not None:
             probabilities = sorted(self.quantiles_hours)
             values = [self.quantiles_hours[p] for p in probabilities]
-            if probabilities[0] != 0 or probabilities[-1] != 1 or any(b < a for a, b in zip(values, values[1:])):
+            decreasing = any(b < a for a, b in zip(values, values[1:], strict=False))
+            if probabilities[0] != 0 or probabilities[-1] != 1 or decreasing:
                 raise ValueError("quantiles_hours needs probabilities from 0 to 1 with hours that never decrease")
         needed = {
             DurationDist.lognormal: ("median_hours", "sigma"),

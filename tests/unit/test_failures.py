@@ -19,8 +19,8 @@ def run(nodes_per_rack: int, injected: list[dict], checkpointing: dict, spares: 
     fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": nodes_per_rack,
                         "deliveries": [{"date": "2026-01-01", "racks": racks}]}]}
     jobs = [{"jobs": {"name": "j", "items": [{"name": "job", "gpus": gpus, "group_size": 4, "duration_hours": hours}]}}]
-    spec = scenario(fleet, jobs, end="2026-01-03", failures={"injected": injected, "spares": {"nodes_per_rack": spares}},
-                    checkpointing=checkpointing)
+    failures = {"injected": injected, "spares": {"nodes_per_rack": spares}}
+    spec = scenario(fleet, jobs, end="2026-01-03", failures=failures, checkpointing=checkpointing)
     result = api.run(spec)
     return result.jobs.to_pylist()[0], result
 

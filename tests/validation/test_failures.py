@@ -54,7 +54,8 @@ def test_llama3_interruptions_and_their_causes() -> None:
     assert sum(1 for f in hits if f["cause"] == "faulty GPU") / len(hits) == pytest.approx(148 / 419, abs=0.04)
 
 
-@pytest.mark.parametrize(("gpus", "days", "seeds", "mttf_h"), [(16_384, 40, (1, 2, 3), 1.8), (131_072, 4, (1, 2), 0.23)])
+@pytest.mark.parametrize(("gpus", "days", "seeds", "mttf_h"),
+                         [(16_384, 40, (1, 2, 3), 1.8), (131_072, 4, (1, 2), 0.23)])
 def test_meta_projection_of_job_mttf(gpus: int, days: int, seeds: tuple[int, ...], mttf_h: float) -> None:
     failures = {"processes": [{"name": "rsc1-node", "component": "node", "rate_per_unit_hour": 6.5e-3 / 24,
                                "repair": {"dist": "lognormal", "median_hours": 4, "sigma": 1.0}}]}
