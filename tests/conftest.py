@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,25 @@ def run_recording(scenario: Scenario, seed: int | None = None
     simulation = build(scenario, seed=seed)
     scheduler = simulation.scheduler
     log: list[tuple[float, int, Allocation]] = []
-    original = scheduler._start
+    original_start, original_restart = scheduler._start, scheduler.restart_in_place
+
+    def snapshot(job: int) -> Allocation:
+        held = scheduler.allocations[job]
+        return replace(held, racks=held.racks.copy(), gpus=held.gpus.copy(), nodes=held.nodes.copy(),
+                       node_gpus=held.node_gpus.copy())
 
     def recording(job, placement, now, result):  # noqa: ANN001, ANN202
-        original(job, placement, now, result)
-        log.append((now, job, scheduler.allocations[job]))
+        original_start(job, placement, now, result)
+        log.append((now, job, snapshot(job)))
+
+    def restarting(job, now, failed_node, spare, cause):  # noqa: ANN001, ANN202
+        run_s = original_restart(job, now, failed_node, spare, cause)
+        if run_s is not None:  # the job goes on, on the spare: a new segment with new nodes
+            log.append((now, job, snapshot(job)))
+        return run_s
 
     scheduler._start = recording  # type: ignore[method-assign]
+    scheduler.restart_in_place = restarting  # type: ignore[method-assign]
     record = simulation.run()
     result = RunResult.from_record(scenario, scenario.seed if seed is None else seed, simulation.layout,
                                    simulation.jobs, record)

@@ -69,10 +69,9 @@ class FailureProcess:
             if self.spec.component is Component.gpu:
                 counts.append(state.installed_gpus[p] - state.failed_gpus[p])
             elif self.spec.component is Component.node:
-                lo, hi = layout.rack_node_lo[pool.rack_lo], layout.rack_node_lo[state.delivered_hi[p]]
-                counts.append(installed_racks * pool.nodes_per_rack - int(np.count_nonzero(state.node_failed[lo:hi])))
+                counts.append(installed_racks * pool.nodes_per_rack - state.failed_nodes[p])
             elif self.spec.component is Component.rack:
-                counts.append(installed_racks - int(state.rack_down[pool.rack_lo:state.delivered_hi[p]].sum()))
+                counts.append(installed_racks - state.down_racks[p])
             else:
                 counts.append(len(self._blocks_up(state, p)))
         return counts

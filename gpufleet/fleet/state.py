@@ -79,6 +79,8 @@ class FleetState:
         self.node_failed = np.zeros(len(self.node_free), dtype=np.int64)  # failed GPUs per node
         self.rack_down = np.zeros(n_racks, dtype=bool)  # the whole rack is down (switch, power)
         self.failed_gpus = [0] * n_pools
+        self.failed_nodes = [0] * n_pools  # nodes with at least one failed GPU
+        self.down_racks = [0] * n_pools
         self.failed_log: list[tuple[float, int, int]] = []
         """(time_s, pool, GPUs failed (+) or repaired (-)) for every change of hardware in repair."""
         self.delivered_hi = [pool.rack_lo for pool in layout.pools]
@@ -236,6 +238,8 @@ class FleetState:
         """`count` free GPUs of `node` break (jobs holding them were stopped first)."""
         rack = self._rack_of_node(node)
         pool = int(self.layout.rack_pool[rack])
+        if self.node_failed[node] == 0:
+            self.failed_nodes[pool] += 1
         self.node_failed[node] += count
         self.failed_gpus[pool] += count
         self.failed_log.append((now, pool, count))
@@ -252,6 +256,8 @@ class FleetState:
         rack = self._rack_of_node(node)
         pool = int(self.layout.rack_pool[rack])
         self.node_failed[node] -= count
+        if self.node_failed[node] == 0:
+            self.failed_nodes[pool] -= 1
         self.failed_gpus[pool] -= count
         self.failed_log.append((now, pool, -count))
         if self.node_spare[node] or self.rack_state[rack] == RETIRED:
@@ -261,6 +267,12 @@ class FleetState:
             free = int(self.avail[rack])
             self._change_one(pool, rack, free, free + count)
             self.avail_gpus[pool] += count
+
+    def set_rack_down(self, rack: int, down: bool) -> None:
+        """A whole rack (or block member) goes down or comes back."""
+        if self.rack_down[rack] != down:
+            self.rack_down[rack] = down
+            self.down_racks[int(self.layout.rack_pool[rack])] += 1 if down else -1
 
     def healthy_spare(self, rack: int) -> int | None:
         """An idle, healthy spare node of the rack, or None."""

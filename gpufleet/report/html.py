@@ -161,7 +161,15 @@ def _headline(result: RunResult) -> str:
          f"mean {hours(jobs['wait']['mean_h'])}, p95 {hours(jobs['wait']['p95_h'])}, "
          f"p99 {hours(jobs['wait']['p99_h'])}; {jobs['queued']:,} still queued at the horizon"),
         ("What share of billed GPU-hours did work?",
-         f"{money['used_share_of_billed']:.1%}" if money.get("used_share_of_billed") is not None else "-"),
+         (f"{money['used_share_of_billed']:.1%} allocated" if money.get("used_share_of_billed") is not None else "-")
+         + (f"; {summary['failures']['goodput']:.1%} productive after failures and preemptions"
+            if summary["failures"]["goodput"] is not None and (summary["failures"]["failures"]
+                                                               or summary["preemption"]["preemptions"]) else "")),
+        ("What do failures cost?",
+         f"{summary['failures']['failures']:,} failures, {summary['failures']['interruptions']:,} job interruptions, "
+         f"{summary['failures']['lost_gpu_hours']:,.0f} GPU-hours of work lost, "
+         f"{summary['failures']['restart_overhead_gpu_hours']:,.0f} restarting, "
+         f"{summary['failures']['checkpoint_gpu_hours']:,.0f} checkpointing"),
         ("Spending vs commitment",
          f"billed {usd(money['billed_usd'])}, used {usd(money['used_usd'])}, committed to date "
          f"{usd(money['committed_to_date_usd'])}"
@@ -215,11 +223,18 @@ def render(result: RunResult) -> str:
     """The report as one HTML string (plotly.js inlined once)."""
     figures = [capacity_figure(result), utilisation_figure(result), queue_figure(result),
                wait_cdf_figure(result), commitment_figure(result)]
+    failures = result.scenario.failures is not None or result.failures.num_rows > 0
+    if failures:
+        from gpufleet.report import failure_charts
+
+        figures += [failure_charts.ettr_figure(result), failure_charts.failures_figure(result),
+                    failure_charts.repair_figure(result)]
     charts = []
     for index, figure in enumerate(figures):
         figure.update_layout(template="plotly_white", height=440, margin={"t": 60, "b": 40})
         charts.append(pio.to_html(figure, full_html=False, include_plotlyjs=index == 0,
                                   div_id=f"chart-{index}", config={"displaylogo": False}))
+    failure_section = f"<h2>Failures</h2>{''.join(charts[5:8])}" if failures else ""
     summary = result.summary
     title = f"gpufleet: {summary['scenario']}"
     description = html.escape(result.scenario.description)
@@ -238,6 +253,7 @@ def render(result: RunResult) -> str:
 {_wait_table(result)}
 {charts[3]}
 {charts[4]}
+{failure_section}
 {_named_table(result)}
 </body></html>
 """

@@ -33,6 +33,14 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                      f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
     headline.add_row("Jobs queued at horizon / never fit", f"{jobs['queued']:,} / {jobs['never_fits']:,}")
     headline.add_row("Wait: mean / p95", f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
+    failures = summary["failures"]
+    if failures["failures"]:
+        headline.add_row("Failures / job interruptions / spare swaps",
+                         f"{failures['failures']:,} / {failures['interruptions']:,} / {failures['spare_swaps']:,}")
+        headline.add_row("GPU-hours lost / restarting / checkpointing",
+                         f"{failures['lost_gpu_hours']:,.0f} / {failures['restart_overhead_gpu_hours']:,.0f} / "
+                         f"{failures['checkpoint_gpu_hours']:,.0f}")
+        headline.add_row("Goodput (productive / billed GPU-hours)", f"{failures['goodput']:.1%}")
     preemption = summary["preemption"]
     if preemption["preemptions"]:
         headline.add_row("Preemptions / GPU-hours lost / restart overhead",
@@ -40,7 +48,7 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                          f"{preemption['overhead_gpu_hours']:,.0f}")
     headline.add_row("Billed / used", f"{usd(money['billed_usd'])} / {usd(money['used_usd'])}")
     if money.get("used_share_of_billed") is not None:
-        headline.add_row("Share of billed GPU-hours that did work", f"{money['used_share_of_billed']:.1%}")
+        headline.add_row("Share of billed GPU-hours allocated to jobs", f"{money['used_share_of_billed']:.1%}")
     if "contract_value_usd" in money:
         headline.add_row("Committed to date / contract value",
                          f"{usd(money['committed_to_date_usd'])} / {usd(money['contract_value_usd'])}")
@@ -90,13 +98,14 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
     capacity = Table(title="GPUs installed per pool over time (planned)", title_justify="left")
     capacity.add_column("date")
     for pool in layout.pools:
-        capacity.add_column(f"{pool.name} ({pool.gpu.name}, {pool.rack_gpus}/rack)", justify="right")
+        spares = f", {pool.installed_rack_gpus - pool.rack_gpus} spare" if pool.spare_nodes else ""
+        capacity.add_column(f"{pool.name} ({pool.gpu.name}, {pool.installed_rack_gpus}/rack{spares})", justify="right")
     capacity.add_column("total", justify="right")
     for time_s in layout.change_times():
         row = []
         for pool in layout.pools:
             active = layout.active_mask(time_s)[pool.rack_lo:pool.rack_hi]
-            row.append(int(active.sum()) * pool.rack_gpus)
+            row.append(int(active.sum()) * pool.installed_rack_gpus)
         when = (scenario.start + timedelta(seconds=time_s)).date().isoformat()
         capacity.add_row(when if time_s >= 0 else f"{when} (before start)",
                          *[f"{gpus:,}" for gpus in row], f"{sum(row):,}")

@@ -128,6 +128,7 @@ def checkpoint_intervals_s(scenario: Scenario, layout: FleetLayout, jobs: JobTab
     write_h = scenario.checkpointing.write_minutes / 60.0
     intervals = []
     by_shape: dict[int, float] = {}
+    run_s = jobs.run_s.tolist()
     for job, shape in enumerate(jobs.shape.tolist()):
         if shape not in by_shape:
             gpus, _, _, flavors = jobs.shapes[shape]
@@ -136,5 +137,5 @@ def checkpoint_intervals_s(scenario: Scenario, layout: FleetLayout, jobs: JobTab
             rate = interruptions_per_hour(gpus, pool, relevant)
             by_shape[shape] = young_daly_interval_h(max(write_h, 1 / 60), 1.0 / rate) * HOUR_S if rate > 0 \
                 else math.inf
-        intervals.append(min(by_shape[shape], float(jobs.run_s[job]) or HOUR_S))
+        intervals.append(min(by_shape[shape], run_s[job] or HOUR_S))
     return intervals

@@ -86,10 +86,12 @@ class Outages:
         if version != process.version:
             return
         strike = process.strike(self.simulation.engine.now, self.simulation.state)
+        requeued = False
         if strike is not None:
-            self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
+            requeued = self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
         self.arm()
-        self.simulation._request_pass()
+        if requeued:  # lost capacity starts nothing; only jobs back in the queue need a pass
+            self.simulation._request_pass()
 
     def _on_injected(self, payload: tuple[Strike, float, str]) -> None:
         strike, repair_s, cause = payload
@@ -98,11 +100,13 @@ class Outages:
             return
         if strike.node >= 0 and state.node_failed[strike.node] >= state.layout.node_gpus[strike.node]:
             return  # already down
-        self._apply(strike, "injected", cause, repair_s, None)
+        if self._apply(strike, "injected", cause, repair_s, None):
+            self.simulation._request_pass()
         self.arm()
-        self.simulation._request_pass()
 
-    def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> None:
+    def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> bool:
+        """Take the struck hardware down; stop or move the jobs on it. Returns whether a job
+        went back to the queue."""
         simulation = self.simulation
         state, scheduler, now = simulation.state, simulation.scheduler, simulation.engine.now
         repairs: list[tuple[int, int]] = []  # (node, GPUs)
@@ -139,7 +143,7 @@ class Outages:
             node = -1
             down = 0
             for rack in strike.racks:
-                state.rack_down[rack] = True
+                state.set_rack_down(rack, True)
                 for job in scheduler.jobs_on_rack(rack):
                     if job not in hit:
                         hit.append(job)
@@ -154,6 +158,7 @@ class Outages:
                                down, len(hit), spare_used, repairs)
         self.log.append(record)
         simulation.engine.at(now + repair_s, REPAIR, self._on_repair, (process, strike, repairs, record))
+        return bool(hit) and not spare_used
 
     def _on_repair(self, payload: tuple[FailureProcess | None, Strike, list[tuple[int, int]], FailureRecord]) -> None:
         process, strike, repairs, record = payload
@@ -162,7 +167,7 @@ class Outages:
         for node, gpus in repairs:
             state.repair_gpus(node, gpus, now)
         for rack in strike.racks:
-            state.rack_down[rack] = False
+            state.set_rack_down(rack, False)
         record.repaired_s = now
         if process is not None and process.spec.distribution is FailureDist.weibull:
             unit = {Component.gpu: strike.node * 64 + strike.gpu_index, Component.node: strike.node,
@@ -171,7 +176,8 @@ class Outages:
             process.install(np.array([unit[strike.component]]), now)
         simulation.scheduler.capacity_added()
         self.arm()
-        simulation._request_pass()
+        if simulation.scheduler.has_waiting():
+            simulation._request_pass()
 
 
 def _holder(on_node: list[tuple[int, int]], held_index: int) -> list[int]:
