@@ -54,9 +54,11 @@ def run(scenario: Scenario, seed: int | None = None, until: datetime | None = No
 
 
 def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,
-            until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None
-            ) -> Comparison:
-    """Run every policy x placement on the same workload (same seed) and compare them."""
+            until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None,
+            sharings: list[str] | None = None) -> Comparison:
+    """Run every policy x placement (x serving sharing mode) on the same workload (same
+    seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it replaces the
+    `sharing` of every service of the scenario."""
     from gpufleet.results.compare import Comparison, Variant
     from gpufleet.sched.placement import PLACEMENTS
     from gpufleet.sched.policies import POLICIES
@@ -67,11 +69,37 @@ def compare(scenario: Scenario, policies: list[str], placements: list[str], seed
                  for name in placements if name not in PLACEMENTS]
     if problems:
         raise InputError(problems)
+    sharings = sharings or [""]
+    scenarios = {sharing: with_sharing(scenario, sharing) if sharing else scenario for sharing in sharings}
     variants = []
     for policy in policies:
         for placement in placements:
-            name = policy if len(placements) == 1 else f"{policy}+{placement}"
-            report = None if progress is None else (lambda now, done, events, n=name: progress(n, now, done, events))
-            result = run(scenario, seed=seed, until=until, progress=report, policy=policy, placement=placement)
-            variants.append(Variant(name, policy, placement, result))
+            for sharing in sharings:
+                parts = [policy] + ([placement] if len(placements) > 1 else []) \
+                    + ([sharing.replace(":", "-")] if len(sharings) > 1 else [])
+                name = "+".join(parts)
+                report = None if progress is None else \
+                    (lambda now, done, events, n=name: progress(n, now, done, events))
+                result = run(scenarios[sharing], seed=seed, until=until, progress=report, policy=policy,
+                             placement=placement)
+                variants.append(Variant(name, policy, placement, result, sharing))
     return Comparison(scenario, variants)
+
+
+def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
+    """`scenario` with every service's `sharing` set to `preempt` or `quota:QUEUE`."""
+    from gpufleet.spec.checks import check_scenario
+    from gpufleet.spec.serving import SharingSpec
+
+    if not scenario.services:
+        raise InputError([Problem(f"--sharing {sharing!r}: scenario {scenario.name!r} has no services")])
+    mode, _, queue = sharing.partition(":")
+    if mode not in ("preempt", "quota") or (mode == "quota") != bool(queue):
+        raise InputError([Problem(f"--sharing {sharing!r}: write `preempt` or `quota:QUEUE`")])
+    spec = SharingSpec(mode=mode, queue=queue or None)
+    changed = scenario.model_copy(update={"services": [service.model_copy(update={"sharing": spec})
+                                                       for service in scenario.services]})
+    problems = [Problem(f"--sharing {sharing!r}: {message}") for _, message in check_scenario(changed)]
+    if problems:
+        raise InputError(problems)
+    return changed

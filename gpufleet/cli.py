@@ -88,8 +88,8 @@ def run(
     for table in summary_tables(result.summary):
         console.print(table)
     elapsed = time.perf_counter() - began
-    console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: summary.json, jobs.parquet, "
-                  f"timeseries.parquet, ledger.parquet{', report.html' if report else ''}")
+    written = ", ".join(sorted(path.name for path in target.iterdir()))
+    console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: {written}")
 
 
 @app.command()
@@ -97,14 +97,17 @@ def compare(
     scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
     policy: Annotated[str, typer.Option(help="Comma-separated queue policies, e.g. fifo,las,drf.")] = "fifo",
     placement: Annotated[str, typer.Option(help="Comma-separated placements, e.g. best_fit,spread.")] = "best_fit",
+    sharing: Annotated[str | None, typer.Option(
+        help="Comma-separated serving sharing modes for every service, e.g. preempt,quota:inference.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-compare].")]
     = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
 ) -> None:
-    """Run policies x placements on the same workload and compare waits, completion times,
-    utilisation and preemption, overall, by job size and by queue."""
+    """Run policies x placements (x serving sharing modes) on the same workload and compare
+    waits, completion times, utilisation, preemption and serving SLOs, overall, by job size
+    and by queue."""
     from gpufleet import api
     from gpufleet.report.terminal import comparison_tables
 
@@ -126,7 +129,9 @@ def compare(
                 progress.update(tasks[name], completed=now_s,
                                 date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
 
-            comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress)
+            sharings = [mode.strip() for mode in sharing.split(",") if mode.strip()] if sharing else None
+            comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress,
+                                     sharings=sharings)
         target = out or Path("runs") / f"{spec.name}-compare"
         comparison.write(target, report=report)
     except InputError as error:

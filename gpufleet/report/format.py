@@ -11,10 +11,10 @@ def hours(value: float | None) -> str:
 
 
 def usd(value: float | None) -> str:
-    """'$1.23B', '$4.56M', '$7.89k' or '$12'; '-' for None."""
+    """'$1.23B', '$4.56M', '$7.89k', '$12' or '$0.19'; '-' for None."""
     if value is None:
         return "-"
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:
             return f"${value / scale:,.2f}{unit}"
-    return f"${value:,.0f}"
+    return f"${value:,.2f}" if abs(value) < 10 else f"${value:,.0f}"

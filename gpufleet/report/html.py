@@ -165,6 +165,8 @@ def _headline(result: RunResult) -> str:
          + (f"; {summary['failures']['goodput']:.1%} productive after failures and preemptions"
             if summary["failures"]["goodput"] is not None and (summary["failures"]["failures"]
                                                                or summary["preemption"]["preemptions"]) else "")),
+        *([("Does serving meet its SLO, and at what cost?", _serving_headline(summary["serving"]))]
+          if "serving" in summary else []),
         ("What do failures cost?",
          f"{summary['failures']['failures']:,} failures, {summary['failures']['interruptions']:,} job interruptions, "
          f"{summary['failures']['lost_gpu_hours']:,.0f} GPU-hours of work lost, "
@@ -179,6 +181,18 @@ def _headline(result: RunResult) -> str:
     ]
     cells = "".join(f"<tr><th>{html.escape(q)}</th><td>{html.escape(a)}</td></tr>" for q, a in rows)
     return f"<table class='headline'>{cells}</table>"
+
+
+def _serving_headline(serving: dict) -> str:
+    parts = []
+    for service in serving["services"]:
+        cost = service["usd_per_million_output_tokens"]
+        parts.append(f"{service['name']}: {service['slo_attainment']:.2%} of requests within the wait target, "
+                     f"{service['output_tokens_dropped']:.3g} output tokens dropped, "
+                     f"{usd(cost) if cost is not None else '-'} per million output tokens, "
+                     f"{service['training_jobs_preempted']:,} training jobs preempted")
+    parts.append(f"serving holds {serving['serving_share_of_allocated']:.1%} of allocated GPU-hours")
+    return "; ".join(parts)
 
 
 def _wait_table(result: RunResult) -> str:
@@ -229,12 +243,21 @@ def render(result: RunResult) -> str:
 
         figures += [failure_charts.ettr_figure(result), failure_charts.failures_figure(result),
                     failure_charts.repair_figure(result)]
+    serving = result.serving is not None
+    if serving:
+        from gpufleet.report import serving_charts
+
+        first_serving = len(figures)
+        figures += [serving_charts.busiest_day_figure(result), serving_charts.horizon_figure(result),
+                    serving_charts.gpu_split_figure(result), serving_charts.slo_cost_figure(result)]
     charts = []
     for index, figure in enumerate(figures):
         figure.update_layout(template="plotly_white", height=440, margin={"t": 60, "b": 40})
         charts.append(pio.to_html(figure, full_html=False, include_plotlyjs=index == 0,
                                   div_id=f"chart-{index}", config={"displaylogo": False}))
     failure_section = f"<h2>Failures</h2>{''.join(charts[5:8])}" if failures else ""
+    serving_section = (f"<h2>Serving</h2>{serving_charts.service_table(result)}"
+                       f"{''.join(charts[first_serving:first_serving + 4])}") if serving else ""
     summary = result.summary
     title = f"gpufleet: {summary['scenario']}"
     description = html.escape(result.scenario.description)
@@ -253,6 +276,7 @@ def render(result: RunResult) -> str:
 {_wait_table(result)}
 {charts[3]}
 {charts[4]}
+{serving_section}
 {failure_section}
 {_named_table(result)}
 </body></html>

@@ -6,6 +6,7 @@ Library code builds tables; only the CLI prints them.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -55,6 +56,11 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         headline.add_row("Projected billed by term end", f"{usd(money['projected_term_billed_usd'])}")
         headline.add_row("Projected shortfall against the commitment", usd(money["projected_shortfall_usd"]))
 
+    if "serving" in summary:
+        split = summary["serving"]
+        headline.add_row("GPU-hours serving / training",
+                         f"{split['serving_gpu_hours']:,.0f} / {split['training_gpu_hours']:,.0f}")
+
     waits = Table(title="Wait by job size (GPUs)", title_justify="left")
     for column in ("size", "jobs", "started", "queued", "never fit", "mean", "p50", "p95", "p99"):
         waits.add_column(column, justify="right" if column != "size" else "left")
@@ -81,6 +87,19 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                            hours(row["wait"]["p95_h"]), hours(row["completion_time"]["mean_h"]),
                            hours(row["completion_time"]["p95_h"]))
         tables.append(queues)
+    if "serving" in summary:
+        services = Table(title="Serving", title_justify="left")
+        for column in ("service", "sharing", "mean req/s", "SLO met", "mean wait", "tokens served", "dropped",
+                       "mean / peak GPUs", "$/M tokens", "jobs preempted", "replicas lost"):
+            services.add_column(column, justify="left" if column in ("service", "sharing") else "right")
+        for service in summary["serving"]["services"]:
+            services.add_row(service["name"], service["sharing"], f"{service['demand']['requests_per_s']:,.0f}",
+                             f"{service['slo_attainment']:.2%}", f"{service['mean_wait_s']:.3f} s",
+                             f"{service['output_tokens_served']:.3g}", f"{service['output_tokens_dropped']:.3g}",
+                             f"{service['mean_gpus']:,.0f} / {service['peak_gpus']:,.0f}",
+                             usd(service["usd_per_million_output_tokens"]),
+                             f"{service['training_jobs_preempted']:,}", f"{sum(service['replicas_lost'].values()):,}")
+        tables.append(services)
     if summary["named_jobs"]:
         named = Table(title="Named jobs", title_justify="left")
         for column in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"):
@@ -132,6 +151,27 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
                 workloads.add_row(job.name, "explicit", f"submitted {when}", f"{job.gpus:,}",
                                   f"{job.duration_h / 24:,.1f} days, groups of {job.group_size or min(job.gpus, 8)}")
     tables = [capacity, workloads]
+    if scenario.services:
+        services = Table(title="Services", title_justify="left")
+        for column in ("service", "GPU types", "replica", "replicas", "demand", "SLO", "sharing"):
+            services.add_column(column)
+        for service in scenario.services:
+            policy, demand = service.replica_policy, service.demand
+            replicas = f"{policy.min_replicas}" if policy.max_replicas is None else \
+                f"{policy.min_replicas}-{policy.max_replicas} at {policy.target_qps_per_replica:g} req/s each"
+            if demand.trace is not None:
+                base = f"trace {Path(demand.trace.path).name}"
+            elif demand.requests_per_s is not None:
+                base = f"{demand.requests_per_s:,.0f} req/s x {demand.output_tokens_per_request:g} tokens"
+            else:
+                base = f"{demand.output_tokens_per_s:,.0f} output tokens/s"
+            growth = f", +{demand.monthly_growth:.1%}/month" if demand.monthly_growth else ""
+            sharing = service.sharing.mode.value + (f" ({service.sharing.queue})" if service.sharing.queue else "")
+            services.add_row(service.name, ", ".join(service.flavors),
+                             f"{service.replica.gpus} GPUs, {service.replica.warmup_minutes:g} min warm-up", replicas,
+                             base + growth, f"{service.slo.wait_seconds:g} s wait, "
+                             f"{service.slo.output_tokens_per_s_per_request:g} tok/s", sharing)
+        tables.append(services)
     if scenario.contract is not None:
         contract = scenario.contract
         money = Table(title=f"Contract: {contract.name}", show_header=False, title_justify="left")
@@ -161,6 +201,18 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
                         hours(row["jct_p99_h"]), f"{row['utilisation']:.1%}", f"{row['preemptions']:,}",
                         f"{row['lost_gpu_hours']:,.0f}")
     tables = [overall]
+    rows = comparison.overall()
+    if rows and "serving_slo_attainment" in rows[0]:
+        serving = Table(title="Serving beside training", title_justify="left")
+        for column in ("variant", "SLO met", "tokens dropped", "serving GPU-h", "training GPU-h", "$/M tokens",
+                       "jobs preempted by serving"):
+            serving.add_column(column, justify="left" if column == "variant" else "right")
+        for row in rows:
+            serving.add_row(row["variant"], f"{row['serving_slo_attainment']:.2%}",
+                            f"{row['serving_tokens_dropped']:.3g}", f"{row['serving_gpu_hours']:,.0f}",
+                            f"{row['training_gpu_hours']:,.0f}", usd(row["serving_usd_per_million_tokens"]),
+                            f"{row['jobs_preempted_by_serving']:,}")
+        tables.append(serving)
     for by, title in (("size_class", "by job size (GPUs)"), ("queue", "by queue")):
         rows = comparison.grouped(by)
         if by == "queue" and len({row["queue"] for row in rows}) < 2:

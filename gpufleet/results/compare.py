@@ -25,6 +25,7 @@ class Variant:
     policy: str
     placement: str
     result: RunResult
+    sharing: str = ""  # serving sharing mode when compared (preempt, quota:QUEUE)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Comparison:
                 "completed": jobs["completed"], "queued_at_end": jobs["queued"],
                 "preemptions": preemption["preemptions"], "lost_gpu_hours": preemption["lost_gpu_hours"],
                 "overhead_gpu_hours": preemption["overhead_gpu_hours"],
+                **_serving(summary.get("serving")),
             })
         return rows
 
@@ -81,6 +83,25 @@ class Comparison:
 
                 write_comparison_report(self, staging / "report.html")
         return Path(out_dir)
+
+
+def _serving(serving: dict[str, Any] | None) -> dict[str, Any]:
+    """Serving columns of a comparison row (empty without services)."""
+    if serving is None:
+        return {}
+    services = serving["services"]
+    demanded = sum(s["demand"]["requests"] for s in services)
+    served = sum(s["output_tokens_served"] for s in services)
+    cost = sum(s["cost_usd"] for s in services)
+    return {
+        "serving_slo_attainment": sum(s["slo_attainment"] * s["demand"]["requests"] for s in services) / demanded
+        if demanded else 1.0,
+        "serving_tokens_dropped": sum(s["output_tokens_dropped"] for s in services),
+        "serving_gpu_hours": serving["serving_gpu_hours"],
+        "training_gpu_hours": serving["training_gpu_hours"],
+        "serving_usd_per_million_tokens": cost / (served / 1e6) if served else None,
+        "jobs_preempted_by_serving": sum(s["training_jobs_preempted"] for s in services),
+    }
 
 
 def _flat(prefix: str, quantiles: dict[str, float | None]) -> dict[str, float | None]:

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from gpufleet.econ.ledger import ledger_table
 from gpufleet.fleet.layout import FleetLayout
+from gpufleet.results.serving import ServingResults, gpu_split, serving_results
 from gpufleet.results.staging import staged_directory
 from gpufleet.results.summary import summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
@@ -36,6 +37,7 @@ class RunResult:
         failures: one row per hardware or software failure (failures.parquet).
         summary: the headline answers (summary.json).
         events: events the engine processed.
+        serving: per-interval and monthly tables of the inference services (None without).
     """
 
     scenario: Scenario
@@ -46,6 +48,7 @@ class RunResult:
     summary: dict[str, Any]
     events: int
     failures: pa.Table
+    serving: ServingResults | None = None
 
     @classmethod
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,
@@ -58,7 +61,11 @@ class RunResult:
                               series["installed_gpu_hours"], series["allocated_gpu_hours"], horizon)
         failures = failures_table(scenario.start, layout, record)
         summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger, failures)
-        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures)
+        serving = serving_results(scenario, layout, record.services)
+        if serving is not None:
+            summary["serving"] = {"services": serving.services,
+                                  **gpu_split(serving.services, summary["capacity"]["allocated_gpu_hours"])}
+        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving)
 
     @property
     def horizon(self) -> datetime:
@@ -84,6 +91,8 @@ class RunResult:
         tables = [("jobs", self.jobs), ("timeseries", self.timeseries), ("ledger", self.ledger)]
         if self.failures.num_rows or self.scenario.failures is not None:
             tables.append(("failures", self.failures))
+        if self.serving is not None:
+            tables += [("serving", self.serving.intervals), ("serving_monthly", self.serving.monthly)]
         for name, table in tables:
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
         (folder / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.timeseries import hour_edges, integrate_steps, interval_starts
+from gpufleet.sim.serving import ServiceRecord
 from gpufleet.sim.simulation import RunRecord, Status
 from gpufleet.workload.jobs import JobTable
 from gpufleet.workload.size_class import size_class
@@ -103,6 +104,7 @@ def failures_table(start: datetime, layout: FleetLayout, record: RunRecord) -> p
         "node": pa.array([f.node for f in failures], type=pa.int64()),
         "gpus_down": pa.array([f.gpus_down for f in failures], type=pa.int64()),
         "jobs_hit": pa.array([f.jobs_hit for f in failures], type=pa.int64()),
+        "replicas_hit": pa.array([f.replicas_hit for f in failures], type=pa.int64()),
         "spare_used": pa.array([f.spare_used for f in failures], type=pa.bool_()),
         "repaired_s": pa.array([f.repaired_s for f in failures], type=pa.float64()),
     })
@@ -126,6 +128,8 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
         times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
         deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
         allocated_h[:, pool] = integrate_steps(times, deltas, edges)[0] / 3600.0
+    serving_h = serving_gpu_hours(record.services, edges, n_pools)
+    allocated_h += serving_h
     # In the system from submission to the final end; queued = in the system and not running.
     entered = np.isin(record.status, [Status.QUEUED, Status.RUNNING, Status.COMPLETED, Status.TIME_LIMIT])
     ended = entered & ~np.isnan(record.end_s)
@@ -137,7 +141,7 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     run_times = np.concatenate([segments["start_s"], segments["end_s"]])
     n_segments = len(segment_gpus)
     running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges)[0]
-    running_gpus = allocated_h.sum(axis=1) * 3600.0
+    running_gpus = (allocated_h - serving_h).sum(axis=1) * 3600.0
     unusable = np.zeros(len(seconds))
     samples = record.samples
     if len(samples["time_s"]):
@@ -154,11 +158,24 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
         "failures": failures[: len(seconds)],
         "installed_gpu_hours": installed_h,
         "allocated_gpu_hours": allocated_h,
+        "serving_gpu_hours": serving_h,
         "queued_jobs": (system_jobs - running) / seconds,
         "queued_gpus": (system_gpus - running_gpus) / seconds,
         "running_jobs": running / seconds,
         "unusable_gpus": unusable,
     }
+
+
+def serving_gpu_hours(services: list[ServiceRecord], edges: np.ndarray, n_pools: int) -> np.ndarray:
+    """GPU-hours held by serving replicas in each interval and pool (warming ones included)."""
+    held = np.zeros((len(edges) - 1, n_pools))
+    for service in services:
+        log = service.held_log
+        for pool in range(n_pools):
+            mine = log[:, 1] == pool
+            if mine.any():
+                held[:, pool] += integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / 3600.0
+    return held
 
 
 def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.ndarray]) -> pa.Table:
@@ -173,6 +190,8 @@ def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.
         "installed_gpus": installed,
         "allocated_gpus": allocated,
         "utilisation": np.divide(allocated, installed, out=np.zeros_like(allocated), where=installed > 0),
+        "serving_gpus": series["serving_gpu_hours"].sum(axis=1) / hours,
+        "training_gpus": allocated - series["serving_gpu_hours"].sum(axis=1) / hours,
         "queued_jobs": series["queued_jobs"],
         "queued_gpus": series["queued_gpus"],
         "running_jobs": series["running_jobs"],

@@ -17,6 +17,7 @@ minimisation).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,29 +34,40 @@ MAX_CANDIDATES = 256
 
 def allowed(scheduler: Scheduler, job: int, victim: int, now: float) -> bool:
     """Whether the rules let `job` preempt running `victim`."""
-    quotas, policy = scheduler.quotas, scheduler.policy
-    mine, theirs = scheduler.queue_of[job], scheduler.queue_of[victim]
-    priority = scheduler.priority
-    if mine == theirs:
-        if policy.preemptive and policy.preempts(job, victim, now):
-            return True
-        rule = scheduler.queue_specs[mine].preemption.within_cluster_queue
+    policy = scheduler.policy
+    if scheduler.queue_of[job] == scheduler.queue_of[victim] and policy.preemptive \
+            and policy.preempts(job, victim, now):
+        return True
+    return queue_rules_allow(scheduler, scheduler.queue_of[job], scheduler.priority[job], scheduler._gpus[job],
+                             victim, newer=victim > job)
+
+
+def queue_rules_allow(scheduler: Scheduler, queue: int, priority: float, gpus: int, victim: int,
+                      newer: bool = False) -> bool:
+    """Whether a workload of `gpus` GPUs at `priority` in `queue` may preempt running
+    `victim` under the queues' Kueue preemption settings (`newer`: the victim was
+    submitted after it)."""
+    quotas = scheduler.quotas
+    theirs = scheduler.queue_of[victim]
+    their_priority = scheduler.priority[victim]
+    if queue == theirs:
+        rule = scheduler.queue_specs[queue].preemption.within_cluster_queue
         if rule == "LowerPriority":
-            return priority[victim] < priority[job]
+            return their_priority < priority
         if rule == "LowerOrNewerEqualPriority":
-            return priority[victim] < priority[job] or (priority[victim] == priority[job] and victim > job)
+            return their_priority < priority or (their_priority == priority and newer)
         return False
-    if quotas.pool_of[mine] != quotas.pool_of[theirs]:
+    if quotas.pool_of[queue] != quotas.pool_of[theirs]:
         return False
-    rules = scheduler.queue_specs[mine].preemption
+    rules = scheduler.queue_specs[queue].preemption
     flavor = scheduler.flavor_of_pool[scheduler.allocations[victim].pool]
-    if quotas.within_nominal(mine, flavor, scheduler._gpus[job]):
+    if quotas.within_nominal(queue, flavor, gpus):
         if not quotas.borrowing(theirs, flavor):
             return False
         if rules.reclaim_within_cohort == "Any":
             return True
-        return rules.reclaim_within_cohort == "LowerPriority" and priority[victim] < priority[job]
-    return rules.borrow_within_cohort == "LowerPriority" and priority[victim] < priority[job]
+        return rules.reclaim_within_cohort == "LowerPriority" and their_priority < priority
+    return rules.borrow_within_cohort == "LowerPriority" and their_priority < priority
 
 
 def choose_victims(scheduler: Scheduler, job: int, now: float) -> tuple[list[int], Placement] | None:
@@ -109,3 +121,77 @@ def _fits_without(scheduler: Scheduler, job: int, victims: list[int]) -> Placeme
         live = state.rack_state[allocation.racks] == ACTIVE
         np.add.at(avail, allocation.racks[live], allocation.gpus[live])
     return scheduler._place(job, ArrayCapacity(avail, scheduler.layout), pools)
+
+
+RACKS_EXAMINED = 256
+"""Most racks examined when freeing room for a gang by preemption."""
+
+
+def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
+                 may_preempt: Callable[[int], bool]) -> list[int] | None:
+    """Running jobs whose preemption frees room for `gpus` GPUs in NVLink groups of
+    `group` (each group inside one rack) in `pool`; None if the allowed jobs cannot.
+
+    Used for gangs from outside the queues (serving replicas). Racks that already have a
+    group free count first. Each other rack's option is the cheapest set of its jobs that
+    frees a group: lowest priority, then smallest jobs, then most recently started. The
+    cheapest options win, by (highest victim priority, GPUs stopped, jobs stopped):
+    stopping a 65,536-GPU run for one replica is the last resort. Racks are visited from
+    the racks of the cheapest running jobs on, and the search stops once no unvisited rack
+    can beat the options in hand.
+    """
+    state, layout = scheduler.state, scheduler.layout
+    lo, hi = layout.pools[pool].rack_lo, min(layout.pools[pool].rack_hi, state.delivered_hi[pool])
+    avail = state.avail[lo:hi]
+    usable = (state.rack_state[lo:hi] == ACTIVE) & ~state.rack_down[lo:hi]
+    needed = gpus // group - int((avail[usable] // group).sum())
+    if needed <= 0:
+        return []
+    options: list[tuple[tuple[float, int, int], list[int]]] = []
+    seen: set[int] = set()
+    for priority, job_gpus, _, job in scheduler.cheapest_first:
+        if len(options) >= needed and (priority, job_gpus) > options[needed - 1][0][:2]:
+            break  # every rack still unseen costs at least this job
+        if len(seen) >= RACKS_EXAMINED:
+            break
+        allocation = scheduler.allocations[job]
+        if allocation.pool != pool or not may_preempt(job):
+            continue
+        for rack in allocation.racks.tolist():
+            if rack in seen:
+                continue
+            seen.add(rack)
+            if not usable[rack - lo] or state.avail[rack] >= group or state.avail[rack] + state.used[rack] < group:
+                continue
+            option = _rack_option(scheduler, rack, group - int(state.avail[rack]), may_preempt)
+            if option is not None:
+                options.append(option)
+                options.sort()
+    if len(options) < needed:
+        return None
+    victims: list[int] = []
+    for _, jobs in options[:needed]:
+        victims += [job for job in jobs if job not in victims]
+    return victims
+
+
+def _rack_option(scheduler: Scheduler, rack: int, missing: int, may_preempt: Callable[[int], bool]
+                 ) -> tuple[tuple[float, int, int], list[int]] | None:
+    """The cheapest jobs of `rack` whose GPUs there add up to `missing`, and their cost."""
+    holders = []
+    for job in scheduler.jobs_on_rack(rack):
+        if may_preempt(job):
+            allocation = scheduler.allocations[job]
+            held = allocation.total if len(allocation.racks) == 1 \
+                else int(allocation.gpus[allocation.racks == rack].sum())
+            holders.append((scheduler.priority[job], scheduler._gpus[job], -scheduler.started_at[job], job, held))
+    holders.sort()
+    chosen, freed = [], 0
+    for priority, job_gpus, _, job, held in holders:
+        if freed >= missing:
+            break
+        chosen.append((priority, job_gpus, job))
+        freed += held
+    if freed < missing:
+        return None
+    return (max(p for p, _, _ in chosen), sum(g for _, g, _ in chosen), len(chosen)), [job for _, _, job in chosen]

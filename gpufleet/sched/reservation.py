@@ -19,7 +19,7 @@ import numpy as np
 from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.state import ACTIVE, Allocation, FleetState, Placement
 
-_UNCONSTRAINED = np.iinfo(np.int64).max // 4
+UNCONSTRAINED = np.iinfo(np.int64).max // 4
 
 
 @dataclass(slots=True)
@@ -79,6 +79,6 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
             continue
         placement = place(ArrayCapacity(projected, layout))
         if placement is not None:
-            spare = np.full(len(projected), _UNCONSTRAINED, dtype=np.int64)
+            spare = np.full(len(projected), UNCONSTRAINED, dtype=np.int64)
             spare[placement.racks] = projected[placement.racks] - placement.gpus
             return Reservation(job, time_s, spare)

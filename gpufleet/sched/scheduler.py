@@ -36,7 +36,7 @@ from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
-from gpufleet.sched.reservation import Reservation
+from gpufleet.sched.reservation import UNCONSTRAINED, Reservation
 from gpufleet.spec.scheduler import Backfill, QueueingStrategy, QueueSpec
 from gpufleet.workload.jobs import JobTable
 
@@ -102,6 +102,7 @@ class Scheduler:
         self.pending_gpus = 0
         self.allocations: dict[int, Allocation] = {}
         self.started_at: dict[int, float] = {}
+        self.cheapest_first: SortedList = SortedList()  # (priority, GPUs, -start, job) of running jobs
         self._expected_end: dict[int, float] = {}
         self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
         self.reason: list[str] = [""] * len(jobs)
@@ -135,6 +136,19 @@ class Scheduler:
         self._full_pass = True
         self._reservation = None
 
+    def capacity_taken(self, racks: np.ndarray) -> None:
+        """GPUs of `racks` went to someone outside the queues (a serving replica): nothing
+        more can start; the backfill plan stands unless it counted on those racks."""
+        self._replan_if_reserved(racks)
+
+    def _replan_if_reserved(self, racks: np.ndarray) -> None:
+        """Drop the backfill plan if the head's reserved placement uses any of `racks`
+        (elsewhere, less or later capacity cannot make that placement infeasible)."""
+        planned = self._reservation
+        if planned is not None and planned.spare is not None \
+                and bool(np.any(planned.spare[racks] < UNCONSTRAINED // 2)):
+            self._reservation = None
+
     def rerank(self, job: int) -> None:
         """The policy's rank of `job` changed by itself (a timer): re-queue it if waiting,
         and look at the queue again either way (a running job may now be preempted)."""
@@ -159,11 +173,23 @@ class Scheduler:
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
-        del self.started_at[job]
+        self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at.pop(job), job))
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
         return allocation
+
+    def preempt(self, job: int, now: float, reason: str, replan: bool = True) -> None:
+        """Stop running `job` for someone else; it goes back to the queue (the caller
+        closes its run segment). `replan=False` keeps the backfill plan: the caller
+        says where the GPUs go (`capacity_taken`)."""
+        self._stop(job, now, finished=False)
+        self._set_reason(job, reason, now)
+        self.pending_gpus += self._gpus[job]
+        self.n_pending += 1
+        self._enqueue(job)
+        if replan:
+            self._reservation = None  # preemption moves what the plan assumed
 
     # -- failures ---------------------------------------------------------------------
 
@@ -213,9 +239,11 @@ class Scheduler:
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
+        self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
         self.started_at[job] = now
+        self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.policy.on_start(job, allocation.pool, now)
-        self._reservation = None
+        self._replan_if_reserved(allocation.racks)  # it ends later than the plan assumed
         return run_s
 
     # -- queue structures -------------------------------------------------------------
@@ -394,13 +422,8 @@ class Scheduler:
             return False
         victims, _ = choice
         for victim in victims:
-            self._stop(victim, now, finished=False)
-            self._set_reason(victim, reasons.PREEMPTED, now)
-            self.pending_gpus += self._gpus[victim]
-            self.n_pending += 1
-            self._enqueue(victim)
+            self.preempt(victim, now, reasons.PREEMPTED)
             result.events.append(("preempt", victim, None, 0.0))
-        self._reservation = None  # preemption moves what the plan assumed
         pools = tuple(p for p in self._shape_pools[self._shape[job]]
                       if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self._gpus[job]))
         placement = self._place(job, self.state, pools)
@@ -420,6 +443,7 @@ class Scheduler:
             for rack in allocation.racks.tolist():
                 self._rack_jobs.setdefault(rack, set()).add(job)
         self.started_at[job] = now
+        self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         expected = now + self.progress.expected_run_s(job)
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected

@@ -20,6 +20,7 @@ from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sched.tenants import assign_priorities, assign_queues
+from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
 from gpufleet.spec.scenario import Scenario
@@ -41,7 +42,9 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     spec = scenario.scheduler
     # Keep per-block group counts for the group sizes of gangs that can span racks.
     smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
-    state = FleetState(layout, groups={group for gpus, group, _, _ in jobs.shapes if gpus > smallest_rack})
+    gangs = [(gpus, group) for gpus, group, _, _ in jobs.shapes]
+    gangs += [(service.replica.gpus, service.replica.group) for service in scenario.services]
+    state = FleetState(layout, groups={group for gpus, group in gangs if gpus > smallest_rack})
     flavors = list(dict.fromkeys(pool.gpu.name for pool in layout.pools))
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()
@@ -74,14 +77,19 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         policy=POLICIES.get(policy or spec.policy.name)(context),
         quotas=quotas, progress=progress, queue_of=queue_of, priority=priority, queue_specs=queue_specs,
         backfill=spec.backfill, max_job_test=spec.max_job_test, max_restarts=checkpointing.max_restarts,
-        track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected),
+        track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected)
+        or bool(scenario.services),  # replicas preempt by rack
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
     samples = hour_edges(scenario.start, until_s)[1:]
     runtime_processes = [FailureProcess(index, process, layout, pools, seed)
                          for index, (process, pools) in enumerate(processes)]
-    return Simulation(layout, jobs, state, scheduler, until_s, sample_times=np.asarray(samples),
-                      failure_processes=runtime_processes, injected_failures=injected_failures(scenario, layout))
+    simulation = Simulation(layout, jobs, state, scheduler, until_s, sample_times=np.asarray(samples),
+                            failure_processes=runtime_processes,
+                            injected_failures=injected_failures(scenario, layout))
+    if scenario.services:
+        simulation.serving = ServingFleet(simulation, scenario.services, scenario.start, scenario.end)
+    return simulation
 
 
 def injected_failures(scenario: Scenario, layout: FleetLayout) -> list[tuple[float, Strike, float, str]]:

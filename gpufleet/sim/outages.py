@@ -23,6 +23,9 @@ from gpufleet.spec.failures import Component, FailureDist
 if TYPE_CHECKING:
     from gpufleet.sim.simulation import Simulation
 
+Holder = int | tuple[int, int]
+"""A training job, or a serving replica as (service, replica)."""
+
 FAILURE, REPAIR = 1, 1  # same priority as job ends: hardware events come before arrivals and passes
 
 
@@ -42,6 +45,7 @@ class FailureRecord:
     spare_used: bool
     nodes: list[tuple[int, int]]  # (node, GPUs) taken out of service
     repaired_s: float = float("nan")
+    replicas_hit: int = 0  # serving replicas lost
 
 
 class Outages:
@@ -105,24 +109,31 @@ class Outages:
         self.arm()
 
     def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> bool:
-        """Take the struck hardware down; stop or move the jobs on it. Returns whether a job
-        went back to the queue."""
+        """Take the struck hardware down; stop or move the jobs and replicas on it. Returns
+        whether a job went back to the queue or a replica gave back GPUs (a pass is due)."""
         simulation = self.simulation
         state, scheduler, now = simulation.state, simulation.scheduler, simulation.engine.now
+        serving = simulation.serving
         repairs: list[tuple[int, int]] = []  # (node, GPUs)
         hit: list[int] = []
+        replicas_hit = 0
         spare_used = False
         if strike.component in (Component.gpu, Component.node):
             node = strike.node
             rack = state._rack_of_node(node)
             on_node = scheduler.jobs_on_node(node)
+            holders: list[tuple[Holder, int]] = [*on_node, *(serving.on_node(node) if serving else [])]
             working = int(state.layout.node_gpus[node] - state.node_failed[node])
             if strike.component is Component.gpu:
-                victims = _holder(on_node, strike.gpu_index - int(state.node_free[node]))
+                struck = _holder(holders, strike.gpu_index - int(state.node_free[node]))
                 down = 1
             else:
-                victims = [job for job, _ in on_node]
+                struck = [holder for holder, _ in holders]
                 down = working
+            for replica in (holder for holder in struck if isinstance(holder, tuple)):
+                serving.lose(replica, cause)  # type: ignore[union-attr]
+                replicas_hit += 1
+            victims = [holder for holder in struck if isinstance(holder, int)]
             spare = state.healthy_spare(rack) if victims and state.rack_state[rack] == ACTIVE else None
             if spare is not None:  # the whole node is swapped out; its jobs restart on the spare
                 spare_used = True
@@ -144,6 +155,9 @@ class Outages:
             down = 0
             for rack in strike.racks:
                 state.set_rack_down(rack, True)
+                for replica in serving.on_rack(rack) if serving else []:
+                    serving.lose(replica, cause)  # type: ignore[union-attr]
+                    replicas_hit += 1
                 for job in scheduler.jobs_on_rack(rack):
                     if job not in hit:
                         hit.append(job)
@@ -155,10 +169,10 @@ class Outages:
                         repairs.append((rack_node, lost))
                         down += lost
         record = FailureRecord(now, name, cause, strike.component.value, strike.pool, first_rack, node,
-                               down, len(hit), spare_used, repairs)
+                               down, len(hit), spare_used, repairs, replicas_hit=replicas_hit)
         self.log.append(record)
         simulation.engine.at(now + repair_s, REPAIR, self._on_repair, (process, strike, repairs, record))
-        return bool(hit) and not spare_used
+        return (bool(hit) and not spare_used) or replicas_hit > 0
 
     def _on_repair(self, payload: tuple[FailureProcess | None, Strike, list[tuple[int, int]], FailureRecord]) -> None:
         process, strike, repairs, record = payload
@@ -180,12 +194,12 @@ class Outages:
             simulation._request_pass()
 
 
-def _holder(on_node: list[tuple[int, int]], held_index: int) -> list[int]:
-    """The job holding the `held_index`-th held GPU of a node (none if the GPU was free)."""
+def _holder(on_node: list[tuple[Holder, int]], held_index: int) -> list[Holder]:
+    """The job or replica holding the `held_index`-th held GPU of a node (none if the GPU was free)."""
     if held_index < 0:
         return []
-    for job, gpus in on_node:
+    for holder, gpus in on_node:
         if held_index < gpus:
-            return [job]
+            return [holder]
         held_index -= gpus
     return []

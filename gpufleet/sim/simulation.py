@@ -23,6 +23,7 @@ from gpufleet.sched import reasons
 from gpufleet.sched.scheduler import PassResult, Scheduler
 from gpufleet.sim.engine import Engine
 from gpufleet.sim.outages import Outages
+from gpufleet.sim.serving import ServiceRecord, ServingFleet
 from gpufleet.workload.jobs import JobTable
 
 CAPACITY, JOB_END, ARRIVAL, TIMER, SCHEDULE, SAMPLE = 0, 1, 2, 3, 5, 9
@@ -78,6 +79,7 @@ class RunRecord:
     capacity_log: list[tuple[float, int, int]]
     end_of_run_s: float
     events: int
+    services: list[ServiceRecord]
 
 
 class Simulation:
@@ -113,6 +115,7 @@ class Simulation:
         self._never_fits = self._find_never_fits()
         self.outages = Outages(self, failure_processes or [], injected_failures) \
             if failure_processes or injected_failures else None
+        self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
 
     def run(self, progress: ProgressFn | None = None) -> RunRecord:
         """Simulate to the horizon and return what happened."""
@@ -126,6 +129,8 @@ class Simulation:
             engine.at(float(self._sample_times[0]), SAMPLE, self._on_sample, 0)
         if self.outages is not None:
             self.outages.start()
+        if self.serving is not None:
+            self.serving.start()
         on_progress = None
         if progress is not None:
             def on_progress(now: float, events: int) -> None:
@@ -140,6 +145,8 @@ class Simulation:
     def _on_capacity(self, change: PoolCapacity) -> None:
         now = self.engine.now
         if change.retire:
+            if self.serving is not None:
+                self.serving.evict(change.rack_lo, change.rack_hi)
             self.state.retire(change.pool, change.rack_lo, change.rack_hi, now)
             self.scheduler.capacity_lost()
         else:
@@ -189,9 +196,7 @@ class Simulation:
         result: PassResult = self.scheduler.schedule(now)
         for kind, job, allocation, run_s in result.events:
             if kind == "preempt":
-                self._close_segment(job, now)
-                self._status[job] = Status.QUEUED
-                self._arm_timer(job, running=False)
+                self._requeued(job, now)
                 continue
             assert allocation is not None
             if math.isnan(self._start[job]):
@@ -223,6 +228,18 @@ class Simulation:
             self.engine.at(self.engine.now, SCHEDULE, self._on_schedule)
         else:
             self._on_schedule(None)
+
+    def preempt(self, job: int, reason: str) -> None:
+        """Stop running `job` for a serving replica (which takes its GPUs at once, telling
+        the scheduler where): it goes back to the queue."""
+        now = self.engine.now
+        self.scheduler.preempt(job, now, reason, replan=False)
+        self._requeued(job, now)
+
+    def _requeued(self, job: int, now: float) -> None:
+        self._close_segment(job, now)
+        self._status[job] = Status.QUEUED
+        self._arm_timer(job, running=False)
 
     # -- failures (called by Outages) -----------------------------------------------
 
@@ -346,4 +363,5 @@ class Simulation:
             capacity_log=list(self.state.capacity_log),
             end_of_run_s=self.until_s,
             events=self.engine.events,
+            services=self.serving.records() if self.serving is not None else [],
         )

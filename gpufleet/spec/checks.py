@@ -12,6 +12,7 @@ from gpufleet.spec.failure_checks import check_failures
 from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
+from gpufleet.spec.serving import check_services
 from gpufleet.workload.explicit import default_group, submit_time_s
 from gpufleet.workload.trace import check_trace
 
@@ -23,7 +24,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Path, str]]:
     problems = _check_basics(scenario)
     if problems:
         return problems  # the fleet cannot be laid out; fit checks would only add noise
-    return _check_fits(scenario) + check_failures(scenario)
+    return _check_fits(scenario) + check_failures(scenario) + _check_services(scenario)
 
 
 def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -95,6 +96,26 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
             problems += check_trace(entry.trace, scenario, where)
     problems += check_scheduler(scenario)
+    return problems
+
+
+def _check_services(scenario: Scenario) -> list[tuple[Path, str]]:
+    """Services need queues and GPU types of this fleet, and replica groups that fit one
+    rack's placeable GPUs (hot spares excluded)."""
+    if not scenario.services:
+        return []
+    layout = build_layout(scenario)
+    domains: dict[str, int] = {}
+    for pool in layout.pools:
+        domains[pool.gpu.name] = max(domains.get(pool.gpu.name, 0), pool.rack_gpus)
+    problems = check_services(scenario.services, queues={queue.name for queue in scenario.scheduler.queues},
+                              domain_gpus=domains)
+    for i, service in enumerate(scenario.services):
+        first, last = service.start or scenario.start, service.end or scenario.end
+        if first < scenario.start:
+            problems.append((("services", i, "start"), f"starts {first} before the scenario ({scenario.start})"))
+        if last > scenario.end:
+            problems.append((("services", i, "end"), f"ends {last} after the scenario ({scenario.end})"))
     return problems
 
 

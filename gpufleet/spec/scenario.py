@@ -11,6 +11,7 @@ from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
 from gpufleet.spec.scheduler import SchedulerSpec
+from gpufleet.spec.serving import ServiceSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
@@ -29,6 +30,9 @@ class Scenario(SpecModel):
     contract: ContractSpec | None = None
     workloads: list[WorkloadEntry] = []
     scheduler: SchedulerSpec = SchedulerSpec()
+    services: Annotated[
+        list[ServiceSpec], Field(description="Inference services sharing the fleet with training (docs/serving.md).")
+    ] = []
     failures: Annotated[FailuresSpec | None, Field(description="What fails and how often; none: nothing.")] = None
     checkpointing: Annotated[
         CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")

@@ -1,0 +1,330 @@
+"""Inference services inside a run: autoscaler decisions, replicas placed as gangs on the
+shared fleet, preemption of training, losses to failures, and what each interval had.
+
+Every `autoscaler_interval_seconds` a service decides (SkyPilot's rules, in
+`serving.autoscaler`) from the demand of the interval just past, stops surplus replicas
+(their GPUs go back to training at once) and places pending ones with the fleet's
+topology-aware placement. A replica that finds no room may preempt training jobs
+(`sharing: preempt`: any job; `sharing: quota`: only as its ClusterQueue's Kueue rules
+allow, after being admitted against that queue's quota). A placed replica warms up,
+then serves. A failure on its GPUs or its rack retiring loses it; the next decision asks
+for a replacement. Training never preempts a replica.
+
+The slots of each interval are those of the replicas ready at its decision; the
+interval queueing model (`serving.queueing`) turns them and the demand into waits,
+tokens served and dropped after the run (`results.serving`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gpufleet.fleet.state import Allocation, Placement
+from gpufleet.sched import preemption
+from gpufleet.serving.autoscaler import Autoscaler, ReplicaSet
+from gpufleet.serving.demand import DemandIntervals, build_demand, grid
+from gpufleet.serving.throughput import slots_per_replica
+from gpufleet.spec.serving import ServiceSpec, SharingMode
+
+if TYPE_CHECKING:
+    from gpufleet.sim.simulation import Simulation
+
+DECIDE = 3  # after capacity changes, job ends and arrivals; before the scheduling pass
+PREEMPTED_BY = "preempted by serving replica of {}"
+
+
+@dataclass
+class Service:
+    """One service during a run: its demand, autoscaler, replicas and what each interval had."""
+
+    spec: ServiceSpec
+    index: int
+    intervals: DemandIntervals
+    edges: np.ndarray
+    autoscaler: Autoscaler
+    replicas: ReplicaSet
+    flavor_pools: list[tuple[str, tuple[int, ...]]]  # preferred first
+    slots_of: dict[str, int]
+    queue: int | None  # ClusterQueue charged (sharing: quota)
+    allocations: dict[int, Allocation] = field(default_factory=dict)
+    target: list[int] = field(default_factory=list)
+    ready: list[int] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)
+    held_log: list[tuple[float, int, int]] = field(default_factory=list)  # (time, pool, GPU delta)
+    placements: int = 0
+    jobs_preempted: int = 0
+    lost: dict[str, int] = field(default_factory=dict)  # replicas lost, by cause
+    ready_slots: int = 0  # slots of the ready replicas
+    _slots_of_ready: dict[int, int] = field(default_factory=dict)  # replica -> its slots, while ready
+
+    @property
+    def gpus(self) -> int:
+        return self.spec.replica.gpus
+
+    @property
+    def group(self) -> int:
+        return self.spec.replica.group
+
+    def promote(self, now: float) -> None:
+        """Replicas whose warm-up is over start serving."""
+        before = len(self.replicas.ready)
+        self.replicas.promote(now)
+        for replica in self.replicas.ready[before:]:
+            slots = self.slots_of[replica.flavor]  # type: ignore[index]
+            self._slots_of_ready[replica.id] = slots
+            self.ready_slots += slots
+
+    def gone(self, replica_id: int) -> None:
+        """A replica stopped or was lost."""
+        self.ready_slots -= self._slots_of_ready.pop(replica_id, 0)
+
+
+@dataclass
+class ServiceRecord:
+    """What one service had in each decision interval, for the results."""
+
+    spec: ServiceSpec
+    intervals: DemandIntervals
+    target_replicas: np.ndarray
+    ready_replicas: np.ndarray
+    pending_replicas: np.ndarray
+    slots: np.ndarray
+    held_log: np.ndarray  # rows (time, pool, GPU delta)
+    placements: int
+    jobs_preempted: int
+    lost: dict[str, int]
+
+
+class ServingFleet:
+    """The services of a run, driven by the simulation's engine."""
+
+    def __init__(self, simulation: Simulation, specs: list[ServiceSpec], origin: datetime, end: datetime) -> None:
+        self.simulation = simulation
+        scheduler = simulation.scheduler
+        layout = simulation.layout
+        self.services: list[Service] = []
+        self._on_rack: dict[int, set[tuple[int, int]]] = {}  # rack -> (service, replica)
+        for index, spec in enumerate(specs):
+            start_s = max(((spec.start or origin) - origin).total_seconds(), 0.0)
+            end_s = min(((spec.end or end) - origin).total_seconds(), simulation.until_s)
+            edges = grid(start_s, end_s, spec.autoscaler_interval_seconds) if end_s > start_s else np.array([start_s])
+            flavor_pools = [(flavor, layout.pools_for((flavor,))) for flavor in spec.flavors]
+            queue = None
+            if spec.sharing.mode is SharingMode.quota:
+                queue = scheduler.quotas.names.index(spec.sharing.queue)
+            self.services.append(Service(
+                spec=spec, index=index, intervals=build_demand(spec, origin, end).intervals(edges), edges=edges,
+                autoscaler=Autoscaler.from_spec(spec.replica_policy, spec.autoscaler_interval_seconds),
+                replicas=ReplicaSet(warmup_s=spec.replica.warmup_minutes * 60.0),
+                flavor_pools=[(flavor, pools) for flavor, pools in flavor_pools if pools],
+                slots_of={flavor: slots_per_replica(spec, flavor) for flavor, _ in flavor_pools},
+                queue=queue))
+
+    def start(self) -> None:
+        for service in self.services:
+            if len(service.intervals):
+                self.simulation.engine.at(float(service.edges[0]), DECIDE, self._on_decision, (service.index, 0))
+
+    # -- decisions --------------------------------------------------------------------
+
+    def _on_decision(self, payload: tuple[int, int]) -> None:
+        index, k = payload
+        service = self.services[index]
+        simulation = self.simulation
+        now = simulation.engine.now
+        replicas, rate = service.replicas, service.intervals.requests_per_s
+        warm = k == 0 and service.spec.warm_start
+        if k == 0:
+            goal = service.autoscaler.start(float(rate[0])) if warm else service.autoscaler.target
+        else:
+            goal = service.autoscaler.decide(float(rate[k - 1]))
+        released = False
+        if goal != len(replicas):
+            for replica in replicas.reconcile(goal, now).stop:
+                if replica.id in service.allocations:
+                    self._release(service, replica.id, now)
+                    released = True
+        preempted = service.jobs_preempted
+        while replicas.pending and self._place_one(service, now):
+            if warm:  # the service was already running: its first replicas serve at once
+                replicas.starting[-1].ready_s = now
+        service.promote(now)
+        service.target.append(goal)
+        service.ready.append(len(replicas.ready))
+        service.slots.append(service.ready_slots)
+        service.pending.append(len(replicas.pending))
+        if k + 1 < len(service.intervals):
+            simulation.engine.at(float(service.edges[k + 1]), DECIDE, self._on_decision, (index, k + 1))
+        elif service.edges[-1] < simulation.until_s:
+            simulation.engine.at(float(service.edges[-1]), DECIDE, self._on_end, index)
+        if released:
+            simulation.scheduler.capacity_added()
+        if released or service.jobs_preempted > preempted:
+            simulation._request_pass()
+
+    def _on_end(self, index: int) -> None:
+        """The service's window is over: every replica gives its GPUs back."""
+        service = self.services[index]
+        now = self.simulation.engine.now
+        for replica in service.replicas.reconcile(0, now).stop:
+            if replica.id in service.allocations:
+                self._release(service, replica.id, now)
+        self.simulation.scheduler.capacity_added()
+        self.simulation._request_pass()
+
+    def _place_one(self, service: Service, now: float) -> bool:
+        """Place the oldest pending replica: on free GPUs of the preferred flavor first,
+        then by preemption where the sharing mode allows. Returns whether it was placed."""
+        scheduler = self.simulation.scheduler
+        state = scheduler.state
+        for flavor, pools in service.flavor_pools:
+            # Cheap counts first: free GPUs, then free whole NVLink groups.
+            allowed = tuple(p for p in self._quota_pools(service, pools) if state.avail_gpus[p] >= service.gpus
+                            and state.groups_free(p, service.group) * service.group >= service.gpus)
+            placement = scheduler.placement.place(state, allowed, service.gpus, service.group, False) \
+                if allowed else None
+            if placement is not None:
+                self._take(service, placement, flavor, now)
+                return True
+        for flavor, pools in service.flavor_pools:
+            for pool in pools:
+                if not self._quota_pools(service, (pool,)) and not self._may_reclaim(service, pool):
+                    continue
+                victims = preemption.gang_victims(scheduler, pool, service.gpus, service.group,
+                                                  lambda job: self._may_preempt(service, job))
+                if victims is None:
+                    continue
+                self._preempt(service, victims)
+                if not self._quota_pools(service, (pool,)):
+                    self._reclaim_quota(service, pool)
+                placement = scheduler.placement.place(scheduler.state, (pool,), service.gpus, service.group, False) \
+                    if self._quota_pools(service, (pool,)) else None
+                if placement is not None:
+                    self._take(service, placement, flavor, now)
+                    return True
+        return False
+
+    def _preempt(self, service: Service, jobs: list[int]) -> None:
+        for job in jobs:
+            self.simulation.preempt(job, PREEMPTED_BY.format(service.spec.name))
+        service.jobs_preempted += len(jobs)
+
+    def _quota_pools(self, service: Service, pools: tuple[int, ...]) -> tuple[int, ...]:
+        if service.queue is None:
+            return pools
+        quotas, scheduler = self.simulation.scheduler.quotas, self.simulation.scheduler
+        return tuple(p for p in pools if quotas.fits(service.queue, scheduler.flavor_of_pool[p], service.gpus))
+
+    def _may_reclaim(self, service: Service, pool: int) -> bool:
+        """Quota mode, quota short: whether the queue may take its nominal quota back from
+        cohort members borrowing it (Kueue's reclaimWithinCohort)."""
+        if service.queue is None:
+            return False
+        scheduler = self.simulation.scheduler
+        return scheduler.queue_specs[service.queue].preemption.reclaim_within_cohort != "Never" \
+            and scheduler.quotas.within_nominal(service.queue, scheduler.flavor_of_pool[pool], service.gpus)
+
+    def _reclaim_quota(self, service: Service, pool: int) -> None:
+        """Preempt borrowers (lowest priority, most recently started first) until the
+        replica is admitted or none is left."""
+        scheduler = self.simulation.scheduler
+        flavor = scheduler.flavor_of_pool[pool]
+        candidates = [job for job, allocation in scheduler.allocations.items()
+                      if scheduler.flavor_of_pool[allocation.pool] == flavor
+                      and scheduler.queue_of[job] != service.queue and self._may_preempt(service, job)]
+        candidates.sort(key=lambda job: (scheduler.priority[job], -scheduler.started_at[job], -job))
+        for job in candidates:
+            if self._quota_pools(service, (pool,)):
+                return
+            if job in scheduler.allocations and self._may_preempt(service, job):
+                self._preempt(service, [job])
+
+    def _may_preempt(self, service: Service, job: int) -> bool:
+        if service.queue is None:
+            return True
+        scheduler = self.simulation.scheduler
+        return preemption.queue_rules_allow(scheduler, service.queue, math.inf, service.gpus, job)
+
+    # -- holding GPUs -----------------------------------------------------------------
+
+    def _take(self, service: Service, placement: Placement, flavor: str, now: float) -> None:
+        scheduler = self.simulation.scheduler
+        allocation = scheduler.state.allocate(placement)
+        replica = service.replicas.place(now, flavor)
+        service.allocations[replica.id] = allocation
+        service.placements += 1
+        service.held_log.append((now, allocation.pool, allocation.total))
+        for rack in allocation.racks.tolist():
+            self._on_rack.setdefault(rack, set()).add((service.index, replica.id))
+        if service.queue is not None:
+            scheduler.quotas.add(service.queue, scheduler.flavor_of_pool[allocation.pool], allocation.total)
+        scheduler.capacity_taken(allocation.racks)
+
+    def _release(self, service: Service, replica_id: int, now: float) -> None:
+        scheduler = self.simulation.scheduler
+        allocation = service.allocations.pop(replica_id)
+        service.gone(replica_id)
+        scheduler.state.release(allocation, now)
+        service.held_log.append((now, allocation.pool, -allocation.total))
+        for rack in allocation.racks.tolist():
+            self._on_rack[rack].discard((service.index, replica_id))
+        if service.queue is not None:
+            scheduler.quotas.remove(service.queue, scheduler.flavor_of_pool[allocation.pool], allocation.total)
+
+    # -- losses (failures, retirements) -------------------------------------------------
+
+    def on_node(self, node: int) -> list[tuple[tuple[int, int], int]]:
+        """((service, replica), GPUs held on `node`) for the replicas on it."""
+        state = self.simulation.state
+        found = []
+        for key in sorted(self._on_rack.get(state._rack_of_node(node), ())):
+            allocation = self.services[key[0]].allocations[key[1]]
+            held = allocation.node_gpus[allocation.nodes == node]
+            if len(held):
+                found.append((key, int(held.sum())))
+        return found
+
+    def on_rack(self, rack: int) -> list[tuple[int, int]]:
+        return sorted(self._on_rack.get(rack, ()))
+
+    def lose(self, key: tuple[int, int], cause: str) -> None:
+        """A replica's hardware failed (or its rack is leaving): free its GPUs; the next
+        decision asks for a replacement."""
+        service = self.services[key[0]]
+        now = self.simulation.engine.now
+        self._release(service, key[1], now)
+        service.replicas.lose(key[1])
+        service.lost[cause] = service.lost.get(cause, 0) + 1
+        self.simulation.scheduler.capacity_added()
+
+    def evict(self, lo: int, hi: int) -> None:
+        """Racks lo..hi start to drain: their replicas move at the next decision."""
+        for rack in range(lo, hi):
+            for key in self.on_rack(rack):
+                self.lose(key, "rack retired")
+
+    def records(self) -> list[ServiceRecord]:
+        out = []
+        for service in self.services:
+            n = len(service.target)  # decisions made before the horizon
+            out.append(ServiceRecord(
+                spec=service.spec, intervals=_head(service.intervals, n),
+                target_replicas=np.array(service.target, dtype=np.int64),
+                ready_replicas=np.array(service.ready, dtype=np.int64),
+                pending_replicas=np.array(service.pending, dtype=np.int64),
+                slots=np.array(service.slots, dtype=np.int64),
+                held_log=np.array(service.held_log, dtype=np.float64).reshape(-1, 3),
+                placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost)))
+        return out
+
+
+def _head(intervals: DemandIntervals, n: int) -> DemandIntervals:
+    return DemandIntervals(intervals.start_s[:n], intervals.end_s[:n], intervals.requests_per_s[:n],
+                           intervals.output_tokens_per_request[:n], intervals.input_tokens_per_request[:n])
+
