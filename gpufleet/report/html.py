@@ -134,7 +134,7 @@ def ecdf(values: np.ndarray, points: int = 500) -> tuple[np.ndarray, np.ndarray]
 
 def commitment_figure(result: RunResult) -> go.Figure:
     ledger = result.ledger
-    month = ledger["month"].to_numpy()
+    month = ledger["month"].to_numpy().astype("datetime64[M]").astype(str)  # categories: one month shows as one
     figure = go.Figure()
     money = result.summary["money"]
     if "contract_value_usd" in money:
@@ -146,7 +146,7 @@ def commitment_figure(result: RunResult) -> go.Figure:
     figure.add_trace(go.Scatter(x=month, y=ledger["cumulative_used_usd"].to_numpy(), name="used (allocated)"))
     figure.add_trace(go.Bar(x=month, y=ledger["billed_usd"].to_numpy(), name="billed per month", opacity=0.4))
     figure.update_layout(title="Commitment burn-down: cumulative dollars by month", yaxis_title="USD",
-                         hovermode="x unified")
+                         hovermode="x unified", xaxis_type="category")
     return figure
 
 

@@ -98,9 +98,10 @@ def gpu_split_figure(result: RunResult) -> go.Figure:
         return np.bincount(index, weights=series[column].to_numpy() * seconds) / total
 
     serving, training, installed = mean("serving_gpus"), mean("training_gpus"), mean("installed_gpus")
-    figure = go.Figure([go.Bar(x=months, y=serving, name="serving"), go.Bar(x=months, y=training, name="training"),
-                        go.Bar(x=months, y=np.maximum(installed - serving - training, 0.0), name="idle")])
-    figure.update_layout(title="GPUs by use, monthly mean", barmode="stack", yaxis_title="GPUs")
+    labels = months.astype(str)
+    figure = go.Figure([go.Bar(x=labels, y=serving, name="serving"), go.Bar(x=labels, y=training, name="training"),
+                        go.Bar(x=labels, y=np.maximum(installed - serving - training, 0.0), name="idle")])
+    figure.update_layout(title="GPUs by use, monthly mean", barmode="stack", yaxis_title="GPUs", xaxis_type="category")
     return figure
 
 
@@ -109,6 +110,7 @@ def slo_cost_figure(result: RunResult) -> go.Figure:
     assert result.serving is not None
     months = result.serving.monthly
     figure = go.Figure()
+    lowest = float(np.min(months["slo_attainment"].to_numpy())) if months.num_rows else 1.0
     for name in sorted(set(months["service"].to_pylist())):
         mine = months.filter(pc.equal(months["service"], name))
         figure.add_trace(go.Scatter(x=mine["month"].to_pylist(), y=mine["slo_attainment"].to_numpy(),
@@ -116,8 +118,10 @@ def slo_cost_figure(result: RunResult) -> go.Figure:
         figure.add_trace(go.Bar(x=mine["month"].to_pylist(), y=mine["usd_per_million_output_tokens"].to_numpy(),
                                 name=f"{name}: $ per million output tokens", yaxis="y2", opacity=0.4))
     figure.update_layout(title="SLO attainment (share of requests starting within the wait target) and cost per "
-                         "million output tokens, by month", yaxis={"tickformat": ".1%", "title": "attainment"},
-                         yaxis2={"overlaying": "y", "side": "right", "title": "$ / M tokens", "showgrid": False})
+                         "million output tokens, by month", xaxis_type="category",
+                         yaxis={"tickformat": ".1%", "title": "attainment", "range": [min(lowest - 0.01, 0.95), 1.002]},
+                         yaxis2={"overlaying": "y", "side": "right", "title": "$ / M tokens", "showgrid": False,
+                                 "rangemode": "tozero"})
     return figure
 
 

@@ -71,7 +71,6 @@ def _intervals(record: ServiceRecord, prices: np.ndarray) -> tuple[pa.Table, np.
     table = interval_table(metrics, target_replicas=record.target_replicas, ready_replicas=record.ready_replicas,
                            held_gpus=held_mean, service=spec.name)
     table = table.append_column("pending_replicas", pa.array(record.pending_replicas))
-    table = table.append_column("input_tokens_per_request", pa.array(demand.input_tokens_per_request))
     table = table.append_column("cost_usd", pa.array(cost))
     return table, price
 
