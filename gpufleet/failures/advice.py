@@ -35,7 +35,7 @@ def checkpoint_advice(scenario: Scenario, pool_name: str | None = None) -> list[
     for gpus in job_sizes(scenario, pool.racks * pool.rack_gpus):
         rate = interruptions_per_hour(gpus, pool, processes)
         mtbi_h = 1.0 / rate if rate > 0 else float("inf")
-        optimum_h = young_daly_interval_h(max(write_h, 1 / 3600), mtbi_h) if rate > 0 else float("inf")
+        optimum_h = young_daly_interval_h(write_h, mtbi_h) if rate > 0 else float("inf")
         row = {"gpus": gpus, "interruptions_per_day": rate * 24.0, "mtbi_h": mtbi_h,
                "young_daly_interval_h": optimum_h,
                "ettr_at_optimum": expected_ettr(optimum_h, write_h, restart_h, mtbi_h) if rate > 0 else 1.0}

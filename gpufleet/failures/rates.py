@@ -36,9 +36,14 @@ def interruptions_per_hour(gpus: int, pool: PoolLayout, processes: list[FailureP
     return sum(touched[process.component] / process.mean_hours for process in processes)
 
 
+MIN_WRITE_H = 1.0 / 3600.0
+"""Write cost used for Young/Daly when the scenario says 0 (a zero cost gives a zero interval)."""
+
+
 def young_daly_interval_h(write_h: float, mtbi_h: float) -> float:
-    """sqrt(2 C M): the checkpoint interval that maximises useful work (first order)."""
-    return math.sqrt(2.0 * write_h * mtbi_h)
+    """sqrt(2 C M): the checkpoint interval that maximises useful work (first order);
+    C is at least MIN_WRITE_H."""
+    return math.sqrt(2.0 * max(write_h, MIN_WRITE_H) * mtbi_h)
 
 
 def expected_ettr(interval_h: float, write_h: float, restart_h: float, mtbi_h: float) -> float:

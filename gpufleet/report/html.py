@@ -162,9 +162,11 @@ def _headline(result: RunResult) -> str:
          f"p99 {hours(jobs['wait']['p99_h'])}; {jobs['queued']:,} still queued at the horizon"),
         ("What share of billed GPU-hours did work?",
          (f"{money['used_share_of_billed']:.1%} allocated" if money.get("used_share_of_billed") is not None else "-")
-         + (f"; {summary['failures']['goodput']:.1%} productive after failures and preemptions"
+         + (f"; {summary['failures']['goodput']:.1%} productive training after failures and preemptions"
             if summary["failures"]["goodput"] is not None and (summary["failures"]["failures"]
-                                                               or summary["preemption"]["preemptions"]) else "")),
+                                                               or summary["preemption"]["preemptions"]) else "")
+         + (f"; {summary['failures']['goodput_with_serving']:.1%} with serving"
+            if summary["failures"].get("goodput_with_serving") is not None else "")),
         *([("Does serving meet its SLO, and at what cost?", _serving_headline(summary["serving"]))]
           if "serving" in summary else []),
         ("What do failures cost?",

@@ -41,7 +41,9 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         headline.add_row("GPU-hours lost / restarting / checkpointing",
                          f"{failures['lost_gpu_hours']:,.0f} / {failures['restart_overhead_gpu_hours']:,.0f} / "
                          f"{failures['checkpoint_gpu_hours']:,.0f}")
-        headline.add_row("Goodput (productive / billed GPU-hours)", f"{failures['goodput']:.1%}")
+        headline.add_row("Goodput (productive training / billed GPU-hours)", f"{failures['goodput']:.1%}")
+        if failures.get("goodput_with_serving") is not None:
+            headline.add_row("Goodput with serving (+ serving GPU-hours)", f"{failures['goodput_with_serving']:.1%}")
     preemption = summary["preemption"]
     if preemption["preemptions"]:
         headline.add_row("Preemptions / GPU-hours lost / restart overhead",

@@ -65,6 +65,10 @@ class RunResult:
         if serving is not None:
             summary["serving"] = {"services": serving.services,
                                   **gpu_split(serving.services, summary["capacity"]["allocated_gpu_hours"])}
+            billed = summary["capacity"]["installed_gpu_hours"]
+            summary["failures"]["goodput_with_serving"] = \
+                (summary["failures"]["productive_gpu_hours"] + summary["serving"]["serving_gpu_hours"]) / billed \
+                if billed else None
         return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving)
 
     @property

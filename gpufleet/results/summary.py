@@ -142,8 +142,10 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
         "preemption": {
             "preemptions": int(jobs["preemptions"].to_numpy().sum()),
             "jobs_preempted": int((jobs["preemptions"].to_numpy() > 0).sum()),
-            "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()),
-            "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()),
+            "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()
+                                    - jobs["failure_lost_gpu_hours"].to_numpy().sum()),
+            "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()
+                                        - jobs["failure_overhead_gpu_hours"].to_numpy().sum()),
         },
         "capacity": {
             "installed_gpu_hours": installed_gpu_h,
@@ -180,8 +182,8 @@ def _failures(failures: pa.Table, jobs: pa.Table, timeseries: pa.Table, billed_g
         "spare_swaps": int(pc.sum(failures["spare_used"].cast("int64")).as_py() or 0),
         "interruptions": int(jobs["interruptions"].to_numpy().sum()),
         "jobs_failed": int((jobs["status"].to_numpy(zero_copy_only=False) == "failed").sum()),
-        "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()),
-        "restart_overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()),
+        "lost_gpu_hours": float(jobs["failure_lost_gpu_hours"].to_numpy().sum()),
+        "restart_overhead_gpu_hours": float(jobs["failure_overhead_gpu_hours"].to_numpy().sum()),
         "checkpoint_gpu_hours": float(jobs["checkpoint_gpu_hours"].to_numpy().sum()),
         "mean_gpus_in_repair": float(np.average(timeseries["gpus_in_repair"].to_numpy(), weights=seconds))
         if seconds.sum() > 0 else 0.0,

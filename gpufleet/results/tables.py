@@ -78,6 +78,8 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         "productive_gpu_hours": record.productive_gpu_s / 3600.0,
         "lost_gpu_hours": record.lost_gpu_s / 3600.0,
         "overhead_gpu_hours": record.overhead_gpu_s / 3600.0,
+        "failure_lost_gpu_hours": record.failure_lost_gpu_s / 3600.0,
+        "failure_overhead_gpu_hours": record.failure_overhead_gpu_s / 3600.0,
         "checkpoint_gpu_hours": record.checkpoint_gpu_s / 3600.0,
         "ettr": ettr(jobs, record),
         "pool": pa.array(pool_names[record.pool].tolist(), type=pa.string()),

@@ -124,7 +124,7 @@ def _fits_without(scheduler: Scheduler, job: int, victims: list[int]) -> Placeme
 
 
 RACKS_EXAMINED = 256
-"""Most racks examined when freeing room for a gang by preemption."""
+"""Most racks examined for each NVLink group when freeing room for a gang by preemption."""
 
 
 def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
@@ -132,66 +132,76 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     """Running jobs whose preemption frees room for `gpus` GPUs in NVLink groups of
     `group` (each group inside one rack) in `pool`; None if the allowed jobs cannot.
 
-    Used for gangs from outside the queues (serving replicas). Racks that already have a
-    group free count first. Each other rack's option is the cheapest set of its jobs that
-    frees a group: lowest priority, then smallest jobs, then most recently started. The
-    cheapest options win, by (highest victim priority, GPUs stopped, jobs stopped):
-    stopping a 65,536-GPU run for one replica is the last resort. Racks are visited from
-    the racks of the cheapest running jobs on, and the search stops once no unvisited rack
-    can beat the options in hand.
+    Used for gangs from outside the queues (serving replicas). Free room counts first.
+    Then, one group at a time, the cheapest rack option: the jobs of one rack whose GPUs
+    there complete one more group, chosen lowest priority, then smallest, then most
+    recently started, and spared when not needed. Options compare by (highest victim
+    priority, GPUs stopped, jobs stopped): stopping a 65,536-GPU run for one replica is
+    the last resort. Racks are visited from the racks of the cheapest running jobs on,
+    until no unvisited rack can beat the best option in hand.
     """
     state, layout = scheduler.state, scheduler.layout
     lo, hi = layout.pools[pool].rack_lo, min(layout.pools[pool].rack_hi, state.delivered_hi[pool])
-    avail = state.avail[lo:hi]
     usable = (state.rack_state[lo:hi] == ACTIVE) & ~state.rack_down[lo:hi]
-    needed = gpus // group - int((avail[usable] // group).sum())
-    if needed <= 0:
-        return []
-    options: list[tuple[tuple[float, int, int], list[int]]] = []
-    seen: set[int] = set()
-    for priority, job_gpus, _, job in scheduler.cheapest_first:
-        if len(options) >= needed and (priority, job_gpus) > options[needed - 1][0][:2]:
-            break  # every rack still unseen costs at least this job
-        if len(seen) >= RACKS_EXAMINED:
-            break
-        allocation = scheduler.allocations[job]
-        if allocation.pool != pool or not may_preempt(job):
-            continue
-        for rack in allocation.racks.tolist():
-            if rack in seen:
-                continue
-            seen.add(rack)
-            if not usable[rack - lo] or state.avail[rack] >= group or state.avail[rack] + state.used[rack] < group:
-                continue
-            option = _rack_option(scheduler, rack, group - int(state.avail[rack]), may_preempt)
-            if option is not None:
-                options.append(option)
-                options.sort()
-    if len(options) < needed:
-        return None
+    groups = int((state.avail[lo:hi][usable] // group).sum())
+    freed: dict[int, int] = {}  # rack -> GPUs the victims chosen so far give back there
     victims: list[int] = []
-    for _, jobs in options[:needed]:
-        victims += [job for job in jobs if job not in victims]
+    while groups < gpus // group:
+        best: tuple[tuple[float, int, int], list[int]] | None = None
+        seen: set[int] = set()
+        for priority, job_gpus, _, job in scheduler.cheapest_first:
+            if best is not None and (priority, job_gpus) > best[0][:2]:
+                break  # every rack still unseen costs at least this job
+            if len(seen) >= RACKS_EXAMINED:
+                break
+            if job in victims:
+                continue
+            allocation = scheduler.allocations[job]
+            if allocation.pool != pool or not may_preempt(job):
+                continue
+            for rack in allocation.racks.tolist():
+                if rack in seen or not usable[rack - lo]:
+                    continue
+                seen.add(rack)
+                free = int(state.avail[rack]) + freed.get(rack, 0)
+                option = _rack_option(scheduler, rack, group - free % group, victims, may_preempt)
+                if option is not None and (best is None or option < best):
+                    best = option
+        if best is None:
+            return None
+        for job in best[1]:
+            victims.append(job)
+            allocation = scheduler.allocations[job]
+            for rack, held in zip(allocation.racks.tolist(), allocation.gpus.tolist(), strict=True):
+                if lo <= rack < hi and usable[rack - lo]:
+                    before = int(state.avail[rack]) + freed.get(rack, 0)
+                    freed[rack] = freed.get(rack, 0) + held
+                    groups += (before + held) // group - before // group
     return victims
 
 
-def _rack_option(scheduler: Scheduler, rack: int, missing: int, may_preempt: Callable[[int], bool]
-                 ) -> tuple[tuple[float, int, int], list[int]] | None:
-    """The cheapest jobs of `rack` whose GPUs there add up to `missing`, and their cost."""
+def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int],
+                 may_preempt: Callable[[int], bool]) -> tuple[tuple[float, int, int], list[int]] | None:
+    """The cheapest jobs of `rack` (beyond `taken`) whose GPUs there add up to `missing`,
+    and their cost; jobs the others make unnecessary are spared."""
     holders = []
     for job in scheduler.jobs_on_rack(rack):
-        if may_preempt(job):
+        if job not in taken and may_preempt(job):
             allocation = scheduler.allocations[job]
             held = allocation.total if len(allocation.racks) == 1 \
                 else int(allocation.gpus[allocation.racks == rack].sum())
             holders.append((scheduler.priority[job], scheduler._gpus[job], -scheduler.started_at[job], job, held))
     holders.sort()
     chosen, freed = [], 0
-    for priority, job_gpus, _, job, held in holders:
+    for holder in holders:
         if freed >= missing:
             break
-        chosen.append((priority, job_gpus, job))
-        freed += held
+        chosen.append(holder)
+        freed += holder[4]
     if freed < missing:
         return None
-    return (max(p for p, _, _ in chosen), sum(g for _, g, _ in chosen), len(chosen)), [job for _, _, job in chosen]
+    for holder in reversed(chosen[:-1]):  # the last one was needed; spare earlier ones if possible
+        if freed - holder[4] >= missing:
+            chosen.remove(holder)
+            freed -= holder[4]
+    return (max(h[0] for h in chosen), sum(h[1] for h in chosen), len(chosen)), [h[3] for h in chosen]

@@ -34,6 +34,9 @@ class JobProgress:
         self.interruptions = [0] * n
         self.lost_s = [0.0] * n
         self.overhead_s = [0.0] * n
+        self.failure_lost_s = [0.0] * n  # the part of lost_s and overhead_s due to failures
+        self.failure_overhead_s = [0.0] * n
+        self._restarting_after_failure = [False] * n
         self.writing_s = [0.0] * n
         self.held_s = [0.0] * n
         self.segment_start = [math.nan] * n
@@ -91,10 +94,14 @@ class JobProgress:
             self.lost_s[job] += lost
             if failure:
                 self.interruptions[job] += 1
+                self.failure_lost_s[job] += lost
             else:
                 self.preemptions[job] += 1
         self.writing_s[job] += writes
         self.overhead_s[job] += overhead
+        if self._restarting_after_failure[job]:
+            self.failure_overhead_s[job] += overhead
+        self._restarting_after_failure[job] = failure
         self.attained_gpu_s[job] += ran * self.gpus[job]
         self.held_s[job] += ran
         self.last_run_s[job] = ran

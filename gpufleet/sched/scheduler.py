@@ -136,6 +136,14 @@ class Scheduler:
         self._full_pass = True
         self._reservation = None
 
+    def capacity_returned(self) -> None:
+        """GPUs held outside the queues came back. A plan that foresaw no start (it counted
+        them as held for ever) is made again; a dated one still holds: more capacity cannot
+        delay the head past its reserved start."""
+        self._full_pass = True
+        if self._reservation is not None and self._reservation.spare is None:
+            self._reservation = None
+
     def capacity_taken(self, racks: np.ndarray) -> None:
         """GPUs of `racks` went to someone outside the queues (a serving replica): nothing
         more can start; the backfill plan stands unless it counted on those racks."""

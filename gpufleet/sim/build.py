@@ -143,7 +143,7 @@ def checkpoint_intervals_s(scenario: Scenario, layout: FleetLayout, jobs: JobTab
             pool = layout.pools[layout.pools_for(flavors)[0]]
             relevant = [process for process, pools in processes if pool.index in pools]
             rate = interruptions_per_hour(gpus, pool, relevant)
-            by_shape[shape] = young_daly_interval_h(max(write_h, 1 / 60), 1.0 / rate) * HOUR_S if rate > 0 \
+            by_shape[shape] = young_daly_interval_h(write_h, 1.0 / rate) * HOUR_S if rate > 0 \
                 else math.inf
         intervals.append(min(by_shape[shape], run_s[job] or HOUR_S))
     return intervals

@@ -10,14 +10,14 @@ service until its repair time has passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import PoolCapacity
-from gpufleet.fleet.state import ACTIVE
+from gpufleet.fleet.state import ACTIVE, DRAINING
 from gpufleet.spec.failures import Component, FailureDist
 
 if TYPE_CHECKING:
@@ -100,8 +100,13 @@ class Outages:
     def _on_injected(self, payload: tuple[Strike, float, str]) -> None:
         strike, repair_s, cause = payload
         state = self.simulation.state
-        if strike.racks and any(state.rack_down[rack] for rack in strike.racks):
-            return
+        if strike.racks:
+            # A block failure strikes the block's racks that are in service (the checks
+            # refuse a rack or node failure before its rack is delivered).
+            live = tuple(rack for rack in strike.racks if state.rack_state[rack] in (ACTIVE, DRAINING))
+            if not live or any(state.rack_down[rack] for rack in live):
+                return
+            strike = replace(strike, racks=live)
         if strike.node >= 0 and state.node_failed[strike.node] >= state.layout.node_gpus[strike.node]:
             return  # already down
         if self._apply(strike, "injected", cause, repair_s, None):
@@ -137,6 +142,9 @@ class Outages:
             spare = state.healthy_spare(rack) if victims and state.rack_state[rack] == ACTIVE else None
             if spare is not None:  # the whole node is swapped out; its jobs restart on the spare
                 spare_used = True
+                for replica, _ in serving.on_node(node) if serving else []:  # replicas move, as on any loss
+                    serving.lose(replica, cause)  # type: ignore[union-attr]
+                    replicas_hit += 1
                 hit = [job for job, _ in on_node]
                 state.swap_in_spare(node, spare)
                 for job in hit:

@@ -110,10 +110,13 @@ class ServingFleet:
         layout = simulation.layout
         self.services: list[Service] = []
         self._on_rack: dict[int, set[tuple[int, int]]] = {}  # rack -> (service, replica)
-        for index, spec in enumerate(specs):
+        for spec in specs:
             start_s = max(((spec.start or origin) - origin).total_seconds(), 0.0)
             end_s = min(((spec.end or end) - origin).total_seconds(), simulation.until_s)
-            edges = grid(start_s, end_s, spec.autoscaler_interval_seconds) if end_s > start_s else np.array([start_s])
+            if end_s <= start_s:
+                continue  # its window lies outside this run
+            index = len(self.services)
+            edges = grid(start_s, end_s, spec.autoscaler_interval_seconds)
             flavor_pools = [(flavor, layout.pools_for((flavor,))) for flavor in spec.flavors]
             queue = None
             if spec.sharing.mode is SharingMode.quota:
@@ -164,7 +167,7 @@ class ServingFleet:
         elif service.edges[-1] < simulation.until_s:
             simulation.engine.at(float(service.edges[-1]), DECIDE, self._on_end, index)
         if released:
-            simulation.scheduler.capacity_added()
+            simulation.scheduler.capacity_returned()
         if released or service.jobs_preempted > preempted:
             simulation._request_pass()
 
@@ -175,7 +178,7 @@ class ServingFleet:
         for replica in service.replicas.reconcile(0, now).stop:
             if replica.id in service.allocations:
                 self._release(service, replica.id, now)
-        self.simulation.scheduler.capacity_added()
+        self.simulation.scheduler.capacity_returned()
         self.simulation._request_pass()
 
     def _place_one(self, service: Service, now: float) -> bool:
@@ -194,17 +197,17 @@ class ServingFleet:
                 return True
         for flavor, pools in service.flavor_pools:
             for pool in pools:
-                if not self._quota_pools(service, (pool,)) and not self._may_reclaim(service, pool):
-                    continue
-                victims = preemption.gang_victims(scheduler, pool, service.gpus, service.group,
-                                                  lambda job: self._may_preempt(service, job))
+                may_preempt = lambda job: self._may_preempt(service, job)  # noqa: E731
+                victims = preemption.gang_victims(scheduler, pool, service.gpus, service.group, may_preempt)
                 if victims is None:
                     continue
+                if service.queue is not None:
+                    extra = self._quota_victims(service, pool, victims)
+                    if extra is None:
+                        continue
+                    victims += extra
                 self._preempt(service, victims)
-                if not self._quota_pools(service, (pool,)):
-                    self._reclaim_quota(service, pool)
-                placement = scheduler.placement.place(scheduler.state, (pool,), service.gpus, service.group, False) \
-                    if self._quota_pools(service, (pool,)) else None
+                placement = scheduler.placement.place(state, (pool,), service.gpus, service.group, False)
                 if placement is not None:
                     self._take(service, placement, flavor, now)
                     return True
@@ -221,29 +224,41 @@ class ServingFleet:
         quotas, scheduler = self.simulation.scheduler.quotas, self.simulation.scheduler
         return tuple(p for p in pools if quotas.fits(service.queue, scheduler.flavor_of_pool[p], service.gpus))
 
-    def _may_reclaim(self, service: Service, pool: int) -> bool:
-        """Quota mode, quota short: whether the queue may take its nominal quota back from
-        cohort members borrowing it (Kueue's reclaimWithinCohort)."""
+    def _quota_fits_without(self, service: Service, pool: int, victims: list[int]) -> bool:
+        """Whether the replica's quota would fit with `victims` stopped (nothing changes)."""
         if service.queue is None:
-            return False
+            return True
         scheduler = self.simulation.scheduler
-        return scheduler.queue_specs[service.queue].preemption.reclaim_within_cohort != "Never" \
-            and scheduler.quotas.within_nominal(service.queue, scheduler.flavor_of_pool[pool], service.gpus)
+        quotas = scheduler.quotas
+        returned = [(scheduler.queue_of[job], scheduler.flavor_of_pool[scheduler.allocations[job].pool],
+                     scheduler._gpus[job]) for job in victims]
+        for owner, flavor, gpus in returned:
+            quotas.remove(owner, flavor, gpus)
+        try:
+            return quotas.fits(service.queue, scheduler.flavor_of_pool[pool], service.gpus)
+        finally:
+            for owner, flavor, gpus in returned:
+                quotas.add(owner, flavor, gpus)
 
-    def _reclaim_quota(self, service: Service, pool: int) -> None:
-        """Preempt borrowers (lowest priority, most recently started first) until the
-        replica is admitted or none is left."""
+    def _quota_victims(self, service: Service, pool: int, taken: list[int]) -> list[int] | None:
+        """Quota mode: further jobs of the replica's flavor whose preemption the queue's
+        Kueue rules allow (its own lower-priority jobs, borrowers of its nominal quota,
+        lower-priority cohort members when it borrows), lowest priority and most recently
+        started first, until its quota admits it beside `taken`; None if they cannot."""
         scheduler = self.simulation.scheduler
         flavor = scheduler.flavor_of_pool[pool]
+        extra: list[int] = []
+        if self._quota_fits_without(service, pool, taken):
+            return extra
         candidates = [job for job, allocation in scheduler.allocations.items()
-                      if scheduler.flavor_of_pool[allocation.pool] == flavor
-                      and scheduler.queue_of[job] != service.queue and self._may_preempt(service, job)]
-        candidates.sort(key=lambda job: (scheduler.priority[job], -scheduler.started_at[job], -job))
+                      if scheduler.flavor_of_pool[allocation.pool] == flavor and job not in taken
+                      and self._may_preempt(service, job)]
+        candidates.sort(key=lambda job: (scheduler.priority[job], -scheduler.started_at[job], job))
         for job in candidates:
-            if self._quota_pools(service, (pool,)):
-                return
-            if job in scheduler.allocations and self._may_preempt(service, job):
-                self._preempt(service, [job])
+            extra.append(job)
+            if self._quota_fits_without(service, pool, taken + extra):
+                return extra
+        return None
 
     def _may_preempt(self, service: Service, job: int) -> bool:
         if service.queue is None:
@@ -301,7 +316,7 @@ class ServingFleet:
         self._release(service, key[1], now)
         service.replicas.lose(key[1])
         service.lost[cause] = service.lost.get(cause, 0) + 1
-        self.simulation.scheduler.capacity_added()
+        self.simulation.scheduler.capacity_returned()
 
     def evict(self, lo: int, hi: int) -> None:
         """Racks lo..hi start to drain: their replicas move at the next decision."""

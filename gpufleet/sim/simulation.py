@@ -71,6 +71,8 @@ class RunRecord:
     productive_gpu_s: np.ndarray
     lost_gpu_s: np.ndarray
     overhead_gpu_s: np.ndarray
+    failure_lost_gpu_s: np.ndarray
+    failure_overhead_gpu_s: np.ndarray
     checkpoint_gpu_s: np.ndarray
     failures: list
     failed_log: list[tuple[float, int, int]]
@@ -354,6 +356,8 @@ class Simulation:
             productive_gpu_s=self._productive_s() * gpus,
             lost_gpu_s=np.array(progress.lost_s, dtype=np.float64) * gpus,
             overhead_gpu_s=np.array(progress.overhead_s, dtype=np.float64) * gpus,
+            failure_lost_gpu_s=np.array(progress.failure_lost_s, dtype=np.float64) * gpus,
+            failure_overhead_gpu_s=np.array(progress.failure_overhead_s, dtype=np.float64) * gpus,
             checkpoint_gpu_s=np.array(progress.writing_s, dtype=np.float64) * gpus,
             failures=list(self.outages.log) if self.outages is not None else [],
             failed_log=list(self.state.failed_log),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gpufleet.fleet.build import build_layout
 from gpufleet.spec.scenario import Scenario
 
@@ -27,6 +29,14 @@ def check_failures(scenario: Scenario) -> list[tuple[Path, str]]:
         pool = layout.pool_named(failure.pool)
         if failure.rack >= pool.racks:
             problems.append(((*where, "rack"), f"pool {pool.name} has racks 0 to {pool.racks - 1}"))
+            continue
+        rack = pool.rack_lo + failure.rack
+        delivered = min((change.time_s for change in layout.changes if change.pool == pool.index
+                         and not change.retire and change.rack_lo <= rack < change.rack_hi), default=None)
+        if delivered is not None and scenario.seconds(failure.date) < delivered and failure.component.value != "block":
+            when = (scenario.start + timedelta(seconds=delivered)).date()
+            problems.append(((*where, "date"), f"rack {failure.rack} of pool {pool.name} is delivered on {when}, "
+                             f"after this failure ({failure.date})"))
         if failure.node >= pool.nodes_per_rack:
             problems.append(((*where, "node"), f"racks of pool {pool.name} have nodes 0 to {pool.nodes_per_rack - 1}"))
     return problems
