@@ -1,0 +1,95 @@
+"""What failures cost a run's wall time: a year of a 300,000-GPU fleet with and without them.
+
+The fleet and job mix are benchmarks/engine.py's (GB200 NVL72 racks, 1 to 4,096-GPU
+jobs at 85% offered load, FIFO + EASY backfill, best fit), for one year. Variants:
+
+- `none`: no failures (but the same hot spare node per rack kept out of placement);
+- `fifty`: one node-level process with an MTTF of 36,000 h per node, about 50 node
+  failures a day over the fleet's 75,024 nodes (the issue's yardstick), lognormal
+  repairs (median 4 h), one hot spare node per rack, Young/Daly checkpoints;
+- `catalog`: the catalog's Llama 3-derived defaults for GB200 (every component), with
+  the same spares and checkpoints.
+
+Each variant runs in its own process; prints wall time, events, failures and job
+interruptions per day, and the overhead against `none`.
+
+    python benchmarks/failures.py [--days 365] [--variants none,fifty,catalog]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+
+import yaml
+from engine import scenario_yaml  # benchmarks/engine.py, beside this script
+
+GPUS = 300_096  # 4,168 NVL72 racks
+
+
+def variant_yaml(variant: str, days: float) -> str:
+    data = yaml.safe_load(scenario_yaml(1, GPUS))
+    per_day = data["workloads"][0]["synthetic"]["arrivals"]["rate_per_day"]
+    base = yaml.safe_load(scenario_yaml(int(per_day * days), GPUS))
+    base["name"] = f"failures-{variant}"
+    # Every variant keeps one hot spare node per rack out of placement, so all place
+    # jobs on the same capacity; only the failures differ.
+    base["failures"] = {"spares": {"nodes_per_rack": 1}}
+    if variant == "fifty":
+        base["failures"] = {"processes": [{"name": "node", "component": "node", "mttf_hours": 36_000,
+                                           "repair": {"dist": "lognormal", "median_hours": 4, "sigma": 1.0}}],
+                            "spares": {"nodes_per_rack": 1}}
+    elif variant == "catalog":
+        base["failures"] = {"catalog_defaults": True, "spares": {"nodes_per_rack": 1}}
+    if variant != "none":
+        base["checkpointing"] = {"interval_hours": "young_daly", "write_minutes": 1, "restart_overhead_minutes": 5}
+    return yaml.safe_dump(base, sort_keys=False)
+
+
+def run_case(variant: str, days: float) -> dict[str, float]:
+    from gpufleet import api
+    from gpufleet.spec.loader import parse_scenario
+
+    scenario = parse_scenario(variant_yaml(variant, days), source="<benchmark>")
+    began = time.perf_counter()
+    result = api.run(scenario)
+    elapsed = time.perf_counter() - began
+    failures = result.summary["failures"]
+    span_days = (scenario.end - scenario.start).total_seconds() / 86400
+    return {"seconds": elapsed, "events": result.events, "jobs": result.jobs.num_rows,
+            "failures_per_day": failures["failures"] / span_days,
+            "interruptions_per_day": failures["interruptions"] / span_days,
+            "goodput": failures["goodput"] or 0.0, "utilisation": result.summary["capacity"]["utilisation"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=365.0)
+    parser.add_argument("--variants", default="none,fifty,catalog")
+    parser.add_argument("--case", help="run one variant in this process")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.days)))
+        return
+    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+          f"{GPUS:,} GPUs, {args.days:g} days")
+    print(f"{'variant':>8} {'wall s':>8} {'events':>10} {'jobs':>9} {'failures/d':>10} {'interrupts/d':>12} "
+          f"{'util':>6} {'goodput':>8} {'overhead':>9}")
+    baseline = None
+    for variant in args.variants.split(","):
+        done = subprocess.run([sys.executable, __file__, "--case", variant, "--days", str(args.days)],
+                              capture_output=True, text=True, check=True)
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        baseline = row["seconds"] if variant == "none" else baseline
+        overhead = f"{row['seconds'] / baseline - 1:+.1%}" if baseline and variant != "none" else "-"
+        print(f"{variant:>8} {row['seconds']:>8.1f} {row['events']:>10,} {row['jobs']:>9,} "
+              f"{row['failures_per_day']:>10.1f} {row['interruptions_per_day']:>12.1f} {row['utilisation']:>6.1%} "
+              f"{row['goodput']:>8.1%} {overhead:>9}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
