@@ -59,7 +59,8 @@ def run(
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
 ) -> None:
     """Simulate a scenario; print the summary and write summary.json, jobs.parquet,
-    timeseries.parquet, ledger.parquet and report.html."""
+    timeseries.parquet, ledger.parquet, report.html and, when the scenario has them,
+    failures.parquet, serving.parquet and serving_monthly.parquet."""
     from gpufleet import api
     from gpufleet.report.terminal import summary_tables
 
