@@ -26,8 +26,14 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks
 
+# Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/scheduler_pass.py
+	$(BIN)/python benchmarks/traces.py
+	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python benchmarks/serving_fleet.py
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/failures.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info

@@ -403,7 +403,18 @@ class Scheduler:
             flavor = self.flavor_of_pool[self._shape_pools[shape][0]]
             self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
             return _FAIL_QUOTA
-        placement = self._place_now(job, pools, now)
+        if not self._counts_fit(job, pools, now):
+            placement = None
+        elif long and not self._shape_within[shape] and not self._fits_beside(job, pools, head_reservation):
+            # Without the block constraint, the counts passing means it fits now, so the
+            # outcome is known without searching: it fits, but only on what the head needs.
+            long_blocked.add((queue, shape))
+            self._set_reason(job, reasons.BEHIND_RESERVATION, now)
+            return _FAIL_LONG
+        else:
+            placement = self._place(job, self.state, pools)
+            if placement is None:
+                self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
         if placement is None:
             if may_preempt and self._admit_by_preempting(job, now, result):
                 return _STARTED
@@ -469,25 +480,37 @@ class Scheduler:
 
     # -- placement and reservations -----------------------------------------------------
 
-    def _place_now(self, job: int, pools: tuple[int, ...], now: float) -> Placement | None:
-        """Place on the live fleet, recording why not on failure.
+    def _counts_fit(self, job: int, pools: tuple[int, ...], now: float) -> bool:
+        """Whether the live fleet may hold the job, recording why not.
 
         Cheap counts reject most misfits before the placement search: free GPUs, then
         free whole NVLink groups (GPUs left in racks as remnants smaller than a group
-        cannot host one).
+        cannot host one). Unless the job must stay in one block, passing them means
+        best-fit placement succeeds.
         """
         shape = self._shape[job]
         gpus, group = self._gpus[job], self._shape_group[shape]
         if all(self.state.avail_gpus[p] < gpus for p in pools):
             self._set_reason(job, reasons.INSUFFICIENT_GPUS, now)
-            return None
+            return False
         if all(self.state.groups_free(p, group) < gpus // group for p in pools):
             self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
-            return None
-        placement = self._place(job, self.state, pools)
-        if placement is None:
-            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
-        return placement
+            return False
+        return True
+
+    def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation) -> bool:
+        """Whether enough whole groups are free that the reserved head will not need
+        (a count: necessary for any placement that leaves the head its GPUs)."""
+        assert head_reservation.spare is not None
+        group = self._shape_group[self._shape[job]]
+        needed = self._gpus[job] // group
+        avail, spare = self.state.avail, head_reservation.spare
+        for p in pools:
+            pool = self.layout.pools[p]
+            lo, hi = pool.rack_lo, pool.rack_hi
+            if int((np.minimum(avail[lo:hi], spare[lo:hi]) // group).sum()) >= needed:
+                return True
+        return False
 
     def _place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""
