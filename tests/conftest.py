@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from gpufleet.fleet.state import Allocation
 from gpufleet.results.run_result import RunResult
@@ -14,6 +15,12 @@ from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.scenario import Scenario
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# The suite draws the same examples on every run, so a result never depends on luck (CI
+# included); `pytest --hypothesis-profile=explore` draws new ones to hunt for bugs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("repeatable")
 
 
 def run_recording(scenario: Scenario, seed: int | None = None

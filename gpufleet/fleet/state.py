@@ -282,11 +282,19 @@ class FleetState:
 
     def swap_in_spare(self, node: int, spare: int) -> None:
         """The healthy spare takes the failed node's place (its jobs and free GPUs); the
-        failed node becomes the rack's spare once repaired. Placeable capacity is unchanged."""
+        failed node becomes the rack's spare once repaired. The spare's GPUs all work, so
+        GPUs of the failed node already in repair come back into placeable capacity."""
+        in_repair = int(self.node_failed[node])
         self.node_spare[spare] = False
-        self.node_free[spare] = self.node_free[node]
+        self.node_free[spare] = self.node_free[node] + in_repair
         self.node_spare[node] = True
         self.node_free[node] = 0
+        rack = self._rack_of_node(node)
+        if in_repair and self.rack_state[rack] == ACTIVE:
+            pool = int(self.layout.rack_pool[rack])
+            free = int(self.avail[rack])
+            self._change_one(pool, rack, free, free + in_repair)
+            self.avail_gpus[pool] += in_repair
 
     def _rack_of_node(self, node: int) -> int:
         return int(np.searchsorted(self.layout.rack_node_lo, node, side="right")) - 1

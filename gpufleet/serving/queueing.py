@@ -236,7 +236,10 @@ def _fluid_step(backlog: _Backlog, c: float, lam: float, mu: float, a: float, de
         stoch_wait = stoch_time * wait_c * -math.expm1(-theta * tau) / theta
     old_served = min(w, served_work)
     old_left = w - old_served
-    new_left = max(0.0, w_end - old_left)
+    # While old work is left (FIFO), none of the new work was served: what is left of it is
+    # what arrived less what gave up. Equal to w_end - old_left, without the cancellation
+    # that a tiny service time (huge mu) turns into whole requests.
+    new_left = max(0.0, a * delta - drop_new) if old_left > 0.0 else w_end
     # New requests served by conservation (not work x mu): answers without tokens take no work.
     new_requests = max(0.0, arrivals - drop_new * q_new - stoch_drop - new_left * q_new)
     served_requests = old_served * backlog.requests_per_work + new_requests

@@ -73,6 +73,29 @@ def test_a_hot_spare_restarts_the_job_in_place() -> None:
     assert result.summary["failures"]["spare_swaps"] == 1
 
 
+def test_a_spare_swap_brings_back_the_gpus_already_in_repair() -> None:
+    # One rack of 3 nodes x 4 GPUs, the last a spare. "a" (2 GPUs) runs on node 0. At 1 h
+    # a free GPU of node 0 fails (8 - 2 - 1 = 5 free); at 2 h node 0 fails under "a", which
+    # moves to the spare with all its GPUs working: node 1's 4 + the spare's 2 = 6 free.
+    # So "b" (6 GPUs) starts when it arrives at 3 h; a swap that forgot the GPU in repair
+    # would leave 5 free and "b" waiting for "a" to end (at 2 h + 6 min + the 6 h of work left).
+    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": 3,
+                        "deliveries": [{"date": "2026-01-01", "racks": 1}]}]}
+    items = [{"name": "a", "gpus": 2, "group_size": 1, "duration_hours": 8},
+             {"name": "b", "gpus": 6, "group_size": 1, "duration_hours": 1, "submit": "2026-01-01T03:00:00"}]
+    injected = [{"date": "2026-01-01T01:00:00", "pool": "p", "rack": 0, "node": 0, "component": "gpu",
+                 "repair_hours": 30},
+                {"date": "2026-01-01T02:00:00", "pool": "p", "rack": 0, "node": 0, "repair_hours": 30}]
+    spec = scenario(fleet, [{"jobs": {"name": "j", "items": items}}], end="2026-01-02",
+                    failures={"injected": injected, "spares": {"nodes_per_rack": 1}},
+                    checkpointing={"interval_hours": 1, "restart_overhead_minutes": 6})
+    result = api.run(spec)
+    jobs = {row["name"]: row for row in result.jobs.to_pylist()}
+    assert [f["spare_used"] for f in result.failures.to_pylist()] == [False, True]
+    assert jobs["a"]["interruptions"] == 1
+    assert jobs["b"]["start_s"] == 3 * H
+
+
 def test_a_job_out_of_restarts_fails() -> None:
     checkpointing = {"interval_hours": 1, "restart_overhead_minutes": 0, "max_restarts": 1}
     # Racks of one 4-GPU node: the job holds racks 0 and 1, then (rack 0 in repair) 1 and 2.

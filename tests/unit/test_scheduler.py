@@ -40,6 +40,29 @@ def test_easy_backfill_starts_only_what_ends_before_the_reservation() -> None:
     assert reserved["J2"] == 10 * H
 
 
+def why(result, name: str) -> list[tuple[float, str]]:  # noqa: ANN001
+    """(hour, reason) of each change in why the job waited."""
+    row = next(row for row in result.jobs.to_pylist() if row["name"] == name)
+    return [(entry["t_s"] / H, entry["reason"]) for entry in row["reasons"]]
+
+
+def test_a_long_job_waits_behind_the_reservation_only_while_it_would_delay_the_head() -> None:
+    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(QUEUE)], backfill=True))
+    # J4 has no room until J3 ends at 2 h; then a rack is free, but J2 needs it at 10 h and
+    # J4 would hold it until 22 h; from 10 h J2 holds both racks.
+    assert why(result, "J4") == [(0, "insufficient_free_gpus"), (2, "behind_head_reservation"),
+                                 (10, "insufficient_free_gpus")]
+
+
+def test_a_long_job_starts_on_racks_the_head_will_not_need() -> None:
+    queue = [job("J1", 16, 10), job("J2", 16, 5), job("J3", 8, 20), job("J4", 8, 20)]
+    result = api.run(scenario(small_fleet(racks=3), [jobs_workload(queue)], backfill=True))
+    # Three racks of 8. J2 is reserved J1's two racks at 10 h; the third is spare then, so
+    # J3 (20 h, past the reservation) starts on it at once; J4 finds nothing until J2 ends.
+    assert starts(result) == {"J1": 0, "J2": 10, "J3": 0, "J4": 15}
+    assert why(result, "J3") == []
+
+
 def test_a_reservation_counts_on_a_future_delivery() -> None:
     fleet = small_fleet(racks=2)
     fleet["pools"][0]["deliveries"].append({"date": "2026-01-02", "racks": 1})
