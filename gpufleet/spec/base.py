@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 
 class SpecModel(BaseModel):
@@ -23,3 +24,17 @@ def _naive_utc(value: datetime) -> datetime:
 
 Timestamp = Annotated[datetime, AfterValidator(_naive_utc)]
 """A calendar date or date-time (UTC), e.g. ``2025-11-03`` or ``2025-11-03T12:00:00``."""
+
+
+def path_beside_scenario(value: str, info: ValidationInfo) -> str:
+    """A file a scenario names. A loader that knows the scenario file passes its name as
+    context["source"]: a relative path is then read beside the scenario when it exists
+    there, else from the current directory (so built-ins can name ../shared from the
+    repository root)."""
+    source = info.context.get("source") if isinstance(info.context, dict) else None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and source and Path(source).is_file():
+        beside = Path(source).resolve().parent / path
+        if beside.exists():
+            return str(beside)
+    return str(path)

@@ -8,7 +8,6 @@ are facts carry their source (../shared/calibration.md); the others say "assumpt
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
 from gpufleet.traces.requests import RequestColumns
 from gpufleet.traces.units import check_time_unit
 
@@ -188,14 +187,7 @@ class RequestTraceSpec(SpecModel):
     @field_validator("path")
     @classmethod
     def _resolve_path(cls, value: str, info: ValidationInfo) -> str:
-        # As TraceSpec: a loader that names the scenario file passes it as context["source"].
-        source = info.context.get("source") if isinstance(info.context, dict) else None
-        path = Path(value).expanduser()
-        if not path.is_absolute() and source and Path(source).is_file():
-            beside = Path(source).resolve().parent / path
-            if beside.exists():
-                return str(beside)
-        return str(path)
+        return path_beside_scenario(value, info)
 
     @model_validator(mode="after")
     def _generic_options(self) -> RequestTraceSpec:

@@ -7,7 +7,6 @@ or `trace:`), so new kinds (inference services) slot in beside them.
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
 from gpufleet.traces.units import check_duration_unit, check_time_unit
 
 
@@ -332,16 +331,7 @@ class TraceSpec(SpecModel):
     @field_validator("path")
     @classmethod
     def _resolve_path(cls, value: str, info: ValidationInfo) -> str:
-        # A loader that knows the scenario file passes its name as context["source"]: a
-        # relative path is then read beside the scenario when it exists there, else from
-        # the current directory (so built-ins can name ../shared from the repository root).
-        source = info.context.get("source") if isinstance(info.context, dict) else None
-        path = Path(value).expanduser()
-        if not path.is_absolute() and source and Path(source).is_file():
-            beside = Path(source).resolve().parent / path
-            if beside.exists():
-                return str(beside)
-        return str(path)
+        return path_beside_scenario(value, info)
 
     @model_validator(mode="after")
     def _options_match_format(self) -> TraceSpec:

@@ -9,6 +9,7 @@ by cell, to find which ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -35,13 +36,18 @@ def numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _numbers_slowly(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    return _cell_by_cell(column, float)
+
+
+def _cell_by_cell(column: pa.Array, parse: Callable[[str], float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each non-null cell through `parse`; a ValueError marks the cell bad (NaN)."""
     out = np.full(len(column), np.nan)
     bad = np.zeros(len(column), dtype=bool)
     for index, text in enumerate(column.to_pylist()):
         if text is None:
             continue
         try:
-            out[index] = float(text)
+            out[index] = parse(text)
         except ValueError:
             bad[index] = True
     return out, bad
@@ -82,20 +88,14 @@ def _stamps_to_s(stamps: pa.Array) -> np.ndarray:
 
 
 def _iso_slowly(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    out = np.full(len(column), np.nan)
-    bad = np.zeros(len(column), dtype=bool)
-    for index, text in enumerate(column.to_pylist()):
-        if text is None:
-            continue
-        try:
-            when = datetime.fromisoformat(text.strip())
-        except ValueError:
-            bad[index] = True
-            continue
-        if when.tzinfo is not None:
-            when = when.astimezone(UTC).replace(tzinfo=None)
-        out[index] = (when - _EPOCH).total_seconds()
-    return out, bad
+    return _cell_by_cell(column, _iso_seconds)
+
+
+def _iso_seconds(text: str) -> float:
+    when = datetime.fromisoformat(text.strip())
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return (when - _EPOCH).total_seconds()
 
 
 def _strptime_s(column: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
