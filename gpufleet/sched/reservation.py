@@ -31,21 +31,31 @@ class Reservation:
         start_s: when its placement becomes feasible (inf: not foreseeable).
         spare: per rack, GPUs that a job still running at `start_s` may take without
             taking what the head needs; None when there is no reservation.
+        pool, racks: where the head would go (the racks whose `spare` is constrained).
     """
 
     job: int
     start_s: float
     spare: np.ndarray | None
+    pool: int = -1
+    racks: np.ndarray | None = None
 
 
 def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, int]],
-         allocations: dict[int, Allocation], pools: tuple[int, ...], gpus: int,
+         allocations: dict[int, Allocation], pools: tuple[int, ...], gpus: int, group: int,
          place: Callable[[ArrayCapacity], Placement | None]) -> Reservation:
-    """Reserve for `job` (needing `gpus` GPUs in one of `pools`), replaying `ends` (sorted)."""
+    """Reserve for `job` (needing `gpus` GPUs in NVLink groups of `group` in one of
+    `pools`), replaying `ends` (sorted).
+
+    A count of whole free groups per pool, kept as the replay frees racks, skips the
+    placement search while too few groups are free (a condition every placement needs).
+    """
     layout = state.layout
     projected = state.avail.copy()
     alive = state.rack_state == ACTIVE
     pool_free = list(state.avail_gpus)
+    groups = {p: state.groups_free(p, group) for p in pools}
+    needed = gpus // group
     changes = layout.changes
     change_times = [change.time_s for change in changes]
     next_change = bisect_right(change_times, now)
@@ -58,27 +68,51 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
             return Reservation(job, math.inf, None)
         while next_end is not None and next_end[0] == time_s:
             allocation = allocations[next_end[1]]
-            live = alive[allocation.racks]
-            freed = allocation.gpus if live.all() else allocation.gpus * live
-            projected[allocation.racks] += freed
-            pool_free[allocation.pool] += int(freed.sum())
+            _replay_end(allocation, projected, alive, pool_free, groups, group)
             next_end = next(ends_iter, None)
         while next_change < len(changes) and change_times[next_change] == time_s:
             change = changes[next_change]
             lo, hi = change.rack_lo, change.rack_hi
             if change.retire:
                 pool_free[change.pool] -= int(projected[lo:hi][alive[lo:hi]].sum())
+                if change.pool in groups:
+                    groups[change.pool] -= int((projected[lo:hi][alive[lo:hi]] // group).sum())
                 projected[lo:hi] = 0
                 alive[lo:hi] = False
             else:
                 projected[lo:hi] = layout.rack_gpus[lo:hi]
                 alive[lo:hi] = True
                 pool_free[change.pool] += int(layout.rack_gpus[lo:hi].sum())
+                if change.pool in groups:
+                    groups[change.pool] += int((layout.rack_gpus[lo:hi] // group).sum())
             next_change += 1
-        if max(pool_free[p] for p in pools) < gpus:
+        if all(pool_free[p] < gpus or groups[p] < needed for p in pools):
             continue
         placement = place(ArrayCapacity(projected, layout))
         if placement is not None:
             spare = np.full(len(projected), UNCONSTRAINED, dtype=np.int64)
             spare[placement.racks] = projected[placement.racks] - placement.gpus
-            return Reservation(job, time_s, spare)
+            return Reservation(job, time_s, spare, placement.pool, placement.racks)
+
+
+def _replay_end(allocation: Allocation, projected: np.ndarray, alive: np.ndarray, pool_free: list[int],
+                groups: dict[int, int], group: int) -> None:
+    """A running job's expected end gives its GPUs on live racks back to the projection."""
+    racks, pool = allocation.racks, allocation.pool
+    if len(racks) == 1:  # most jobs: scalar steps
+        rack = int(racks[0])
+        if alive[rack]:
+            before = int(projected[rack])
+            projected[rack] = before + allocation.total
+            pool_free[pool] += allocation.total
+            if pool in groups:
+                groups[pool] += (before + allocation.total) // group - before // group
+        return
+    live = alive[racks]
+    freed = allocation.gpus if live.all() else allocation.gpus * live
+    before = projected[racks]
+    after = before + freed
+    projected[racks] = after
+    pool_free[pool] += int(freed.sum())
+    if pool in groups:
+        groups[pool] += int((after // group).sum() - (before // group).sum())

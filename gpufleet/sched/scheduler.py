@@ -500,15 +500,21 @@ class Scheduler:
 
     def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation) -> bool:
         """Whether enough whole groups are free that the reserved head will not need
-        (a count: necessary for any placement that leaves the head its GPUs)."""
-        assert head_reservation.spare is not None
+        (a count: necessary for any placement that leaves the head its GPUs).
+
+        Off the head's racks every free group counts; on them, only what `spare` leaves.
+        """
+        assert head_reservation.spare is not None and head_reservation.racks is not None
         group = self._shape_group[self._shape[job]]
         needed = self._gpus[job] // group
-        avail, spare = self.state.avail, head_reservation.spare
         for p in pools:
-            pool = self.layout.pools[p]
-            lo, hi = pool.rack_lo, pool.rack_hi
-            if int((np.minimum(avail[lo:hi], spare[lo:hi]) // group).sum()) >= needed:
+            free = self.state.groups_free(p, group)
+            if p == head_reservation.pool and free >= needed:
+                racks = head_reservation.racks
+                avail = self.state.avail[racks]
+                beside = np.minimum(avail, head_reservation.spare[racks])
+                free -= int((avail // group).sum() - (beside // group).sum())
+            if free >= needed:
                 return True
         return False
 
@@ -524,7 +530,7 @@ class Scheduler:
             pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
             self._reservation = reservation.plan(
                 head, now, self.state, self._ends, self.allocations, pools or self._shape_pools[shape], gpus,
-                lambda capacity: self._place(head, capacity, pools or self._shape_pools[shape]))
+                self._shape_group[shape], lambda capacity: self._place(head, capacity, pools or self._shape_pools[shape]))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
         return self._reservation
