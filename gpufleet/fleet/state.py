@@ -95,7 +95,7 @@ class FleetState:
         self._block_of_array = layout.rack_block - first_block[layout.rack_pool]  # block within its pool
         self._block_of: list[int] = self._block_of_array.tolist()
         # Per pool: (group, [histogram of racks per block by groups held, total groups]).
-        self._tracked: list[list[tuple[int, list]]] = [[] for _ in layout.pools]
+        self._tracked: list[dict[int, list]] = [{} for _ in layout.pools]
         self._untracked: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
         for pool in layout.pools:
             for group in sorted(set(groups)):
@@ -103,7 +103,7 @@ class FleetState:
                     histogram = np.zeros((pool.block_hi - pool.block_lo, pool.rack_gpus // group + 1), dtype=np.int64)
                     histogram[:, 0] = np.bincount(self._block_of_array[pool.rack_lo:pool.rack_hi],
                                                   minlength=len(histogram))
-                    self._tracked[pool.index].append((group, [histogram, 0]))
+                    self._tracked[pool.index][group] = [histogram, 0]
 
     # -- CapacityView -----------------------------------------------------------------
 
@@ -118,14 +118,8 @@ class FleetState:
         layout_pool = self.layout.pools[pool]
         return layout_pool.rack_lo + int(np.argmax(self.avail[layout_pool.rack_lo:layout_pool.rack_hi] == free))
 
-    def _tracked_entry(self, pool: int, group: int) -> list | None:
-        for tracked_group, entry in self._tracked[pool]:
-            if tracked_group == group:
-                return entry
-        return None
-
     def group_histogram(self, pool: int, group: int) -> np.ndarray:
-        tracked = self._tracked_entry(pool, group)
+        tracked = self._tracked[pool].get(group)
         if tracked is not None:
             return tracked[0]
         cached = self._untracked.get((pool, group))
@@ -140,7 +134,7 @@ class FleetState:
     def groups_free(self, pool: int, group: int) -> int:
         if group == 1:
             return self.avail_gpus[pool]
-        tracked = self._tracked_entry(pool, group)
+        tracked = self._tracked[pool].get(group)
         if tracked is not None:
             return tracked[1]
         histogram = self.group_histogram(pool, group)
@@ -309,7 +303,7 @@ class FleetState:
         counts[old] -= 1
         counts[new] += 1
         block = self._block_of[rack]
-        for group, entry in self._tracked[pool]:
+        for group, entry in self._tracked[pool].items():
             if old // group != new // group:
                 histogram = entry[0]
                 histogram[block, old // group] -= 1
@@ -324,7 +318,7 @@ class FleetState:
         counts -= np.bincount(old, minlength=len(counts))
         counts += np.bincount(new, minlength=len(counts))
         blocks = self._block_of_array[racks]
-        for group, entry in self._tracked[pool]:
+        for group, entry in self._tracked[pool].items():
             histogram = entry[0]
             width = histogram.shape[1]
             flat = histogram.reshape(-1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class Reservation:
         spare: per rack, GPUs that a job still running at `start_s` may take without
             taking what the head needs; None when there is no reservation.
         pool, racks: where the head would go (the racks whose `spare` is constrained).
+        reserved_groups: per group size, (pool version, free groups on `racks` the head
+            needs), kept by the scheduler while the pool's free capacity stays the same.
     """
 
     job: int
@@ -39,6 +41,7 @@ class Reservation:
     spare: np.ndarray | None
     pool: int = -1
     racks: np.ndarray | None = None
+    reserved_groups: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, int]],

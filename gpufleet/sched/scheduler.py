@@ -396,7 +396,8 @@ class Scheduler:
         if long and (queue, shape) in long_blocked:
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
-        pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+        pools = self._shape_pools[shape] if self.quotas.unlimited else \
+            tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
         if not pools:
             if may_preempt and self._admit_by_preempting(job, now, result):
                 return _STARTED
@@ -488,21 +489,23 @@ class Scheduler:
         cannot host one). Unless the job must stay in one block, passing them means
         best-fit placement succeeds.
         """
-        shape = self._shape[job]
-        gpus, group = self._gpus[job], self._shape_group[shape]
-        if all(self.state.avail_gpus[p] < gpus for p in pools):
-            self._set_reason(job, reasons.INSUFFICIENT_GPUS, now)
-            return False
-        if all(self.state.groups_free(p, group) < gpus // group for p in pools):
-            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
-            return False
-        return True
+        gpus, group = self._gpus[job], self._shape_group[self._shape[job]]
+        state = self.state
+        enough_gpus = False
+        for p in pools:
+            if state.avail_gpus[p] >= gpus:
+                if state.groups_free(p, group) >= gpus // group:
+                    return True
+                enough_gpus = True
+        self._set_reason(job, reasons.NO_TOPOLOGY_FIT if enough_gpus else reasons.INSUFFICIENT_GPUS, now)
+        return False
 
     def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation) -> bool:
         """Whether enough whole groups are free that the reserved head will not need
         (a count: necessary for any placement that leaves the head its GPUs).
 
-        Off the head's racks every free group counts; on them, only what `spare` leaves.
+        Off the head's racks every free group counts; on them, only what `spare` leaves
+        (known per group until the pool's free capacity next changes).
         """
         assert head_reservation.spare is not None and head_reservation.racks is not None
         group = self._shape_group[self._shape[job]]
@@ -510,13 +513,23 @@ class Scheduler:
         for p in pools:
             free = self.state.groups_free(p, group)
             if p == head_reservation.pool and free >= needed:
-                racks = head_reservation.racks
-                avail = self.state.avail[racks]
-                beside = np.minimum(avail, head_reservation.spare[racks])
-                free -= int((avail // group).sum() - (beside // group).sum())
+                free -= self._groups_reserved(head_reservation, group)
             if free >= needed:
                 return True
         return False
+
+    def _groups_reserved(self, head_reservation: Reservation, group: int) -> int:
+        """Free whole groups on the head's racks that it needs (its pool's groups less those beside it)."""
+        version = self.state.version[head_reservation.pool]
+        known = head_reservation.reserved_groups.get(group)
+        if known is None or known[0] != version:
+            assert head_reservation.spare is not None and head_reservation.racks is not None
+            racks = head_reservation.racks
+            avail = self.state.avail[racks]
+            beside = np.minimum(avail, head_reservation.spare[racks])
+            known = (version, int((avail // group).sum() - (beside // group).sum()))
+            head_reservation.reserved_groups[group] = known
+        return known[1]
 
     def _place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""

@@ -91,6 +91,8 @@ class JobTable:
             np.full(len(part), flavor_lists.index(part.flavors), dtype=np.int64) for part in parts
         ])[order]
         gpus, group, within = col("gpus", np.int64), col("group", np.int64), col("within_block", bool)
+        # Placement counts whole groups: k groups free means k * group GPUs free.
+        assert not (gpus % group).any(), "every job's GPUs split into whole NVLink groups"
         keys = np.stack([gpus, group, within.astype(np.int64), flavor_index], axis=1)
         unique, shape = np.unique(keys, axis=0, return_inverse=True)
         shapes = [(g, s, bool(w), flavor_lists[f]) for g, s, w, f in unique.tolist()]
