@@ -128,9 +128,10 @@ RACKS_EXAMINED = 256
 
 
 def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
-                 may_preempt: Callable[[int], bool]) -> list[int] | None:
+                 may_preempt: Callable[[int], bool] | None = None) -> list[int] | None:
     """Running jobs whose preemption frees room for `gpus` GPUs in NVLink groups of
     `group` (each group inside one rack) in `pool`; None if the allowed jobs cannot.
+    `may_preempt` says which jobs are allowed (None: all).
 
     Used for gangs from outside the queues (serving replicas). Free room counts first.
     Then, one group at a time, the cheapest rack option: the jobs of one rack whose GPUs
@@ -157,7 +158,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
             if job in victims:
                 continue
             allocation = scheduler.allocations[job]
-            if allocation.pool != pool or not may_preempt(job):
+            if allocation.pool != pool or (may_preempt is not None and not may_preempt(job)):
                 continue
             for rack in allocation.racks.tolist():
                 if rack in seen or not usable[rack - lo]:
@@ -181,15 +182,15 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
 
 
 def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int],
-                 may_preempt: Callable[[int], bool]) -> tuple[tuple[float, int, int], list[int]] | None:
+                 may_preempt: Callable[[int], bool] | None) -> tuple[tuple[float, int, int], list[int]] | None:
     """The cheapest jobs of `rack` (beyond `taken`) whose GPUs there add up to `missing`,
     and their cost; jobs the others make unnecessary are spared."""
     holders = []
-    for job in scheduler.jobs_on_rack(rack):
-        if job not in taken and may_preempt(job):
+    for job in scheduler.rack_jobs(rack):  # any order: the holders' keys are unique and sorted below
+        if job not in taken and (may_preempt is None or may_preempt(job)):
             allocation = scheduler.allocations[job]
-            held = allocation.total if len(allocation.racks) == 1 \
-                else int(allocation.gpus[allocation.racks == rack].sum())
+            racks = allocation.racks  # ascending
+            held = allocation.total if len(racks) == 1 else int(allocation.gpus[np.searchsorted(racks, rack)])
             holders.append((scheduler.priority[job], scheduler._gpus[job], -scheduler.started_at[job], job, held))
     holders.sort()
     chosen, freed = [], 0
@@ -204,4 +205,6 @@ def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int]
         if freed - holder[4] >= missing:
             chosen.remove(holder)
             freed -= holder[4]
+    if len(chosen) == 1:
+        return (chosen[0][0], chosen[0][1], 1), [chosen[0][3]]
     return (max(h[0] for h in chosen), sum(h[1] for h in chosen), len(chosen)), [h[3] for h in chosen]

@@ -214,6 +214,10 @@ class Scheduler:
     def jobs_on_rack(self, rack: int) -> list[int]:
         return sorted(self._rack_jobs.get(rack, ()))
 
+    def rack_jobs(self, rack: int) -> set[int]:
+        """The running jobs on `rack`, unordered (do not change the set)."""
+        return self._rack_jobs.get(rack, set())
+
     def _exhausted(self, job: int) -> bool:
         return self.max_restarts is not None and self.progress.interruptions[job] > self.max_restarts
 
@@ -541,9 +545,10 @@ class Scheduler:
         if self._reservation is None or self._reservation.job != head:
             queue, shape, gpus = self.queue_of[head], self._shape[head], self._gpus[head]
             pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+            pools = pools or self._shape_pools[shape]
             self._reservation = reservation.plan(
-                head, now, self.state, self._ends, self.allocations, pools or self._shape_pools[shape], gpus,
-                self._shape_group[shape], lambda capacity: self._place(head, capacity, pools or self._shape_pools[shape]))
+                head, now, self.state, self._ends, self.allocations, pools, gpus, self._shape_group[shape],
+                lambda capacity: self._place(head, capacity, pools))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
         return self._reservation

@@ -197,7 +197,8 @@ class ServingFleet:
                 return True
         for flavor, pools in service.flavor_pools:
             for pool in pools:
-                may_preempt = lambda job: self._may_preempt(service, job)  # noqa: E731
+                may_preempt = None if service.queue is None else (
+                    lambda job: self._may_preempt(service, job))
                 victims = preemption.gang_victims(scheduler, pool, service.gpus, service.group, may_preempt)
                 if victims is None:
                     continue
