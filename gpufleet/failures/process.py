@@ -18,7 +18,7 @@ import numpy as np
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import ACTIVE, DRAINING, FleetState
-from gpufleet.sim.rng import stream
+from gpufleet.sim.rng import cumulative, pick, stream
 from gpufleet.spec.failures import Component, FailureDist, FailureProcessSpec
 
 HOUR_S = 3600.0
@@ -49,8 +49,7 @@ class FailureProcess:
         self.repair_rng = stream(seed, f"failures/{spec.name}/repair")
         self.cause_rng = stream(seed, f"failures/{spec.name}/cause")
         self.causes = list(spec.causes) or [spec.name]
-        weights = np.array(list(spec.causes.values()) or [1.0], dtype=np.float64)
-        self.cause_p = weights / weights.sum()
+        self.cause_cdf = cumulative(list(spec.causes.values()) or [1.0])
         self.rate_per_s = 1.0 / (spec.mean_hours * HOUR_S)
         self.weibull = spec.distribution is FailureDist.weibull
         self.weibull_scale_s = spec.mean_hours * HOUR_S / math.gamma(1.0 + 1.0 / spec.shape)
@@ -125,7 +124,7 @@ class FailureProcess:
         total = sum(up)
         if total <= 0:
             return None
-        p = self.pools[int(self.rng.choice(len(up), p=np.array(up, dtype=np.float64) / total))]
+        p = self.pools[pick(self.rng, cumulative([float(units) for units in up]))]
         pool, layout = self.layout.pools[p], self.layout
         if self.spec.component is Component.block:
             local = self._blocks_up(state, p)
@@ -183,4 +182,4 @@ class FailureProcess:
         return float(draw_durations_s(self.spec.repair, 1, self.repair_rng)[0])
 
     def cause(self) -> str:
-        return self.causes[int(self.cause_rng.choice(len(self.causes), p=self.cause_p))]
+        return self.causes[pick(self.cause_rng, self.cause_cdf)]

@@ -170,11 +170,11 @@ class FleetState:
     def allocate(self, placement: Placement) -> Allocation:
         """Take the placement's GPUs (the caller guarantees they are free)."""
         pool, racks, gpus = placement.pool, placement.racks, placement.gpus
-        total = int(gpus.sum())
+        total = int(gpus[0]) if len(racks) == 1 else int(gpus.sum())
         self.allocated_gpus[pool] += total
         self.avail_gpus[pool] -= total
         if len(racks) == 1:
-            rack, want = int(racks[0]), int(gpus[0])
+            rack, want = int(racks[0]), total
             free = int(self.avail[rack])
             self._change_one(pool, rack, free, free - want)
             self.used[rack] += want

@@ -77,7 +77,8 @@ class Scheduler:
         self.max_job_test = max_job_test
         self.max_restarts = max_restarts
         self.track_racks = track_racks
-        self._rack_jobs: dict[int, set[int]] = {}  # racks -> running jobs, kept when failures need it
+        # Per rack, its running jobs (kept when failures or serving replicas need them).
+        self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
         self.queue_of = queue_of
         self.priority = priority
@@ -204,7 +205,7 @@ class Scheduler:
     def jobs_on_node(self, node: int) -> list[tuple[int, int]]:
         """(job, GPUs it holds on the node) for the running jobs on `node`, in job order."""
         found = []
-        for job in sorted(self._rack_jobs.get(self.state._rack_of_node(node), ())):
+        for job in sorted(self.rack_jobs(self.state._rack_of_node(node))):
             allocation = self.allocations[job]
             held = allocation.node_gpus[allocation.nodes == node]
             if len(held):
@@ -212,11 +213,11 @@ class Scheduler:
         return found
 
     def jobs_on_rack(self, rack: int) -> list[int]:
-        return sorted(self._rack_jobs.get(rack, ()))
+        return sorted(self.rack_jobs(rack))
 
     def rack_jobs(self, rack: int) -> set[int]:
         """The running jobs on `rack`, unordered (do not change the set)."""
-        return self._rack_jobs.get(rack, set())
+        return self._rack_jobs[rack] if self.track_racks else set()
 
     def _exhausted(self, job: int) -> bool:
         return self.max_restarts is not None and self.progress.interruptions[job] > self.max_restarts
@@ -465,7 +466,7 @@ class Scheduler:
         self.allocations[job] = allocation
         if self.track_racks:
             for rack in allocation.racks.tolist():
-                self._rack_jobs.setdefault(rack, set()).add(job)
+                self._rack_jobs[rack].add(job)
         self.started_at[job] = now
         self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         expected = now + self.progress.expected_run_s(job)
