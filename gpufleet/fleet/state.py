@@ -27,7 +27,7 @@ from gpufleet.fleet.capacity import histogram_of
 from gpufleet.fleet.layout import FleetLayout
 
 FUTURE, ACTIVE, DRAINING, RETIRED = 0, 1, 2, 3
-_FEW_RACKS = 8
+FEW_RACKS = 8  # up to this many racks, scalar steps beat the fixed cost of vector ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +182,7 @@ class FleetState:
             return Allocation(pool, racks, gpus, np.array(nodes, dtype=np.int64), np.array(counts, dtype=np.int64),
                               total)
         self.used[racks] += gpus
-        if len(racks) <= _FEW_RACKS:  # scalar steps beat the fixed cost of vector ones
+        if len(racks) <= FEW_RACKS:
             node_parts, count_parts = [], []
             for rack, want in zip(racks.tolist(), gpus.tolist(), strict=True):
                 free = int(self.avail[rack])
@@ -215,7 +215,7 @@ class FleetState:
         self.used[racks] -= gpus
         active = self.rack_state[racks] == ACTIVE
         live, back = racks[active], gpus[active]
-        if len(live) <= _FEW_RACKS:
+        if len(live) <= FEW_RACKS:
             for rack, returned in zip(live.tolist(), back.tolist(), strict=True):
                 free = int(self.avail[rack])
                 self._change_one(pool, rack, free, free + returned)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gpufleet.fleet.capacity import ArrayCapacity
-from gpufleet.fleet.state import ACTIVE, Allocation, FleetState, Placement
+from gpufleet.fleet.state import ACTIVE, DRAINING, FEW_RACKS, Allocation, FleetState, Placement
 
 UNCONSTRAINED = np.iinfo(np.int64).max // 4
 
@@ -56,6 +56,7 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
     layout = state.layout
     projected = state.avail.copy()
     alive = state.rack_state == ACTIVE
+    draining = bool((state.rack_state == DRAINING).any())  # racks whose GPUs will not come back
     pool_free = list(state.avail_gpus)
     groups = {p: state.groups_free(p, group) for p in pools}
     needed = gpus // group
@@ -71,12 +72,13 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
             return Reservation(job, math.inf, None)
         while next_end is not None and next_end[0] == time_s:
             allocation = allocations[next_end[1]]
-            _replay_end(allocation, projected, alive, pool_free, groups, group)
+            _replay_end(allocation, projected, alive if draining else None, pool_free, groups, group)
             next_end = next(ends_iter, None)
         while next_change < len(changes) and change_times[next_change] == time_s:
             change = changes[next_change]
             lo, hi = change.rack_lo, change.rack_hi
             if change.retire:
+                draining = True
                 pool_free[change.pool] -= int(projected[lo:hi][alive[lo:hi]].sum())
                 if change.pool in groups:
                     groups[change.pool] -= int((projected[lo:hi][alive[lo:hi]] // group).sum())
@@ -98,24 +100,26 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
             return Reservation(job, time_s, spare, placement.pool, placement.racks)
 
 
-def _replay_end(allocation: Allocation, projected: np.ndarray, alive: np.ndarray, pool_free: list[int],
+def _replay_end(allocation: Allocation, projected: np.ndarray, alive: np.ndarray | None, pool_free: list[int],
                 groups: dict[int, int], group: int) -> None:
-    """A running job's expected end gives its GPUs on live racks back to the projection."""
+    """A running job's expected end gives its GPUs back to the projection (only on racks
+    `alive` says are live; None: all are)."""
     racks, pool = allocation.racks, allocation.pool
-    if len(racks) == 1:  # most jobs: scalar steps
-        rack = int(racks[0])
-        if alive[rack]:
+    counted = pool in groups
+    if len(racks) <= FEW_RACKS:  # most jobs: scalar steps
+        for rack, held in zip(racks.tolist(), allocation.gpus.tolist(), strict=True):
+            if alive is not None and not alive[rack]:
+                continue
             before = int(projected[rack])
-            projected[rack] = before + allocation.total
-            pool_free[pool] += allocation.total
-            if pool in groups:
-                groups[pool] += (before + allocation.total) // group - before // group
+            projected[rack] = before + held
+            pool_free[pool] += held
+            if counted:
+                groups[pool] += (before + held) // group - before // group
         return
-    live = alive[racks]
-    freed = allocation.gpus if live.all() else allocation.gpus * live
+    freed = allocation.gpus if alive is None else allocation.gpus * alive[racks]
     before = projected[racks]
     after = before + freed
     projected[racks] = after
-    pool_free[pool] += int(freed.sum())
-    if pool in groups:
-        groups[pool] += int((after // group).sum() - (before // group).sum())
+    pool_free[pool] += allocation.total if alive is None else int(freed.sum())
+    if counted:
+        groups[pool] += int((after // group - before // group).sum())
