@@ -66,7 +66,8 @@ class Scheduler:
     def __init__(self, jobs: JobTable, layout: FleetLayout, state: FleetState, placement: PlacementStrategy,
                  policy: Policy, quotas: QuotaBook, progress: JobProgress, queue_of: list[int],
                  priority: list[int], queue_specs: list[QueueSpec], backfill: Backfill = Backfill.easy,
-                 max_job_test: int = 500, max_restarts: int | None = None, track_racks: bool = False) -> None:
+                 max_job_test: int = 500, max_restarts: int | None = None, track_racks: bool = False,
+                 rank_victims: bool = False) -> None:
         self.layout = layout
         self.state = state
         self.placement = placement
@@ -77,6 +78,7 @@ class Scheduler:
         self.max_job_test = max_job_test
         self.max_restarts = max_restarts
         self.track_racks = track_racks
+        self.rank_victims = rank_victims
         # Per rack, its running jobs (kept when failures or serving replicas need them).
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
@@ -99,11 +101,13 @@ class Scheduler:
         self._buckets: dict[tuple[int, int], SortedList] = {}
         self._bucket_runs: dict[tuple[int, int], SortedList] = {}  # (expected run, key)
         self._key: dict[int, Key] = {}
+        self._run_key: dict[int, tuple[float, Key]] = {}
         self.n_pending = 0
         self.pending_gpus = 0
         self.allocations: dict[int, Allocation] = {}
         self.started_at: dict[int, float] = {}
-        self.cheapest_first: SortedList = SortedList()  # (priority, GPUs, -start, job) of running jobs
+        # (priority, GPUs, -start, job) of running jobs, kept when serving replicas may preempt them
+        self.cheapest_first: SortedList = SortedList()
         self._expected_end: dict[int, float] = {}
         self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
         self.reason: list[str] = [""] * len(jobs)
@@ -182,7 +186,9 @@ class Scheduler:
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
-        self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at.pop(job), job))
+        started = self.started_at.pop(job)
+        if self.rank_victims:
+            self.cheapest_first.remove((self.priority[job], self._gpus[job], -started, job))
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
@@ -252,9 +258,10 @@ class Scheduler:
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
-        self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
+        if self.rank_victims:
+            self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
+            self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.started_at[job] = now
-        self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.policy.on_start(job, allocation.pool, now)
         self._replan_if_reserved(allocation.racks)  # it ends later than the plan assumed
         return run_s
@@ -271,7 +278,9 @@ class Scheduler:
             self._buckets[bucket] = SortedList()
             self._bucket_runs[bucket] = SortedList()
         self._buckets[bucket].add(key)
-        self._bucket_runs[bucket].add((self.progress.expected_run_s(job), key))
+        run_key = (self.progress.expected_run_s(job), key)  # fixed while the job waits
+        self._run_key[job] = run_key
+        self._bucket_runs[bucket].add(run_key)
         return key
 
     def _dequeue(self, job: int) -> None:
@@ -279,7 +288,7 @@ class Scheduler:
         queue, shape = self.queue_of[job], self._shape[job]
         self._by_queue[queue].remove(key)
         self._buckets[(queue, shape)].remove(key)
-        self._bucket_runs[(queue, shape)].remove((self.progress.expected_run_s(job), key))
+        self._bucket_runs[(queue, shape)].remove(self._run_key.pop(job))
 
     def _first(self, now: float) -> Key | None:
         """The first pending job in the policy's order."""
@@ -468,7 +477,8 @@ class Scheduler:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].add(job)
         self.started_at[job] = now
-        self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
+        if self.rank_victims:
+            self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         expected = now + self.progress.expected_run_s(job)
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected

@@ -79,6 +79,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         backfill=spec.backfill, max_job_test=spec.max_job_test, max_restarts=checkpointing.max_restarts,
         track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected)
         or bool(scenario.services),  # replicas preempt by rack
+        rank_victims=bool(scenario.services),
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
     samples = hour_edges(scenario.start, until_s)[1:]
