@@ -352,17 +352,16 @@ class FleetState:
         node_free = self.node_free
         free = node_free[lo:hi].tolist()
         nodes, counts = [], []
-        for local in sorted(range(hi - lo), key=free.__getitem__):
+        for local in sorted([local for local, have in enumerate(free) if have], key=free.__getitem__):
             have = free[local]
-            if have == 0:
-                continue
-            take = min(have, want)
-            node_free[lo + local] = have - take
             nodes.append(lo + local)
-            counts.append(take)
-            want -= take
-            if want == 0:
+            if have >= want:
+                node_free[lo + local] = have - want
+                counts.append(want)
                 break
+            node_free[lo + local] = 0
+            counts.append(have)
+            want -= have
         return nodes, counts
 
     def _remove_empty_draining(self, pool: int, racks: np.ndarray, now: float) -> None:
