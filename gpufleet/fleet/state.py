@@ -18,6 +18,7 @@ change at once.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -230,7 +231,7 @@ class FleetState:
 
     def fail_gpus(self, node: int, count: int, now: float) -> None:
         """`count` free GPUs of `node` break (jobs holding them were stopped first)."""
-        rack = self._rack_of_node(node)
+        rack = self.rack_of_node(node)
         pool = int(self.layout.rack_pool[rack])
         if self.node_failed[node] == 0:
             self.failed_nodes[pool] += 1
@@ -247,7 +248,7 @@ class FleetState:
 
     def repair_gpus(self, node: int, count: int, now: float) -> None:
         """`count` failed GPUs of `node` are back."""
-        rack = self._rack_of_node(node)
+        rack = self.rack_of_node(node)
         pool = int(self.layout.rack_pool[rack])
         self.node_failed[node] -= count
         if self.node_failed[node] == 0:
@@ -283,15 +284,16 @@ class FleetState:
         self.node_free[spare] = self.node_free[node] + in_repair
         self.node_spare[node] = True
         self.node_free[node] = 0
-        rack = self._rack_of_node(node)
+        rack = self.rack_of_node(node)
         if in_repair and self.rack_state[rack] == ACTIVE:
             pool = int(self.layout.rack_pool[rack])
             free = int(self.avail[rack])
             self._change_one(pool, rack, free, free + in_repair)
             self.avail_gpus[pool] += in_repair
 
-    def _rack_of_node(self, node: int) -> int:
-        return int(np.searchsorted(self.layout.rack_node_lo, node, side="right")) - 1
+    def rack_of_node(self, node: int) -> int:
+        """The rack that holds `node`."""
+        return bisect_right(self._node_lo, node) - 1
 
     # -- index upkeep -----------------------------------------------------------------
 

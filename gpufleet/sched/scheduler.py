@@ -211,7 +211,7 @@ class Scheduler:
     def jobs_on_node(self, node: int) -> list[tuple[int, int]]:
         """(job, GPUs it holds on the node) for the running jobs on `node`, in job order."""
         found = []
-        for job in sorted(self.rack_jobs(self.state._rack_of_node(node))):
+        for job in sorted(self.rack_jobs(self.state.rack_of_node(node))):
             allocation = self.allocations[job]
             held = allocation.node_gpus[allocation.nodes == node]
             if len(held):

@@ -125,7 +125,7 @@ class Outages:
         spare_used = False
         if strike.component in (Component.gpu, Component.node):
             node = strike.node
-            rack = state._rack_of_node(node)
+            rack = state.rack_of_node(node)
             on_node = scheduler.jobs_on_node(node)
             holders: list[tuple[Holder, int]] = [*on_node, *(serving.on_node(node) if serving else [])]
             working = int(state.layout.node_gpus[node] - state.node_failed[node])

@@ -299,7 +299,7 @@ class ServingFleet:
         """((service, replica), GPUs held on `node`) for the replicas on it."""
         state = self.simulation.state
         found = []
-        for key in sorted(self._on_rack.get(state._rack_of_node(node), ())):
+        for key in sorted(self._on_rack.get(state.rack_of_node(node), ())):
             allocation = self.services[key[0]].allocations[key[1]]
             held = allocation.node_gpus[allocation.nodes == node]
             if len(held):
