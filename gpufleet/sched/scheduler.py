@@ -283,12 +283,20 @@ class Scheduler:
         self._bucket_runs[bucket].add(run_key)
         return key
 
-    def _dequeue(self, job: int) -> None:
+    def _dequeue(self, job: int) -> float:
+        """Take a waiting job out of the queue; returns its expected run time."""
         key = self._key.pop(job)
         queue, shape = self.queue_of[job], self._shape[job]
         self._by_queue[queue].remove(key)
         self._buckets[(queue, shape)].remove(key)
-        self._bucket_runs[(queue, shape)].remove(self._run_key.pop(job))
+        run_key = self._run_key.pop(job)
+        self._bucket_runs[(queue, shape)].remove(run_key)
+        return run_key[0]
+
+    def _expected_run(self, job: int) -> float:
+        """What a start now would take (known for a waiting job since it was queued)."""
+        run_key = self._run_key.get(job)
+        return run_key[0] if run_key is not None else self.progress.expected_run_s(job)
 
     def _first(self, now: float) -> Key | None:
         """The first pending job in the policy's order."""
@@ -406,7 +414,7 @@ class Scheduler:
         queue, shape, gpus = self.queue_of[job], self._shape[job], self._gpus[job]
         may_preempt = self._can_preempt[queue] and queue not in failed_queues
         long = (head_reservation is not None and head_reservation.spare is not None
-                and self.progress.expected_run_s(job) > head_reservation.start_s - now)
+                and self._expected_run(job) > head_reservation.start_s - now)
         if long and (queue, shape) in long_blocked:
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
@@ -466,8 +474,7 @@ class Scheduler:
         return True
 
     def _start(self, job: int, placement: Placement, now: float, result: PassResult) -> None:
-        if job in self._key:
-            self._dequeue(job)
+        run = self._dequeue(job) if job in self._key else self.progress.expected_run_s(job)
         allocation = self.state.allocate(placement)
         self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self.pending_gpus -= self._gpus[job]
@@ -479,7 +486,7 @@ class Scheduler:
         self.started_at[job] = now
         if self.rank_victims:
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
-        expected = now + self.progress.expected_run_s(job)
+        expected = now + run
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
