@@ -57,6 +57,9 @@ class Outages:
         self.processes = processes
         self.injected = injected or []
         self.log: list[FailureRecord] = []
+        # Per rack down as a whole: (node, GPUs) of it repaired on their own meanwhile,
+        # held back until the rack is (a repaired GPU in a dead rack is still unusable).
+        self._held_back: dict[int, list[tuple[int, int]]] = {}
 
     def start(self) -> None:
         for when, strike, repair_s, cause in self.injected:
@@ -176,6 +179,7 @@ class Outages:
                         state.fail_gpus(rack_node, lost, now)
                         repairs.append((rack_node, lost))
                         down += lost
+                self._held_back[rack] = []
         record = FailureRecord(now, name, cause, strike.component.value, strike.pool, first_rack, node,
                                down, len(hit), spare_used, repairs, replicas_hit=replicas_hit)
         self.log.append(record)
@@ -187,9 +191,15 @@ class Outages:
         simulation = self.simulation
         state, now = simulation.state, simulation.engine.now
         for node, gpus in repairs:
+            rack = state.rack_of_node(node)
+            if rack in self._held_back and rack not in strike.racks:
+                self._held_back[rack].append((node, gpus))  # its rack is down: back with it
+                continue
             state.repair_gpus(node, gpus, now)
         for rack in strike.racks:
             state.set_rack_down(rack, False)
+            for node, gpus in self._held_back.pop(rack, []):
+                state.repair_gpus(node, gpus, now)
         record.repaired_s = now
         if process is not None and process.spec.distribution is FailureDist.weibull:
             unit = {Component.gpu: strike.node * 64 + strike.gpu_index, Component.node: strike.node,

@@ -1,7 +1,8 @@
 """Invariants with failures on (hypothesis), on random small fleets, failure rates and spares:
 
 - failed hardware is never allocated until repaired: on every node, at every instant,
-  GPUs held by jobs plus GPUs in repair never exceed the node's GPUs;
+  GPUs held by jobs plus GPUs in repair never exceed the node's GPUs; no job runs on a
+  rack while the rack is down (not even on GPUs repaired meanwhile);
 - a job's productive GPU-hours never exceed its GPUs times its wall time;
 - productive + lost + restart overhead + checkpoint writes add up to the time it held GPUs;
 - a job ends no earlier than its work allows.
@@ -78,6 +79,13 @@ def test_failure_invariants_hold(problem) -> None:  # noqa: ANN001
         repaired = failure["repaired_s"] if not np.isnan(failure["repaired_s"]) else np.inf
         for node, gpus in next(f.nodes for f in simulation.outages.log if f.time_s == failure["t_s"]):
             per_node[node] += [(failure["t_s"], gpus), (repaired, -gpus)]
+    racks_down = [(record.rack, record.time_s, record.repaired_s if not np.isnan(record.repaired_s) else np.inf)
+                  for record in simulation.outages.log if record.component == "rack"]
+    for start, job, allocation in log:
+        end = next(e for j, _, s, e in segments if j == job and s == start and e >= s)
+        for rack, down, back in racks_down:
+            if rack in allocation.racks.tolist():
+                assert end <= down or start >= back, (job, rack)
     for node, changes in per_node.items():
         level = np.cumsum([delta for _, delta in sorted(changes, key=lambda c: (c[0], c[1]))])
         assert level.max() <= layout.node_gpus[node], node

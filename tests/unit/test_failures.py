@@ -116,3 +116,27 @@ def test_checkpoint_advice_follows_young_daly() -> None:
     assert big["ettr_at_optimum"] == pytest.approx(
         expected_ettr(young_daly_interval_h(1 / 60, big["mtbi_h"]), 1 / 60, 10 / 60, big["mtbi_h"]))
     assert rows[8]["ettr_at_optimum"] > big["ettr_at_optimum"] > big["ettr_at_configured"] - 0.05
+
+
+def test_gpus_repaired_while_their_rack_is_down_wait_for_the_rack() -> None:
+    # Two racks of 2 nodes x 4 GPUs. "a" (8 GPUs in one rack) starts on rack 0; node 0 of
+    # rack 0 fails at 1 h (repaired at 2 h) and "a" restarts on rack 1 for 20 h. The whole
+    # of rack 0 goes down at 1.5 h (its switch; back at 11.5 h). The node's repair at 2 h
+    # must not make its GPUs placeable on a rack that is still down, so "b" (4 GPUs,
+    # submitted at 3 h) starts when the rack is back.
+    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": 2,
+                        "deliveries": [{"date": "2026-01-01", "racks": 2}]}]}
+    items = [{"name": "a", "gpus": 8, "group_size": 8, "duration_hours": 20},
+             {"name": "b", "gpus": 4, "group_size": 4, "duration_hours": 1, "submit": "2026-01-01T03:00:00"}]
+    injected = [{"date": "2026-01-01T01:00:00", "pool": "p", "rack": 0, "node": 0, "component": "node",
+                 "repair_hours": 1},
+                {"date": "2026-01-01T01:30:00", "pool": "p", "rack": 0, "component": "rack", "repair_hours": 10}]
+    spec = scenario(fleet, [{"jobs": {"name": "j", "items": items}}], end="2026-01-03",
+                    failures={"injected": injected}, checkpointing={"interval_hours": 1})
+    result = api.run(spec)
+    jobs = {row["name"]: row for row in result.jobs.to_pylist()}
+    assert jobs["a"]["interruptions"] == 1 and jobs["a"]["start_s"] == 0
+    assert jobs["b"]["start_s"] == pytest.approx(11.5 * H)
+    in_repair = result.timeseries["gpus_in_repair"].to_pylist()
+    # Hourly means: the rack's 8 GPUs count as in repair until it is back at 11.5 h.
+    assert in_repair[2] == 8 and in_repair[10] == 8 and in_repair[11] == 4 and in_repair[12] == 0
