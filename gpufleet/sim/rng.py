@@ -23,6 +23,8 @@ def stream(seed: int, name: str) -> np.random.Generator:
 def cumulative(weights: Sequence[float]) -> list[float]:
     """The normalised running total of `weights`, for `pick` (computed as numpy's
     `Generator.choice` computes it, so that both draw alike)."""
+    if len(weights) == 1:
+        return [1.0]  # w / w for any w > 0
     p = np.asarray(weights, dtype=np.float64)
     cdf = np.cumsum(p / p.sum())
     cdf /= cdf[-1]
