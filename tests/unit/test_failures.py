@@ -25,6 +25,18 @@ def run(nodes_per_rack: int, injected: list[dict], checkpointing: dict, spares: 
     return result.jobs.to_pylist()[0], result
 
 
+def run_named(nodes_per_rack: int, racks: int, items: list[dict], injected: list[dict], end: str,
+              checkpointing: dict, spares: int = 0):  # noqa: ANN201
+    """Named jobs on racks of `nodes_per_rack` 4-GPU nodes; returns (rows by job name, result)."""
+    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": nodes_per_rack,
+                        "deliveries": [{"date": "2026-01-01", "racks": racks}]}]}
+    spec = scenario(fleet, [{"jobs": {"name": "j", "items": items}}], end=end,
+                    failures={"injected": injected, "spares": {"nodes_per_rack": spares}},
+                    checkpointing=checkpointing)
+    result = api.run(spec)
+    return {row["name"]: row for row in result.jobs.to_pylist()}, result
+
+
 def node_failure(at_h: float, rack: int = 0, node: int = 0, repair_h: float = 2.0) -> dict:
     return {"date": f"2026-01-01T{int(at_h):02d}:{int(at_h % 1 * 60):02d}:00", "pool": "p", "rack": rack,
             "node": node, "component": "node", "repair_hours": repair_h}
@@ -79,18 +91,13 @@ def test_a_spare_swap_brings_back_the_gpus_already_in_repair() -> None:
     # moves to the spare with all its GPUs working: node 1's 4 + the spare's 2 = 6 free.
     # So "b" (6 GPUs) starts when it arrives at 3 h; a swap that forgot the GPU in repair
     # would leave 5 free and "b" waiting for "a" to end (at 2 h + 6 min + the 6 h of work left).
-    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": 3,
-                        "deliveries": [{"date": "2026-01-01", "racks": 1}]}]}
     items = [{"name": "a", "gpus": 2, "group_size": 1, "duration_hours": 8},
              {"name": "b", "gpus": 6, "group_size": 1, "duration_hours": 1, "submit": "2026-01-01T03:00:00"}]
     injected = [{"date": "2026-01-01T01:00:00", "pool": "p", "rack": 0, "node": 0, "component": "gpu",
                  "repair_hours": 30},
                 {"date": "2026-01-01T02:00:00", "pool": "p", "rack": 0, "node": 0, "repair_hours": 30}]
-    spec = scenario(fleet, [{"jobs": {"name": "j", "items": items}}], end="2026-01-02",
-                    failures={"injected": injected, "spares": {"nodes_per_rack": 1}},
-                    checkpointing={"interval_hours": 1, "restart_overhead_minutes": 6})
-    result = api.run(spec)
-    jobs = {row["name"]: row for row in result.jobs.to_pylist()}
+    jobs, result = run_named(3, 1, items, injected, "2026-01-02",
+                             {"interval_hours": 1, "restart_overhead_minutes": 6}, spares=1)
     assert [f["spare_used"] for f in result.failures.to_pylist()] == [False, True]
     assert jobs["a"]["interruptions"] == 1
     assert jobs["b"]["start_s"] == 3 * H
@@ -124,17 +131,12 @@ def test_gpus_repaired_while_their_rack_is_down_wait_for_the_rack() -> None:
     # of rack 0 goes down at 1.5 h (its switch; back at 11.5 h). The node's repair at 2 h
     # must not make its GPUs placeable on a rack that is still down, so "b" (4 GPUs,
     # submitted at 3 h) starts when the rack is back.
-    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": 2,
-                        "deliveries": [{"date": "2026-01-01", "racks": 2}]}]}
     items = [{"name": "a", "gpus": 8, "group_size": 8, "duration_hours": 20},
              {"name": "b", "gpus": 4, "group_size": 4, "duration_hours": 1, "submit": "2026-01-01T03:00:00"}]
     injected = [{"date": "2026-01-01T01:00:00", "pool": "p", "rack": 0, "node": 0, "component": "node",
                  "repair_hours": 1},
                 {"date": "2026-01-01T01:30:00", "pool": "p", "rack": 0, "component": "rack", "repair_hours": 10}]
-    spec = scenario(fleet, [{"jobs": {"name": "j", "items": items}}], end="2026-01-03",
-                    failures={"injected": injected}, checkpointing={"interval_hours": 1})
-    result = api.run(spec)
-    jobs = {row["name"]: row for row in result.jobs.to_pylist()}
+    jobs, result = run_named(2, 2, items, injected, "2026-01-03", {"interval_hours": 1})
     assert jobs["a"]["interruptions"] == 1 and jobs["a"]["start_s"] == 0
     assert jobs["b"]["start_s"] == pytest.approx(11.5 * H)
     in_repair = result.timeseries["gpus_in_repair"].to_pylist()
