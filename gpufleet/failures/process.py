@@ -1,10 +1,11 @@
 """Failure processes at run time: when the next failure of each process happens, and what it hits.
 
-Exponential processes are superposed: the next failure of a process whose units each
-fail at rate r comes after an exponential time of rate r x (units up now), and strikes
-a unit chosen uniformly among those up (rejection sampling over the installed range, so
-no per-unit state). Being memoryless, the draw is simply redone whenever the number of
-units up changes. Weibull processes keep one clock per unit, drawn when the unit is
+Exponential processes run by thinning: candidate failures come at rate r x (units
+installed), each strikes a unit drawn uniformly among the installed ones, and a
+candidate that finds its unit down (in repair, on a down rack, retired since) is no
+failure. That is exactly rate r for every unit up, however many are down, so failures
+and repairs re-draw nothing: only a delivery or a retirement (a new set of installed
+units) does. Weibull processes keep one clock per unit, drawn when the unit is
 installed or repaired (its age restarts), in a heap.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +22,10 @@ from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import ACTIVE, DRAINING, FleetState
 from gpufleet.sim.rng import cumulative, pick, stream
 from gpufleet.spec.failures import Component, FailureDist, FailureProcessSpec
+from gpufleet.workload.synthetic import draw_durations_s
 
 HOUR_S = 3600.0
-_MAX_TRIES = 10_000
+_REPAIRS_AHEAD = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,43 +58,41 @@ class FailureProcess:
         self.weibull_scale_s = spec.mean_hours * HOUR_S / math.gamma(1.0 + 1.0 / spec.shape)
         self.clocks: list[tuple[float, int]] = []  # Weibull: (failure time, unit)
         self.version = 0
-
-    # -- units up ---------------------------------------------------------------------
-
-    def units_up(self, state: FleetState) -> list[int]:
-        """Units of each eligible pool that can fail now."""
-        counts = []
-        layout = self.layout
-        for p in self.pools:
-            pool = layout.pools[p]
-            installed_racks = state.installed_gpus[p] // pool.installed_rack_gpus
-            if self.spec.component is Component.gpu:
-                counts.append(state.installed_gpus[p] - state.failed_gpus[p])
-            elif self.spec.component is Component.node:
-                counts.append(installed_racks * pool.nodes_per_rack - state.failed_nodes[p])
-            elif self.spec.component is Component.rack:
-                counts.append(installed_racks - state.down_racks[p])
-            else:
-                counts.append(len(self._blocks_up(state, p)))
-        return counts
-
-    def _blocks_up(self, state: FleetState, p: int) -> list[int]:
-        """Blocks of the pool (local index) with a rack installed and up."""
-        pool = self.layout.pools[p]
-        states = state.rack_state[pool.rack_lo:state.delivered_hi[p]]
-        up = ((states == ACTIVE) | (states == DRAINING)) & ~state.rack_down[pool.rack_lo:state.delivered_hi[p]]
-        return sorted(set((np.flatnonzero(up) // pool.racks_per_block).tolist()))
+        # Exponential: the installed units when last re-armed (see `rearm`), pool by pool.
+        self._racks: list[list[int]] = []  # installed racks (block processes: the first rack of each block)
+        self._units_per_rack: list[int] = []  # units per entry of _racks
+        self._units_end: list[int] = []  # running total of units over the pools
+        self._candidate_rate_per_s = 0.0
+        self._repairs: list[float] = []  # repair times drawn ahead, in draw order
 
     # -- timing -----------------------------------------------------------------------
 
-    def next_failure(self, now: float, state: FleetState) -> float | None:
-        """When this process next strikes (None: nothing can fail)."""
+    def rearm(self, now: float, state: FleetState) -> float | None:
+        """Take the installed units as they are now and draw the next candidate failure
+        (None: nothing installed). Weibull: the earliest clock."""
         if self.weibull:
             return self.clocks[0][0] if self.clocks else None
-        up = sum(self.units_up(state))
-        if up <= 0:
+        self._racks, self._units_per_rack, self._units_end = [], [], []
+        total = 0
+        for p in self.pools:
+            pool = self.layout.pools[p]
+            installed = np.flatnonzero(np.isin(state.rack_state[pool.rack_lo:pool.rack_hi], (ACTIVE, DRAINING)))
+            if self.spec.component is Component.block:
+                installed = np.unique(installed // pool.racks_per_block) * pool.racks_per_block
+            per_rack = {Component.gpu: pool.installed_rack_gpus, Component.node: pool.nodes_per_rack}.get(
+                self.spec.component, 1)
+            self._racks.append((installed + pool.rack_lo).tolist())
+            self._units_per_rack.append(per_rack)
+            total += len(installed) * per_rack
+            self._units_end.append(total)
+        self._candidate_rate_per_s = self.rate_per_s * total
+        return self.next_candidate(now)
+
+    def next_candidate(self, now: float) -> float | None:
+        """When the next candidate failure comes (exponential; None if nothing is installed)."""
+        if not self._candidate_rate_per_s:
             return None
-        return now + float(self.rng.exponential(1.0 / (self.rate_per_s * up)))
+        return now + float(self.rng.exponential(1.0 / self._candidate_rate_per_s))
 
     def install(self, units: np.ndarray, now: float) -> None:
         """Start Weibull clocks for new (or repaired) units."""
@@ -117,34 +118,33 @@ class FailureProcess:
     # -- what it hits -----------------------------------------------------------------
 
     def strike(self, now: float, state: FleetState) -> Strike | None:
-        """The unit this failure hits (None if nothing is up)."""
+        """The unit this failure hits (None: the candidate found its unit down, or nothing is up)."""
         if self.weibull:
             return self._strike_clock(now, state)
-        up = self.units_up(state)
-        total = sum(up)
-        if total <= 0:
+        if not self._candidate_rate_per_s:
             return None
-        p = self.pools[pick(self.rng, cumulative([float(units) for units in up]))]
-        pool, layout = self.layout.pools[p], self.layout
-        if self.spec.component is Component.block:
-            local = self._blocks_up(state, p)
-            block_lo = pool.rack_lo + local[int(self.rng.integers(len(local)))] * pool.racks_per_block
-            return Strike(Component.block, p, self._racks_up(state, block_lo,
-                                                             min(block_lo + pool.racks_per_block, pool.rack_hi)))
-        for _ in range(_MAX_TRIES):  # uniform over installed racks, nodes, GPUs; retry what is down
-            rack = int(self.rng.integers(pool.rack_lo, state.delivered_hi[p]))
-            if state.rack_state[rack] not in (ACTIVE, DRAINING) or state.rack_down[rack]:
-                continue
-            if self.spec.component is Component.rack:
-                return Strike(Component.rack, p, (rack,))
-            node = int(self.rng.integers(layout.rack_node_lo[rack], layout.rack_node_lo[rack + 1]))
-            if self.spec.component is Component.node:
-                if state.node_failed[node] == 0:
-                    return Strike(Component.node, p, (), node)
-                continue
-            index = int(self.rng.integers(pool.gpus_per_node))
-            if index < pool.gpus_per_node - int(state.node_failed[node]):  # failed GPUs cannot fail again
-                return Strike(Component.gpu, p, (), node, index)
+        unit = int(self.rng.integers(self._units_end[-1]))  # uniform over every installed unit
+        local = bisect_right(self._units_end, unit)
+        p = self.pools[local]
+        pool = self.layout.pools[p]
+        unit -= self._units_end[local - 1] if local else 0
+        per_rack = self._units_per_rack[local]
+        rack = self._racks[local][unit // per_rack]
+        component = self.spec.component
+        if component is Component.block:
+            racks = self._racks_up(state, rack, min(rack + pool.racks_per_block, pool.rack_hi))
+            return Strike(Component.block, p, racks) if racks else None
+        if state.rack_state[rack] not in (ACTIVE, DRAINING) or state.rack_down[rack]:
+            return None  # retired since, or down
+        if component is Component.rack:
+            return Strike(Component.rack, p, (rack,))
+        if component is Component.node:
+            node = int(self.layout.rack_node_lo[rack]) + unit % per_rack
+            return Strike(Component.node, p, (), node) if state.node_failed[node] == 0 else None
+        node, index = divmod(unit % per_rack, pool.gpus_per_node)
+        node += int(self.layout.rack_node_lo[rack])
+        if index < pool.gpus_per_node - int(state.node_failed[node]):  # failed GPUs cannot fail again
+            return Strike(Component.gpu, p, (), node, index)
         return None
 
     @staticmethod
@@ -176,10 +176,10 @@ class FailureProcess:
         return None
 
     def repair_s(self) -> float:
-        """Seconds until the struck hardware is back."""
-        from gpufleet.workload.synthetic import draw_durations_s
-
-        return float(draw_durations_s(self.spec.repair, 1, self.repair_rng)[0])
+        """Seconds until the struck hardware is back (drawn ahead in batches: the same sequence)."""
+        if not self._repairs:
+            self._repairs = draw_durations_s(self.spec.repair, _REPAIRS_AHEAD, self.repair_rng).tolist()[::-1]
+        return self._repairs.pop()
 
     def cause(self) -> str:
         return self.causes[pick(self.cause_rng, self.cause_cdf)]

@@ -271,9 +271,11 @@ class FleetState:
 
     def healthy_spare(self, rack: int) -> int | None:
         """An idle, healthy spare node of the rack, or None."""
-        lo, hi = self._node_lo[rack], self._node_lo[rack + 1]
-        spares = np.flatnonzero(self.node_spare[lo:hi] & (self.node_failed[lo:hi] == 0))
-        return lo + int(spares[0]) if len(spares) else None
+        spare, failed = self.node_spare, self.node_failed
+        for node in range(self._node_lo[rack], self._node_lo[rack + 1]):  # a few nodes: no array set-up
+            if spare[node] and not failed[node]:
+                return node
+        return None
 
     def swap_in_spare(self, node: int, spare: int) -> None:
         """The healthy spare takes the failed node's place (its jobs and free GPUs); the

@@ -68,16 +68,21 @@ class Outages:
         self.arm()
 
     def arm(self) -> None:
-        """(Re)draw every process's next failure: the units up may have changed."""
-        engine, state = self.simulation.engine, self.simulation.state
+        """Re-arm every process from the units installed now (at the start and at each
+        delivery or retirement; failures and repairs change nothing: see `failures.process`)."""
         for process in self.processes:
-            process.version += 1
-            when = process.next_failure(engine.now, state)
-            if when is not None and when <= self.simulation.until_s:
-                engine.at(max(when, engine.now), FAILURE, self._on_failure, (process.index, process.version))
+            self._schedule(process, process.rearm(self.simulation.engine.now, self.simulation.state))
+
+    def _schedule(self, process: FailureProcess, when: float | None) -> None:
+        """Make `when` the process's next event (an earlier one becomes stale)."""
+        engine = self.simulation.engine
+        process.version += 1
+        if when is not None and when <= self.simulation.until_s:
+            engine.at(max(when, engine.now), FAILURE, self._on_failure, (process.index, process.version))
 
     def on_capacity(self, change: PoolCapacity) -> None:
-        """Racks arrived or started to drain: Weibull clocks start for new units; rates change."""
+        """Racks arrived or started to drain: Weibull clocks start for new units; the
+        installed units change."""
         if not change.retire:
             for process in self.processes:
                 if process.spec.distribution is FailureDist.weibull and change.pool in process.pools:
@@ -96,7 +101,9 @@ class Outages:
         requeued = False
         if strike is not None:
             requeued = self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
-        self.arm()
+        now = self.simulation.engine.now
+        self._schedule(process, process.rearm(now, self.simulation.state) if process.weibull
+                       else process.next_candidate(now))
         if requeued:  # lost capacity starts nothing; only jobs back in the queue need a pass
             self.simulation._request_pass()
 
@@ -114,7 +121,6 @@ class Outages:
             return  # already down
         if self._apply(strike, "injected", cause, repair_s, None):
             self.simulation._request_pass()
-        self.arm()
 
     def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> bool:
         """Take the struck hardware down; stop or move the jobs and replicas on it. Returns
@@ -206,8 +212,8 @@ class Outages:
                     Component.rack: strike.racks[0] if strike.racks else -1,
                     Component.block: int(state.layout.rack_block[strike.racks[0]]) if strike.racks else -1}
             process.install(np.array([unit[strike.component]]), now)
+            self._schedule(process, process.rearm(now, state))  # its clocks changed
         simulation.scheduler.capacity_added()
-        self.arm()
         if simulation.scheduler.has_waiting():
             simulation._request_pass()
 

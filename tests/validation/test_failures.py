@@ -6,6 +6,8 @@
   node-days, a 16,384-GPU job fails every 1.8 h and a 131,072-GPU job every 0.23 h.
 - Young/Daly: the simulated ETTR, as a function of the checkpoint interval, peaks at
   sqrt(2 C M), for two failure rates.
+- Machine repair: units fail only while up, so with a fixed repair time D each unit
+  fails 1 / (MTTF + D) times per hour however many are down.
 - StepFun: a model fitted to its fault log, simulated on 400 servers for 348 days,
   gives back the log's fault rate, level shares and repair-time quantiles.
 """
@@ -52,6 +54,19 @@ def test_llama3_interruptions_and_their_causes() -> None:
         share = sum(1 for f in hits if f["cause"] in group) / len(hits)
         assert share == pytest.approx(sum(expected[c] for c in group) / total, abs=0.04), group
     assert sum(1 for f in hits if f["cause"] == "faulty GPU") / len(hits) == pytest.approx(148 / 419, abs=0.04)
+
+
+@pytest.mark.parametrize("component", ["gpu", "node"])
+def test_units_in_repair_do_not_fail(component: str) -> None:
+    # 64 nodes of 8 GPUs for a year, repairs as long as the MTTF: half the units are down
+    # at any time, so the renewal rate is half the rate of a unit that never stops.
+    mttf_h, repair_h, hours = (400.0, 400.0, 8760.0) if component == "gpu" else (50.0, 50.0, 8760.0)
+    units = 512 if component == "gpu" else 64
+    failures = {"processes": [{"name": component, "component": component, "mttf_hours": mttf_h,
+                               "repair": {"dist": "fixed", "hours": repair_h}}]}
+    run = one_job(8, 64, "2027-01-01", 1, failures)
+    expected = units * hours / (mttf_h + repair_h)  # about 5,600; Poisson-like spread ~1.3%
+    assert run.failures.num_rows == pytest.approx(expected, rel=0.05)
 
 
 @pytest.mark.parametrize(("gpus", "days", "seeds", "mttf_h"),
