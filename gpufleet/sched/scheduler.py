@@ -251,7 +251,8 @@ class Scheduler:
         if self.max_restarts is not None and self.progress.interruptions[job] + 1 > self.max_restarts:
             self.interrupt(job, now, cause)
             return None
-        self._ends.remove((self._expected_end[job], job))
+        planned_end = self._expected_end[job]
+        self._ends.remove((planned_end, job))
         self.progress.stop(job, now, finished=False, failure=True)
         self.policy.on_stop(job, allocation.pool, now, False)
         expected = now + self.progress.expected_run_s(job)
@@ -263,7 +264,8 @@ class Scheduler:
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.started_at[job] = now
         self.policy.on_start(job, allocation.pool, now)
-        self._replan_if_reserved(allocation.racks)  # it ends later than the plan assumed
+        if self._reservation is not None and planned_end <= self._reservation.start_s:
+            self._replan_if_reserved(allocation.racks)  # the plan counted on its GPUs by then
         return run_s
 
     # -- queue structures -------------------------------------------------------------
