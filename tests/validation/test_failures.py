@@ -69,6 +69,20 @@ def test_units_in_repair_do_not_fail(component: str) -> None:
     assert run.failures.num_rows == pytest.approx(expected, rel=0.05)
 
 
+def test_one_process_over_pools_delivered_at_different_dates() -> None:
+    # A node process over two pools; the second arrives on day 182. Each pool fails at
+    # its own node count from its own delivery on (the process re-arms at the delivery).
+    fleet = {"pools": [{"name": "a", "gpu": "H100", "deliveries": [{"date": "2026-01-01", "nodes": 48}]},
+                       {"name": "b", "gpu": "H100", "deliveries": [{"date": "2026-07-02", "nodes": 16}]}]}
+    failures = {"processes": [{"name": "node", "component": "node", "mttf_hours": 50,
+                               "repair": {"dist": "fixed", "hours": 0.5}}]}
+    rows = api.run(scenario(fleet, [], end="2027-01-01", seed=1, failures=failures)).failures.to_pylist()
+    in_b = [row for row in rows if row["pool"] == "b"]
+    assert min(row["t_s"] for row in in_b) >= 182 * 86400
+    assert len(rows) - len(in_b) == pytest.approx(48 * 365 * 24 / 50.5, rel=0.05)  # ~8,330
+    assert len(in_b) == pytest.approx(16 * 183 * 24 / 50.5, rel=0.08)  # ~1,390
+
+
 @pytest.mark.parametrize(("gpus", "days", "seeds", "mttf_h"),
                          [(16_384, 40, (1, 2, 3), 1.8), (131_072, 4, (1, 2), 0.23)])
 def test_meta_projection_of_job_mttf(gpus: int, days: int, seeds: tuple[int, ...], mttf_h: float) -> None:
