@@ -147,6 +147,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     groups = int((state.avail[lo:hi][usable] // group).sum())
     freed: dict[int, int] = {}  # rack -> GPUs the victims chosen so far give back there
     victims: list[int] = []
+    options = scheduler.rack_options
     while groups < gpus // group:
         best: tuple[tuple[float, int, int], list[int]] | None = None
         seen: set[int] = set()
@@ -165,7 +166,17 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
                     continue
                 seen.add(rack)
                 free = int(state.avail[rack]) + freed.get(rack, 0)
-                option = _rack_option(scheduler, rack, group - free % group, victims, may_preempt)
+                missing = group - free % group
+                if may_preempt is None and not victims:  # the rack's answer alone: kept until it changes
+                    stamp = scheduler.rack_changes[rack]
+                    known = options.get(rack)
+                    if known is not None and known[0] == stamp and known[1] == missing:
+                        option = known[2]
+                    else:
+                        option = _rack_option(scheduler, rack, missing, victims, None)
+                        options[rack] = (stamp, missing, option)
+                else:
+                    option = _rack_option(scheduler, rack, missing, victims, may_preempt)
                 if option is not None and (best is None or option < best):
                     best = option
         if best is None:

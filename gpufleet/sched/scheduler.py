@@ -81,6 +81,10 @@ class Scheduler:
         self.rank_victims = rank_victims
         # Per rack, its running jobs (kept when failures or serving replicas need them).
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
+        # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
+        # place), so per-rack answers about them can be kept until it moves.
+        self.rack_changes: list[int] = [0] * layout.n_racks if track_racks else []
+        self.rack_options: dict[int, tuple[int, int, object]] = {}  # for `preemption.gang_victims`
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
         self.queue_of = queue_of
         self.priority = priority
@@ -183,6 +187,7 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].discard(job)
+                self.rack_changes[rack] += 1
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
@@ -263,6 +268,9 @@ class Scheduler:
             self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.started_at[job] = now
+        if self.track_racks:
+            for rack in allocation.racks.tolist():
+                self.rack_changes[rack] += 1  # its start time, which ranks it as a victim, moved
         self.policy.on_start(job, allocation.pool, now)
         if self._reservation is not None and planned_end <= self._reservation.start_s:
             self._replan_if_reserved(allocation.racks)  # the plan counted on its GPUs by then
@@ -485,6 +493,7 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].add(job)
+                self.rack_changes[rack] += 1
         self.started_at[job] = now
         if self.rank_victims:
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
