@@ -69,9 +69,9 @@ class FailureProcess:
 
     def rearm(self, now: float, state: FleetState) -> float | None:
         """Take the installed units as they are now and draw the next candidate failure
-        (None: nothing installed). Weibull: the earliest clock."""
+        (see `next_candidate`)."""
         if self.weibull:
-            return self.clocks[0][0] if self.clocks else None
+            return self.next_candidate(now)
         self._racks, self._units_per_rack, self._units_end = [], [], []
         total = 0
         for p in self.pools:
@@ -89,7 +89,10 @@ class FailureProcess:
         return self.next_candidate(now)
 
     def next_candidate(self, now: float) -> float | None:
-        """When the next candidate failure comes (exponential; None if nothing is installed)."""
+        """When the next candidate failure comes (None: nothing installed). Weibull: the
+        earliest clock."""
+        if self.weibull:
+            return self.clocks[0][0] if self.clocks else None
         if not self._candidate_rate_per_s:
             return None
         return now + float(self.rng.exponential(1.0 / self._candidate_rate_per_s))

@@ -28,6 +28,9 @@ from gpufleet.fleet.state import ACTIVE, Placement
 if TYPE_CHECKING:
     from gpufleet.sched.scheduler import Scheduler
 
+RackOption = tuple[tuple[float, int, int], list[int]]
+"""Stopping some jobs of one rack: (highest victim priority, GPUs stopped, jobs stopped), jobs."""
+
 MAX_CANDIDATES = 256
 """Most running jobs examined as victims for one waiting job."""
 
@@ -149,7 +152,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     victims: list[int] = []
     options = scheduler.rack_options
     while groups < gpus // group:
-        best: tuple[tuple[float, int, int], list[int]] | None = None
+        best: RackOption | None = None
         seen: set[int] = set()
         for priority, job_gpus, _, job in scheduler.cheapest_first:
             if best is not None and (priority, job_gpus) > best[0][:2]:
@@ -193,7 +196,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
 
 
 def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int],
-                 may_preempt: Callable[[int], bool] | None) -> tuple[tuple[float, int, int], list[int]] | None:
+                 may_preempt: Callable[[int], bool] | None) -> RackOption | None:
     """The cheapest jobs of `rack` (beyond `taken`) whose GPUs there add up to `missing`,
     and their cost; jobs the others make unnecessary are spared."""
     holders = []

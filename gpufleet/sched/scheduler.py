@@ -84,7 +84,8 @@ class Scheduler:
         # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
         # place), so per-rack answers about them can be kept until it moves.
         self.rack_changes: list[int] = [0] * layout.n_racks if track_racks else []
-        self.rack_options: dict[int, tuple[int, int, object]] = {}  # for `preemption.gang_victims`
+        # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
+        self.rack_options: dict[int, tuple[int, int, preemption.RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
         self.queue_of = queue_of
         self.priority = priority

@@ -101,9 +101,7 @@ class Outages:
         requeued = False
         if strike is not None:
             requeued = self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
-        now = self.simulation.engine.now
-        self._schedule(process, process.rearm(now, self.simulation.state) if process.weibull
-                       else process.next_candidate(now))
+        self._schedule(process, process.next_candidate(self.simulation.engine.now))
         if requeued:  # lost capacity starts nothing; only jobs back in the queue need a pass
             self.simulation._request_pass()
 
@@ -212,7 +210,7 @@ class Outages:
                     Component.rack: strike.racks[0] if strike.racks else -1,
                     Component.block: int(state.layout.rack_block[strike.racks[0]]) if strike.racks else -1}
             process.install(np.array([unit[strike.component]]), now)
-            self._schedule(process, process.rearm(now, state))  # its clocks changed
+            self._schedule(process, process.next_candidate(now))  # its clocks changed
         simulation.scheduler.capacity_added()
         if simulation.scheduler.has_waiting():
             simulation._request_pass()
