@@ -9,6 +9,7 @@ any array of free GPUs (a projection, a capped copy, a test) by scanning it.
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 import numpy as np
@@ -42,17 +43,30 @@ class CapacityView(Protocol):
 def histogram_of(avail: np.ndarray, per_block: int, group: int, most: int) -> np.ndarray:
     """Racks per block by groups held, from free GPUs per rack of one pool."""
     n_blocks = -(-len(avail) // per_block)
-    block = np.arange(len(avail)) // per_block
+    block = _block_index(len(avail), per_block)
     counts = np.bincount(block * (most + 1) + avail // group, minlength=n_blocks * (most + 1))
     return counts.reshape(n_blocks, most + 1)
 
 
-class ArrayCapacity:
-    """A CapacityView over a plain array of free GPUs per rack (computed on demand)."""
+@functools.cache
+def _block_index(n_racks: int, per_block: int) -> np.ndarray:
+    """Block of each of `n_racks` racks, `per_block` to a block (shared: do not change it)."""
+    index = np.arange(n_racks) // per_block
+    index.setflags(write=False)
+    return index
 
-    def __init__(self, avail: np.ndarray, layout: FleetLayout) -> None:
+
+class ArrayCapacity:
+    """A CapacityView over a plain array of free GPUs per rack (computed on demand).
+
+    `groups_known` may give whole groups per (pool, group size) where the caller has
+    counted them already."""
+
+    def __init__(self, avail: np.ndarray, layout: FleetLayout,
+                 groups_known: dict[tuple[int, int], int] | None = None) -> None:
         self.avail = avail
         self.layout = layout
+        self._groups_known = groups_known or {}
 
     def tightest_level(self, pool: int, gpus: int) -> int | None:
         layout_pool = self.layout.pools[pool]
@@ -70,5 +84,8 @@ class ArrayCapacity:
                             group, layout_pool.rack_gpus // group)
 
     def groups_free(self, pool: int, group: int) -> int:
+        known = self._groups_known.get((pool, group))
+        if known is not None:
+            return known
         layout_pool = self.layout.pools[pool]
         return int((self.avail[layout_pool.rack_lo:layout_pool.rack_hi] // group).sum())

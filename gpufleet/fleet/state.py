@@ -7,9 +7,10 @@ handed out node by node, filling partly used nodes first.
 FleetState is also the live `CapacityView` that placement reads, from indexes kept up to
 date on every change, so that a placement never scans every rack:
 
-- per pool, `level_count[k]`: live racks with exactly k free GPUs: the tightest rack for
-  n GPUs is on the first non-empty level >= n (one vector search finds the lowest rack
-  on that level);
+- per pool, `level_count[k]`: live racks with exactly k free GPUs, and a bit mask of the
+  non-empty levels: the tightest rack for n GPUs is on the first non-empty level >= n;
+  per level, a heap of its racks (entries of racks that moved away are dropped when they
+  surface) gives the lowest one;
 - per pool and NVLink group size g: racks per block by whole groups of g they hold.
 
 Changes to a single rack (most jobs) take a scalar path; numpy is used where many racks
@@ -18,6 +19,7 @@ change at once.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,6 +67,7 @@ class FleetState:
         node_free: free GPUs per node.
         installed_gpus, allocated_gpus, avail_gpus: per-pool totals.
         level_count: per pool, live racks per number of free GPUs (index 0..rack size).
+        levels: per pool, bit k set iff level_count[k] > 0.
         version: per pool, bumped on every change of its free capacity.
         capacity_log: (time_s, pool, GPUs added or removed) per change of installed capacity.
     """
@@ -88,7 +91,11 @@ class FleetState:
         self.installed_gpus = [0] * n_pools
         self.allocated_gpus = [0] * n_pools
         self.avail_gpus = [0] * n_pools
-        self.level_count = [np.zeros(pool.rack_gpus + 1, dtype=np.int64) for pool in layout.pools]
+        self.level_count = [[0] * (pool.rack_gpus + 1) for pool in layout.pools]
+        self.levels = [0] * n_pools
+        # Per pool and level >= 1: a heap of racks that had that many free GPUs when pushed.
+        self._racks_at: list[list[list[int]]] = [[[] for _ in range(pool.rack_gpus + 1)] for pool in layout.pools]
+        self._heap_limit = [2 * (pool.rack_hi - pool.rack_lo) + 16 for pool in layout.pools]
         self.version = [0] * n_pools
         self.capacity_log: list[tuple[float, int, int]] = []
         self._node_lo: list[int] = layout.rack_node_lo.tolist()
@@ -109,15 +116,14 @@ class FleetState:
     # -- CapacityView -----------------------------------------------------------------
 
     def tightest_level(self, pool: int, gpus: int) -> int | None:
-        counts = self.level_count[pool]
-        if gpus >= len(counts):
-            return None
-        levels = np.flatnonzero(counts[gpus:])
-        return gpus + int(levels[0]) if len(levels) else None
+        above = self.levels[pool] >> gpus
+        return gpus + (above & -above).bit_length() - 1 if above else None
 
     def first_rack_at(self, pool: int, free: int) -> int:
-        layout_pool = self.layout.pools[pool]
-        return layout_pool.rack_lo + int(np.argmax(self.avail[layout_pool.rack_lo:layout_pool.rack_hi] == free))
+        heap, avail = self._racks_at[pool][free], self.avail
+        while avail[heap[0]] != free:
+            heapq.heappop(heap)  # that rack has moved to another level since
+        return heap[0]
 
     def group_histogram(self, pool: int, group: int) -> np.ndarray:
         tracked = self._tracked[pool].get(group)
@@ -306,6 +312,14 @@ class FleetState:
         counts = self.level_count[pool]
         counts[old] -= 1
         counts[new] += 1
+        if not counts[old]:
+            self.levels[pool] &= ~(1 << old)
+        self.levels[pool] |= 1 << new
+        if new:
+            heap = self._racks_at[pool][new]
+            heapq.heappush(heap, rack)
+            if len(heap) > self._heap_limit[pool]:
+                self._compact(pool, new)
         block = self._block_of[rack]
         for group, entry in self._tracked[pool].items():
             if old // group != new // group:
@@ -319,8 +333,17 @@ class FleetState:
         self.avail[racks] = new
         self.version[pool] += 1
         counts = self.level_count[pool]
-        counts -= np.bincount(old, minlength=len(counts))
-        counts += np.bincount(new, minlength=len(counts))
+        delta = np.bincount(new, minlength=len(counts)) - np.bincount(old, minlength=len(counts))
+        for level in np.flatnonzero(delta).tolist():
+            counts[level] += int(delta[level])
+        self.levels[pool] = sum(1 << level for level, count in enumerate(counts) if count)
+        heaps = self._racks_at[pool]
+        for rack, level in zip(racks.tolist(), new.tolist(), strict=True):
+            if level:
+                heapq.heappush(heaps[level], rack)
+        for level in set(new.tolist()):
+            if level and len(heaps[level]) > self._heap_limit[pool]:
+                self._compact(pool, level)
         blocks = self._block_of_array[racks]
         for group, entry in self._tracked[pool].items():
             histogram = entry[0]
@@ -329,6 +352,12 @@ class FleetState:
             flat -= np.bincount(blocks * width + old // group, minlength=flat.size)
             flat += np.bincount(blocks * width + new // group, minlength=flat.size)
             entry[1] += int((new // group).sum() - (old // group).sum())
+
+    def _compact(self, pool: int, level: int) -> None:
+        """Rebuild a level's heap from the racks on it now (drops the entries of racks gone)."""
+        layout_pool = self.layout.pools[pool]
+        lo, hi = layout_pool.rack_lo, layout_pool.rack_hi
+        self._racks_at[pool][level] = (np.flatnonzero(self.avail[lo:hi] == level) + lo).tolist()
 
     # -- nodes ------------------------------------------------------------------------
 
@@ -353,19 +382,21 @@ class FleetState:
         if hi - lo == 1:
             self.node_free[lo] -= want
             return [lo], [want]
-        node_free = self.node_free
-        free = node_free[lo:hi].tolist()
+        free = self.node_free[lo:hi].tolist()
         nodes, counts = [], []
-        for local in sorted([local for local, have in enumerate(free) if have], key=free.__getitem__):
+        for local in sorted(range(hi - lo), key=free.__getitem__):  # stable: fullest, then lowest first
             have = free[local]
+            if not have:
+                continue
             nodes.append(lo + local)
             if have >= want:
-                node_free[lo + local] = have - want
+                free[local] = have - want
                 counts.append(want)
                 break
-            node_free[lo + local] = 0
+            free[local] = 0
             counts.append(have)
             want -= have
+        self.node_free[lo:hi] = free
         return nodes, counts
 
     def _remove_empty_draining(self, pool: int, racks: np.ndarray, now: float) -> None:

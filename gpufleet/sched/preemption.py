@@ -146,8 +146,12 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     """
     state, layout = scheduler.state, scheduler.layout
     lo, hi = layout.pools[pool].rack_lo, min(layout.pools[pool].rack_hi, state.delivered_hi[pool])
-    usable = (state.rack_state[lo:hi] == ACTIVE) & ~state.rack_down[lo:hi]
-    groups = int((state.avail[lo:hi][usable] // group).sum())
+    rack_state, rack_down = state.rack_state, state.rack_down
+
+    def usable(rack: int) -> bool:  # in service: a rack draining or down takes no replica
+        return bool(rack_state[rack] == ACTIVE and not rack_down[rack])
+
+    groups = state.groups_free(pool, group)  # racks out of service have no free GPUs
     freed: dict[int, int] = {}  # rack -> GPUs the victims chosen so far give back there
     victims: list[int] = []
     options = scheduler.rack_options
@@ -165,7 +169,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
             if allocation.pool != pool or (may_preempt is not None and not may_preempt(job)):
                 continue
             for rack in allocation.racks.tolist():
-                if rack in seen or not usable[rack - lo]:
+                if rack in seen or not usable(rack):
                     continue
                 seen.add(rack)
                 free = int(state.avail[rack]) + freed.get(rack, 0)
@@ -188,7 +192,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
             victims.append(job)
             allocation = scheduler.allocations[job]
             for rack, held in zip(allocation.racks.tolist(), allocation.gpus.tolist(), strict=True):
-                if lo <= rack < hi and usable[rack - lo]:
+                if lo <= rack < hi and usable(rack):
                     before = int(state.avail[rack]) + freed.get(rack, 0)
                     freed[rack] = freed.get(rack, 0) + held
                     groups += (before + held) // group - before // group

@@ -82,8 +82,8 @@ class Scheduler:
         # Per rack, its running jobs (kept when failures or serving replicas need them).
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
-        # place), so per-rack answers about them can be kept until it moves.
-        self.rack_changes: list[int] = [0] * layout.n_racks if track_racks else []
+        # place), so the serving victim search can keep its per-rack answers until it moves.
+        self.rack_changes: list[int] = [0] * layout.n_racks if rank_victims else []
         # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
         self.rack_options: dict[int, tuple[int, int, preemption.RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
@@ -188,7 +188,8 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].discard(job)
-                self.rack_changes[rack] += 1
+                if self.rank_victims:
+                    self.rack_changes[rack] += 1
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
@@ -269,7 +270,7 @@ class Scheduler:
             self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
         self.started_at[job] = now
-        if self.track_racks:
+        if self.rank_victims:
             for rack in allocation.racks.tolist():
                 self.rack_changes[rack] += 1  # its start time, which ranks it as a victim, moved
         self.policy.on_start(job, allocation.pool, now)
@@ -494,7 +495,8 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].add(job)
-                self.rack_changes[rack] += 1
+                if self.rank_victims:
+                    self.rack_changes[rack] += 1
         self.started_at[job] = now
         if self.rank_victims:
             self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))

@@ -10,7 +10,7 @@ from gpufleet.catalog import CATALOG
 from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.layout import FleetLayout, PoolLayout
 from gpufleet.fleet.state import FleetState
-from gpufleet.sched.placement import BestFitPlacement
+from gpufleet.sched.placement import BestFitPlacement, best_fit
 
 
 def layout_of(pools: list[tuple[int, int, int]]) -> FleetLayout:
@@ -80,17 +80,17 @@ def test_the_pool_with_the_tighter_rack_is_chosen() -> None:
 
 def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
     layout = layout_of([(6, 8, 2), (5, 8, 3)])
-    state = FleetState(layout, groups=(1, 2, 4))
+    state = FleetState(layout, groups=(1, 2, 4, 8))
     for pool in layout.pools:
         state.deliver(pool.index, pool.rack_lo, pool.rack_hi, 0.0)
     strategy = BestFitPlacement()
     rng = np.random.default_rng(5)
     held = []
-    for _ in range(300):
+    for _ in range(1000):  # long enough for the per-level heaps of racks to be rebuilt
         if held and rng.random() < 0.4:
             state.release(held.pop(int(rng.integers(len(held)))), 0.0)
             continue
-        group = int(rng.choice([1, 2, 4]))
+        group = int(rng.choice([1, 2, 4, 8]))
         gpus = group * int(rng.integers(1, 9))
         within = bool(rng.integers(2))
         scanned = strategy.place(ArrayCapacity(state.avail.copy(), layout), (0, 1), gpus, group, within)
@@ -101,8 +101,33 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
                 (live.pool, live.racks.tolist(), live.gpus.tolist())
             held.append(state.allocate(live))
         for pool in layout.pools:
-            for g in (1, 2, 4):
+            for g in (1, 2, 4, 8):
                 assert state.groups_free(pool.index, g) == ArrayCapacity(state.avail, layout).groups_free(pool.index, g)
+            free = state.avail[pool.rack_lo:pool.rack_hi]
+            for n in range(1, 9):
+                fitting = free[free >= n]
+                level = state.tightest_level(pool.index, n)
+                assert level == (int(fitting.min()) if len(fitting) else None)
+                if level is not None:
+                    assert state.first_rack_at(pool.index, level) == pool.rack_lo + int(np.argmax(free == level))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 8), min_size=2, max_size=30), st.integers(1, 7), st.integers(2, 20), st.booleans())
+def test_one_group_per_rack_places_as_the_general_rule(avail: list[int], per_block: int, needed: int,
+                                                       within: bool) -> None:
+    """Racks of 8 GPUs and groups of 5 to 8 hold one group at most: the shortcut for that
+    case must choose exactly what the general rule chooses."""
+    layout = layout_of([(len(avail), 8, per_block)])
+    capacity = ArrayCapacity(np.array(avail, dtype=np.int64), layout)
+    pool = layout.pools[0]
+    for group in (5, 8):
+        histogram = capacity.group_histogram(0, group)
+        shortcut = best_fit._one_group_racks(capacity, pool, histogram[:, 1], needed, group, within)
+        general = best_fit._any_groups_racks(capacity, pool, histogram, needed * group, group, within)
+        assert (shortcut is None) == (general is None)
+        if shortcut is not None and general is not None:
+            assert shortcut[0].tolist() == general[0].tolist() and shortcut[1].tolist() == general[1].tolist()
 
 
 @st.composite

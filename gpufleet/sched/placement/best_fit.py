@@ -70,9 +70,17 @@ class BestFitPlacement:
 def _across_racks(capacity: CapacityView, pool: PoolLayout, gpus: int, group: int,
                   within_block: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """Best fit over several racks of one pool: (racks, GPUs per rack), racks ascending."""
+    histogram = capacity.group_histogram(pool.index, group)
+    if pool.rack_gpus // group == 1:
+        return _one_group_racks(capacity, pool, histogram[:, 1], gpus // group, group, within_block)
+    return _any_groups_racks(capacity, pool, histogram, gpus, group, within_block)
+
+
+def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.ndarray, gpus: int, group: int,
+                      within_block: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_across_racks` for any number of groups per rack."""
     needed = gpus // group
     most = pool.rack_gpus // group
-    histogram = capacity.group_histogram(pool.index, group)
     block_groups = histogram @ np.arange(most + 1)
     per_block = pool.racks_per_block
     feasible = np.flatnonzero(block_groups >= needed)
@@ -106,6 +114,40 @@ def _across_racks(capacity: CapacityView, pool: PoolLayout, gpus: int, group: in
     racks.append(local + lo)
     counts.append(last_counts)
     return _as_gpus(np.concatenate(racks), np.concatenate(counts), group)
+
+
+def _one_group_racks(capacity: CapacityView, pool: PoolLayout, block_groups: np.ndarray, needed: int, group: int,
+                     within_block: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_across_racks` when a rack holds at most one group: the same choice in fewer steps.
+
+    Each rack with a group free is a whole option, so the rules above reduce to: the
+    tightest block that holds the gang (the first among equals), its lowest racks with a
+    group; else whole blocks largest first and the lowest racks of the tightest block
+    that covers the rest.
+    """
+    lo, hi, per_block = pool.rack_lo, pool.rack_hi, pool.racks_per_block
+    has = capacity.avail[lo:hi] >= group
+    feasible = np.flatnonzero(block_groups >= needed)
+    if len(feasible):
+        block = int(feasible[np.argmin(block_groups[feasible])])
+        start = block * per_block
+        racks = np.flatnonzero(has[start:start + per_block])[:needed] + (lo + start)
+        return racks, np.full(needed, group, dtype=np.int64)
+    if within_block or int(block_groups.sum()) < needed:
+        return None
+    order = np.argsort(-block_groups, kind="stable")
+    cumulative = np.cumsum(block_groups[order])
+    n_full = int(np.searchsorted(cumulative, needed))  # blocks taken whole before the last one
+    remainder = needed - (int(cumulative[n_full - 1]) if n_full else 0)
+    rest = order[n_full:]
+    covering = rest[block_groups[rest] >= remainder]
+    last = int(covering[np.argmin(block_groups[covering])])  # tightest block for the rest
+    whole_block = np.zeros(len(block_groups), dtype=bool)
+    whole_block[order[:n_full]] = True
+    chosen = has & np.repeat(whole_block, per_block)[:hi - lo]
+    start = last * per_block
+    chosen[np.flatnonzero(has[start:start + per_block])[:remainder] + start] = True
+    return np.flatnonzero(chosen) + lo, np.full(needed, group, dtype=np.int64)
 
 
 def _best_block(histogram: np.ndarray, block_groups: np.ndarray, feasible: np.ndarray, needed: int,
