@@ -1,4 +1,5 @@
-"""Cross-field checks of the failures section: pools that must exist, racks and nodes in range."""
+"""Cross-field checks of the failures section: pools that must exist, racks and nodes in range,
+spares that leave nodes for work."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ def check_failures(scenario: Scenario) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     layout = build_layout(scenario)
     names = {pool.name for pool in layout.pools}
+    spares = failures.spares.nodes_per_rack
+    for pool in layout.pools:
+        if 1 < pool.nodes_per_rack <= spares:
+            problems.append((("failures", "spares", "nodes_per_rack"),
+                             f"{spares} spare nodes per rack leave no node for work in pool {pool.name} "
+                             f"(racks of {pool.nodes_per_rack} nodes): at most {pool.nodes_per_rack - 1}"))
     for i, process in enumerate(failures.processes):
         for j, name in enumerate(process.pools or []):
             if name not in names:

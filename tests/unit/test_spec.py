@@ -100,6 +100,16 @@ def test_nodes_that_do_not_make_whole_racks(tmp_path: Path) -> None:
     ]
 
 
+def test_spares_that_leave_no_node_for_work(tmp_path: Path) -> None:
+    text = GOOD.replace("nodes_per_rack: 1", "nodes_per_rack: 2") + "failures:\n  spares: {nodes_per_rack: 2}\n"
+    assert problems(tmp_path, text) == [
+        f"{tmp_path}/scenario.yaml:19: failures.spares.nodes_per_rack: 2 spare nodes per rack leave no node for "
+        "work in pool lab (racks of 2 nodes): at most 1"
+    ]
+    (tmp_path / "fine.yaml").write_text(text.replace("spares: {nodes_per_rack: 2}", "spares: {nodes_per_rack: 1}"))
+    assert load_scenario(tmp_path / "fine.yaml").failures.spares.nodes_per_rack == 1  # one node left: accepted
+
+
 def test_unknown_gpu_and_policy_are_listed_with_the_choices(tmp_path: Path) -> None:
     text = GOOD.replace("gpu: H100", "gpu: H900") + "scheduler: {policy: lottery}\n"
     found = problems(tmp_path, text)
