@@ -158,7 +158,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     while groups < gpus // group:
         best: RackOption | None = None
         seen: set[int] = set()
-        for priority, job_gpus, _, job in scheduler.cheapest_first:
+        for priority, job_gpus, _, job in scheduler.cheapest_first[pool]:
             if best is not None and (priority, job_gpus) > best[0][:2]:
                 break  # every rack still unseen costs at least this job
             if len(seen) >= RACKS_EXAMINED:
@@ -166,7 +166,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
             if job in victims:
                 continue
             allocation = scheduler.allocations[job]
-            if allocation.pool != pool or (may_preempt is not None and not may_preempt(job)):
+            if may_preempt is not None and not may_preempt(job):
                 continue
             for rack in allocation.racks.tolist():
                 if rack in seen or not usable(rack):
@@ -175,7 +175,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
                 free = int(state.avail[rack]) + freed.get(rack, 0)
                 missing = group - free % group
                 if may_preempt is None and not victims:  # the rack's answer alone: kept until it changes
-                    stamp = scheduler.rack_changes[rack]
+                    stamp = int(scheduler.rack_changes[rack])
                     known = options.get(rack)
                     if known is not None and known[0] == stamp and known[1] == missing:
                         option = known[2]

@@ -83,7 +83,7 @@ class Scheduler:
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
         # place), so the serving victim search can keep its per-rack answers until it moves.
-        self.rack_changes: list[int] = [0] * layout.n_racks if rank_victims else []
+        self.rack_changes = np.zeros(layout.n_racks if rank_victims else 0, dtype=np.int64)
         # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
         self.rack_options: dict[int, tuple[int, int, preemption.RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
@@ -111,8 +111,9 @@ class Scheduler:
         self.pending_gpus = 0
         self.allocations: dict[int, Allocation] = {}
         self.started_at: dict[int, float] = {}
-        # (priority, GPUs, -start, job) of running jobs, kept when serving replicas may preempt them
-        self.cheapest_first: SortedList = SortedList()
+        # Per pool, (priority, GPUs, -start, job) of its running jobs, kept when serving
+        # replicas may preempt them
+        self.cheapest_first: list[SortedList] = [SortedList() for _ in layout.pools]
         self._expected_end: dict[int, float] = {}
         self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
         self.reason: list[str] = [""] * len(jobs)
@@ -163,8 +164,13 @@ class Scheduler:
         """Drop the backfill plan if the head's reserved placement uses any of `racks`
         (elsewhere, less or later capacity cannot make that placement infeasible)."""
         planned = self._reservation
-        if planned is not None and planned.spare is not None \
-                and bool(np.any(planned.spare[racks] < UNCONSTRAINED // 2)):
+        if planned is None or planned.spare is None:
+            return
+        if len(racks) == 1:  # most gangs: one scalar read
+            reserved = planned.spare[racks.item(0)] < UNCONSTRAINED // 2
+        else:
+            reserved = bool(np.any(planned.spare[racks] < UNCONSTRAINED // 2))
+        if reserved:
             self._reservation = None
 
     def rerank(self, job: int) -> None:
@@ -188,14 +194,14 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].discard(job)
-                if self.rank_victims:
-                    self.rack_changes[rack] += 1
+            if self.rank_victims:
+                self._racks_changed(allocation.racks)
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
         started = self.started_at.pop(job)
         if self.rank_victims:
-            self.cheapest_first.remove((self.priority[job], self._gpus[job], -started, job))
+            self.cheapest_first[allocation.pool].remove((self.priority[job], self._gpus[job], -started, job))
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
@@ -267,12 +273,12 @@ class Scheduler:
         self._expected_end[job] = expected
         self._ends.add((expected, job))
         if self.rank_victims:
-            self.cheapest_first.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
-            self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
+            ranked = self.cheapest_first[allocation.pool]
+            ranked.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
+            ranked.add((self.priority[job], self._gpus[job], -now, job))
         self.started_at[job] = now
         if self.rank_victims:
-            for rack in allocation.racks.tolist():
-                self.rack_changes[rack] += 1  # its start time, which ranks it as a victim, moved
+            self._racks_changed(allocation.racks)  # its start time, which ranks it as a victim, moved
         self.policy.on_start(job, allocation.pool, now)
         if self._reservation is not None and planned_end <= self._reservation.start_s:
             self._replan_if_reserved(allocation.racks)  # the plan counted on its GPUs by then
@@ -495,11 +501,11 @@ class Scheduler:
         if self.track_racks:
             for rack in allocation.racks.tolist():
                 self._rack_jobs[rack].add(job)
-                if self.rank_victims:
-                    self.rack_changes[rack] += 1
+            if self.rank_victims:
+                self._racks_changed(allocation.racks)
         self.started_at[job] = now
         if self.rank_victims:
-            self.cheapest_first.add((self.priority[job], self._gpus[job], -now, job))
+            self.cheapest_first[allocation.pool].add((self.priority[job], self._gpus[job], -now, job))
         expected = now + run
         run_s = self.progress.start(job, now)
         self._expected_end[job] = expected
@@ -509,6 +515,13 @@ class Scheduler:
         if self._reservation is not None and self._reservation.job == job:
             self._reservation = None
         result.events.append(("start", job, allocation, run_s))
+
+    def _racks_changed(self, racks: np.ndarray) -> None:
+        """The running jobs of `racks` changed (see `rack_changes`)."""
+        if len(racks) == 1:
+            self.rack_changes[racks.item(0)] += 1
+        else:
+            self.rack_changes[racks] += 1  # racks are distinct
 
     def _set_reason(self, job: int, reason: str, now: float) -> None:
         if reason != self.reason[job]:

@@ -62,6 +62,8 @@ class Service:
     lost: dict[str, int] = field(default_factory=dict)  # replicas lost, by cause
     ready_slots: int = 0  # slots of the ready replicas
     _slots_of_ready: dict[int, int] = field(default_factory=dict)  # replica -> its slots, while ready
+    rates: list[float] = field(default_factory=list)  # requests/s per interval, as floats
+    decide_at: list[float] = field(default_factory=list)  # decision times (the interval edges)
 
     @property
     def gpus(self) -> int:
@@ -73,6 +75,9 @@ class Service:
 
     def promote(self, now: float) -> None:
         """Replicas whose warm-up is over start serving."""
+        starting = self.replicas.starting
+        if not starting or starting[0].ready_s > now:  # type: ignore[operator]
+            return  # most decisions: nobody's warm-up ends
         before = len(self.replicas.ready)
         self.replicas.promote(now)
         for replica in self.replicas.ready[before:]:
@@ -121,8 +126,10 @@ class ServingFleet:
             queue = None
             if spec.sharing.mode is SharingMode.quota:
                 queue = scheduler.quotas.names.index(spec.sharing.queue)
+            intervals = build_demand(spec, origin, end).intervals(edges)
             self.services.append(Service(
-                spec=spec, index=index, intervals=build_demand(spec, origin, end).intervals(edges), edges=edges,
+                spec=spec, index=index, intervals=intervals, edges=edges,
+                rates=intervals.requests_per_s.tolist(), decide_at=edges.tolist(),
                 autoscaler=Autoscaler.from_spec(spec.replica_policy, spec.autoscaler_interval_seconds),
                 replicas=ReplicaSet(warmup_s=spec.replica.warmup_minutes * 60.0),
                 flavor_pools=[(flavor, pools) for flavor, pools in flavor_pools if pools],
@@ -141,12 +148,12 @@ class ServingFleet:
         service = self.services[index]
         simulation = self.simulation
         now = simulation.engine.now
-        replicas, rate = service.replicas, service.intervals.requests_per_s
+        replicas, rate = service.replicas, service.rates
         warm = k == 0 and service.spec.warm_start
         if k == 0:
-            goal = service.autoscaler.start(float(rate[0])) if warm else service.autoscaler.target
+            goal = service.autoscaler.start(rate[0]) if warm else service.autoscaler.target
         else:
-            goal = service.autoscaler.decide(float(rate[k - 1]))
+            goal = service.autoscaler.decide(rate[k - 1])
         released = False
         if goal != len(replicas):
             for replica in replicas.reconcile(goal, now).stop:
@@ -162,10 +169,10 @@ class ServingFleet:
         service.ready.append(len(replicas.ready))
         service.slots.append(service.ready_slots)
         service.pending.append(len(replicas.pending))
-        if k + 1 < len(service.intervals):
-            simulation.engine.at(float(service.edges[k + 1]), DECIDE, self._on_decision, (index, k + 1))
-        elif service.edges[-1] < simulation.until_s:
-            simulation.engine.at(float(service.edges[-1]), DECIDE, self._on_end, index)
+        if k + 1 < len(rate):
+            simulation.engine.at(service.decide_at[k + 1], DECIDE, self._on_decision, (index, k + 1))
+        elif service.decide_at[-1] < simulation.until_s:
+            simulation.engine.at(service.decide_at[-1], DECIDE, self._on_end, index)
         if released:
             simulation.scheduler.capacity_returned()
         if released or service.jobs_preempted > preempted:
