@@ -64,14 +64,13 @@ class Service:
     _slots_of_ready: dict[int, int] = field(default_factory=dict)  # replica -> its slots, while ready
     rates: list[float] = field(default_factory=list)  # requests/s per interval, as floats
     decide_at: list[float] = field(default_factory=list)  # decision times (the interval edges)
+    gpus: int = field(init=False)  # per replica
+    group: int = field(init=False)  # NVLink group of a replica
+    preempted_reason: str = field(init=False)  # the reason its victims are given
 
-    @property
-    def gpus(self) -> int:
-        return self.spec.replica.gpus
-
-    @property
-    def group(self) -> int:
-        return self.spec.replica.group
+    def __post_init__(self) -> None:
+        self.gpus, self.group = self.spec.replica.gpus, self.spec.replica.group
+        self.preempted_reason = PREEMPTED_BY.format(self.spec.name)
 
     def promote(self, now: float) -> None:
         """Replicas whose warm-up is over start serving."""
@@ -193,12 +192,12 @@ class ServingFleet:
         then by preemption where the sharing mode allows. Returns whether it was placed."""
         scheduler = self.simulation.scheduler
         state = scheduler.state
+        gpus, group = service.gpus, service.group
         for flavor, pools in service.flavor_pools:
             # Cheap counts first: free GPUs, then free whole NVLink groups.
-            allowed = tuple(p for p in self._quota_pools(service, pools) if state.avail_gpus[p] >= service.gpus
-                            and state.groups_free(p, service.group) * service.group >= service.gpus)
-            placement = scheduler.placement.place(state, allowed, service.gpus, service.group, False) \
-                if allowed else None
+            allowed = tuple(p for p in self._quota_pools(service, pools) if state.avail_gpus[p] >= gpus
+                            and state.groups_free(p, group) * group >= gpus)
+            placement = scheduler.placement.place(state, allowed, gpus, group, False) if allowed else None
             if placement is not None:
                 self._take(service, placement, flavor, now)
                 return True
@@ -206,7 +205,7 @@ class ServingFleet:
             for pool in pools:
                 may_preempt = None if service.queue is None else (
                     lambda job: self._may_preempt(service, job))
-                victims = preemption.gang_victims(scheduler, pool, service.gpus, service.group, may_preempt)
+                victims = preemption.gang_victims(scheduler, pool, gpus, group, may_preempt)
                 if victims is None:
                     continue
                 if service.queue is not None:
@@ -215,7 +214,7 @@ class ServingFleet:
                         continue
                     victims += extra
                 self._preempt(service, victims)
-                placement = scheduler.placement.place(state, (pool,), service.gpus, service.group, False)
+                placement = scheduler.placement.place(state, (pool,), gpus, group, False)
                 if placement is not None:
                     self._take(service, placement, flavor, now)
                     return True
@@ -223,7 +222,7 @@ class ServingFleet:
 
     def _preempt(self, service: Service, jobs: list[int]) -> None:
         for job in jobs:
-            self.simulation.preempt(job, PREEMPTED_BY.format(service.spec.name))
+            self.simulation.preempt(job, service.preempted_reason)
         service.jobs_preempted += len(jobs)
 
     def _quota_pools(self, service: Service, pools: tuple[int, ...]) -> tuple[int, ...]:
