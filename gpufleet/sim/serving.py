@@ -45,7 +45,6 @@ class Service:
     spec: ServiceSpec
     index: int
     intervals: DemandIntervals
-    edges: np.ndarray
     autoscaler: Autoscaler
     replicas: ReplicaSet
     flavor_pools: list[tuple[str, tuple[int, ...]]]  # preferred first
@@ -127,7 +126,7 @@ class ServingFleet:
                 queue = scheduler.quotas.names.index(spec.sharing.queue)
             intervals = build_demand(spec, origin, end).intervals(edges)
             self.services.append(Service(
-                spec=spec, index=index, intervals=intervals, edges=edges,
+                spec=spec, index=index, intervals=intervals,
                 rates=intervals.requests_per_s.tolist(), decide_at=edges.tolist(),
                 autoscaler=Autoscaler.from_spec(spec.replica_policy, spec.autoscaler_interval_seconds),
                 replicas=ReplicaSet(warmup_s=spec.replica.warmup_minutes * 60.0),
@@ -138,7 +137,7 @@ class ServingFleet:
     def start(self) -> None:
         for service in self.services:
             if len(service.intervals):
-                self.simulation.engine.at(float(service.edges[0]), DECIDE, self._on_decision, (service.index, 0))
+                self.simulation.engine.at(service.decide_at[0], DECIDE, self._on_decision, (service.index, 0))
 
     # -- decisions --------------------------------------------------------------------
 

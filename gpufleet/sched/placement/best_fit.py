@@ -93,16 +93,10 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
         return _as_gpus(local + lo, counts, group)
     if within_block or int(block_groups.sum()) < needed:
         return None
-    order = np.argsort(-block_groups, kind="stable")
-    cumulative = np.cumsum(block_groups[order])
-    n_full = int(np.searchsorted(cumulative, needed))  # blocks taken whole before the last one
-    remainder = needed - (int(cumulative[n_full - 1]) if n_full else 0)
-    rest = order[n_full:]
-    covering = rest[block_groups[rest] >= remainder]
-    last = int(covering[np.argmin(block_groups[covering])])  # tightest block for the rest
+    whole, last, remainder = _span_blocks(block_groups, needed)
     racks: list[np.ndarray] = []
     counts: list[np.ndarray] = []
-    for block in order[:n_full].tolist():
+    for block in whole.tolist():
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
         used = np.flatnonzero(groups)
@@ -135,19 +129,25 @@ def _one_group_racks(capacity: CapacityView, pool: PoolLayout, block_groups: np.
         return racks, np.full(needed, group, dtype=np.int64)
     if within_block or int(block_groups.sum()) < needed:
         return None
+    whole, last, remainder = _span_blocks(block_groups, needed)
+    whole_block = np.zeros(len(block_groups), dtype=bool)
+    whole_block[whole] = True
+    chosen = has & np.repeat(whole_block, per_block)[:hi - lo]
+    start = last * per_block
+    chosen[np.flatnonzero(has[start:start + per_block])[:remainder] + start] = True
+    return np.flatnonzero(chosen) + lo, np.full(needed, group, dtype=np.int64)
+
+
+def _span_blocks(block_groups: np.ndarray, needed: int) -> tuple[np.ndarray, int, int]:
+    """Blocks for a gang no block holds: (blocks taken whole, largest first; the tightest
+    block that covers the rest; groups taken from it)."""
     order = np.argsort(-block_groups, kind="stable")
     cumulative = np.cumsum(block_groups[order])
     n_full = int(np.searchsorted(cumulative, needed))  # blocks taken whole before the last one
     remainder = needed - (int(cumulative[n_full - 1]) if n_full else 0)
     rest = order[n_full:]
     covering = rest[block_groups[rest] >= remainder]
-    last = int(covering[np.argmin(block_groups[covering])])  # tightest block for the rest
-    whole_block = np.zeros(len(block_groups), dtype=bool)
-    whole_block[order[:n_full]] = True
-    chosen = has & np.repeat(whole_block, per_block)[:hi - lo]
-    start = last * per_block
-    chosen[np.flatnonzero(has[start:start + per_block])[:remainder] + start] = True
-    return np.flatnonzero(chosen) + lo, np.full(needed, group, dtype=np.int64)
+    return order[:n_full], int(covering[np.argmin(block_groups[covering])]), remainder
 
 
 def _best_block(histogram: np.ndarray, block_groups: np.ndarray, feasible: np.ndarray, needed: int,
