@@ -69,6 +69,8 @@ class FleetState:
         level_count: per pool, live racks per number of free GPUs (index 0..rack size).
         levels: per pool, bit k set iff level_count[k] > 0.
         version: per pool, bumped on every change of its free capacity.
+        watched, watched_changes: the racks of one `watch` call, and a stamp bumped by
+            `watch` and by every change of a watched rack's free capacity.
         capacity_log: (time_s, pool, GPUs added or removed) per change of installed capacity.
     """
 
@@ -97,6 +99,9 @@ class FleetState:
         self._racks_at: list[list[list[int]]] = [[[] for _ in range(pool.rack_gpus + 1)] for pool in layout.pools]
         self._heap_limit = [2 * (pool.rack_hi - pool.rack_lo) + 16 for pool in layout.pools]
         self.version = [0] * n_pools
+        self.watched: np.ndarray | None = None
+        self.watched_changes = 0
+        self._is_watched = [False] * n_racks
         self.capacity_log: list[tuple[float, int, int]] = []
         self._node_lo: list[int] = layout.rack_node_lo.tolist()
         first_block = np.array([pool.block_lo for pool in layout.pools], dtype=np.int64)
@@ -146,6 +151,17 @@ class FleetState:
             return tracked[1]
         histogram = self.group_histogram(pool, group)
         return int((histogram * np.arange(histogram.shape[1])).sum())
+
+    def watch(self, racks: np.ndarray) -> None:
+        """Stamp changes of these racks' free capacity in `watched_changes` (instead of
+        the racks watched so far), so that what is computed from them can be kept until then."""
+        if self.watched is not None:
+            for rack in self.watched.tolist():
+                self._is_watched[rack] = False
+        for rack in racks.tolist():
+            self._is_watched[rack] = True
+        self.watched = racks
+        self.watched_changes += 1
 
     # -- changes ----------------------------------------------------------------------
 
@@ -309,6 +325,8 @@ class FleetState:
         """Rack `rack` goes from `old` to `new` free GPUs (scalar path)."""
         self.avail[rack] = new
         self.version[pool] += 1
+        if self._is_watched[rack]:
+            self.watched_changes += 1
         counts = self.level_count[pool]
         counts[old] -= 1
         counts[new] += 1
@@ -337,8 +355,10 @@ class FleetState:
         for level in np.flatnonzero(delta).tolist():
             counts[level] += int(delta[level])
         self.levels[pool] = sum(1 << level for level, count in enumerate(counts) if count)
-        heaps = self._racks_at[pool]
+        heaps, is_watched = self._racks_at[pool], self._is_watched
         for rack, level in zip(racks.tolist(), new.tolist(), strict=True):
+            if is_watched[rack]:
+                self.watched_changes += 1
             if level:
                 heapq.heappush(heaps[level], rack)
         for level in set(new.tolist()):

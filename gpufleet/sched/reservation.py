@@ -32,8 +32,9 @@ class Reservation:
         spare: per rack, GPUs that a job still running at `start_s` may take without
             taking what the head needs; None when there is no reservation.
         pool, racks: where the head would go (the racks whose `spare` is constrained).
-        reserved_groups: per group size, (pool version, free groups on `racks` the head
-            needs), kept by the scheduler while the pool's free capacity stays the same.
+        reserved_groups: per group size, (stamp, free groups on `racks` the head needs),
+            kept by the scheduler while the free capacity of `racks` stays the same
+            (`FleetState.watch`).
     """
 
     job: int

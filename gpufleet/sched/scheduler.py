@@ -569,14 +569,17 @@ class Scheduler:
 
     def _groups_reserved(self, head_reservation: Reservation, group: int) -> int:
         """Free whole groups on the head's racks that it needs (its pool's groups less those beside it)."""
-        version = self.state.version[head_reservation.pool]
+        assert head_reservation.spare is not None and head_reservation.racks is not None
+        state, racks = self.state, head_reservation.racks
+        if state.watched is not racks:
+            state.watch(racks)
+        stamp = state.watched_changes
         known = head_reservation.reserved_groups.get(group)
-        if known is None or known[0] != version:
-            assert head_reservation.spare is not None and head_reservation.racks is not None
-            racks = head_reservation.racks
-            avail = self.state.avail[racks]
+        if known is None or known[0] != stamp:
+            # `spare` changes only where a job is placed beside the head: a watched change too.
+            avail = state.avail[racks]
             beside = np.minimum(avail, head_reservation.spare[racks])
-            known = (version, int((avail // group).sum() - (beside // group).sum()))
+            known = (stamp, int((avail // group).sum() - (beside // group).sum()))
             head_reservation.reserved_groups[group] = known
         return known[1]
 

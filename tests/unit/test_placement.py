@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from gpufleet.catalog import CATALOG
 from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.layout import FleetLayout, PoolLayout
-from gpufleet.fleet.state import FleetState
+from gpufleet.fleet.state import FleetState, Placement
 from gpufleet.sched.placement import BestFitPlacement, best_fit
 
 
@@ -86,9 +86,13 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
     strategy = BestFitPlacement()
     rng = np.random.default_rng(5)
     held = []
-    for _ in range(1000):  # long enough for the per-level heaps of racks to be rebuilt
+    for step in range(1000):  # long enough for the per-level heaps of racks to be rebuilt
+        if step % 100 == 0:
+            state.watch(np.flatnonzero(rng.random(layout.n_racks) < 0.3))
+        watched, stamp = state.avail[state.watched].copy(), state.watched_changes
         if held and rng.random() < 0.4:
             state.release(held.pop(int(rng.integers(len(held)))), 0.0)
+            assert (state.watched_changes != stamp) == (not np.array_equal(watched, state.avail[state.watched]))
             continue
         group = int(rng.choice([1, 2, 4, 8]))
         gpus = group * int(rng.integers(1, 9))
@@ -100,6 +104,7 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
             assert (scanned.pool, scanned.racks.tolist(), scanned.gpus.tolist()) == \
                 (live.pool, live.racks.tolist(), live.gpus.tolist())
             held.append(state.allocate(live))
+        assert (state.watched_changes != stamp) == (not np.array_equal(watched, state.avail[state.watched]))
         for pool in layout.pools:
             for g in (1, 2, 4, 8):
                 assert state.groups_free(pool.index, g) == ArrayCapacity(state.avail, layout).groups_free(pool.index, g)
@@ -110,6 +115,28 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
                 assert level == (int(fitting.min()) if len(fitting) else None)
                 if level is not None:
                     assert state.first_rack_at(pool.index, level) == pool.rack_lo + int(np.argmax(free == level))
+
+
+def test_watched_racks_stamp_changes_of_their_free_gpus_only() -> None:
+    layout = layout_of([(20, 8, 20)])
+    state = FleetState(layout, groups=(8,))
+    state.deliver(0, 0, 20, 0.0)
+    state.watch(np.array([3, 15]))
+    stamp = state.watched_changes
+    elsewhere = state.allocate(Placement(0, np.arange(4, 14), np.full(10, 8)))  # ten racks: the vector path
+    state.release(elsewhere, 0.0)
+    assert state.watched_changes == stamp
+    on_one = state.allocate(Placement(0, np.array([15]), np.array([2])))
+    assert state.watched_changes == stamp + 1
+    across = state.allocate(Placement(0, np.arange(2, 12), np.full(10, 4)))  # rack 3 among ten
+    assert state.watched_changes == stamp + 2
+    state.release(across, 0.0)
+    state.release(on_one, 0.0)
+    assert state.watched_changes == stamp + 4
+    state.watch(np.array([0]))  # racks 3 and 15 are no longer watched; the stamp moves on
+    assert state.watched_changes == stamp + 5
+    state.allocate(Placement(0, np.array([15]), np.array([8])))
+    assert state.watched_changes == stamp + 5
 
 
 @settings(max_examples=300, deadline=None)
