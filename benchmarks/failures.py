@@ -8,13 +8,20 @@ jobs at 85% offered load, FIFO + EASY backfill, best fit), for one year. Variant
   failures a day over the fleet's 75,024 nodes (the issue's yardstick), lognormal
   repairs (median 4 h), one hot spare node per rack, Young/Daly checkpoints;
 - `catalog`: the catalog's Llama 3-derived defaults for GB200 (every component), with
-  the same spares and checkpoints.
+  the same spares and checkpoints;
+- `idle`: `fifty`'s machinery (the process, spares, Young/Daly checkpoints) with an MTTF
+  so long that nothing fails: what failures cost before any fails.
+
+`--arrival-scale` multiplies every variant's arrival rate: `none` with the arrivals raised
+until the fleet carries what `fifty` carries (its lost work, restarts and checkpoint
+writes) separates what the heavier load costs from what handling failures costs.
 
 Each variant runs in its own process, in rounds of every variant in turn; prints the best
 wall time of each, events, failures and job interruptions per day, and the overhead
 against `none`.
 
     python benchmarks/failures.py [--days 365] [--variants none,fifty,catalog] [--repeat 3]
+    python benchmarks/failures.py --variants none --arrival-scale 1.0245
 """
 
 from __future__ import annotations
@@ -32,16 +39,18 @@ from engine import scenario_yaml  # benchmarks/engine.py, beside this script
 GPUS = 300_096  # 4,168 NVL72 racks
 
 
-def variant_yaml(variant: str, days: float) -> str:
+def variant_yaml(variant: str, days: float, arrival_scale: float = 1.0) -> str:
     data = yaml.safe_load(scenario_yaml(1, GPUS))
     per_day = data["workloads"][0]["synthetic"]["arrivals"]["rate_per_day"]
     base = yaml.safe_load(scenario_yaml(int(per_day * days), GPUS))
+    base["workloads"][0]["synthetic"]["arrivals"]["rate_per_day"] *= arrival_scale
     base["name"] = f"failures-{variant}"
     # Every variant keeps one hot spare node per rack out of placement, so all place
     # jobs on the same capacity; only the failures differ.
     base["failures"] = {"spares": {"nodes_per_rack": 1}}
-    if variant == "fifty":
-        base["failures"] = {"processes": [{"name": "node", "component": "node", "mttf_hours": 36_000,
+    if variant in ("fifty", "idle"):
+        mttf_hours = 36_000 if variant == "fifty" else 1e12
+        base["failures"] = {"processes": [{"name": "node", "component": "node", "mttf_hours": mttf_hours,
                                            "repair": {"dist": "lognormal", "median_hours": 4, "sigma": 1.0}}],
                             "spares": {"nodes_per_rack": 1}}
     elif variant == "catalog":
@@ -51,11 +60,11 @@ def variant_yaml(variant: str, days: float) -> str:
     return yaml.safe_dump(base, sort_keys=False)
 
 
-def run_case(variant: str, days: float) -> dict[str, float]:
+def run_case(variant: str, days: float, arrival_scale: float = 1.0) -> dict[str, float]:
     from gpufleet import api
     from gpufleet.spec.loader import parse_scenario
 
-    scenario = parse_scenario(variant_yaml(variant, days), source="<benchmark>")
+    scenario = parse_scenario(variant_yaml(variant, days, arrival_scale), source="<benchmark>")
     began = time.perf_counter()
     result = api.run(scenario)
     elapsed = time.perf_counter() - began
@@ -73,13 +82,14 @@ def main() -> None:
     parser.add_argument("--variants", default="none,fifty,catalog")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of every variant in turn; the best wall time of each is reported")
+    parser.add_argument("--arrival-scale", type=float, default=1.0, help="multiply every variant's arrival rate")
     parser.add_argument("--case", help="run one variant in this process")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.days)))
+        print(json.dumps(run_case(args.case, args.days, args.arrival_scale)))
         return
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-          f"{GPUS:,} GPUs, {args.days:g} days")
+          f"{GPUS:,} GPUs, {args.days:g} days, arrivals x{args.arrival_scale:g}")
     print(f"{'variant':>8} {'wall s':>8} {'events':>10} {'jobs':>9} {'failures/d':>10} {'interrupts/d':>12} "
           f"{'util':>6} {'goodput':>8} {'overhead':>9}")
     variants = args.variants.split(",")
@@ -87,7 +97,8 @@ def main() -> None:
     runs: dict[str, list[float]] = {variant: [] for variant in variants}
     for _ in range(args.repeat):  # rounds, so drifting machine load hits every variant alike
         for variant in variants:
-            done = subprocess.run([sys.executable, __file__, "--case", variant, "--days", str(args.days)],
+            done = subprocess.run([sys.executable, __file__, "--case", variant, "--days", str(args.days),
+                                   "--arrival-scale", str(args.arrival_scale)],
                                   capture_output=True, text=True, check=True)
             row = json.loads(done.stdout.strip().splitlines()[-1])
             runs[variant].append(row["seconds"])

@@ -11,7 +11,9 @@ date on every change, so that a placement never scans every rack:
   non-empty levels: the tightest rack for n GPUs is on the first non-empty level >= n;
   per level, a heap of its racks (entries of racks that moved away are dropped when they
   surface) gives the lowest one;
-- per pool and NVLink group size g: racks per block by whole groups of g they hold.
+- per pool and NVLink group size g: racks per block by whole groups of g they hold;
+- a stamp of changes to one watched set of racks (the blocked head's reserved racks), so
+  that what is derived from them is kept until they change.
 
 Changes to a single rack (most jobs) take a scalar path; numpy is used where many racks
 change at once.
