@@ -21,7 +21,8 @@ wall time of each, events, failures and job interruptions per day, and the overh
 against `none`.
 
     python benchmarks/failures.py [--days 365] [--variants none,fifty,catalog] [--repeat 3]
-    python benchmarks/failures.py --variants none --arrival-scale 1.0245
+    python benchmarks/failures.py --variants none,fifty,idle --repeat 3
+    python benchmarks/failures.py --variants none --arrival-scale 1.026 --repeat 2  # fifty's load, no failures
 """
 
 from __future__ import annotations
