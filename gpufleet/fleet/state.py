@@ -2,7 +2,8 @@
 
 `avail[r]` is what placement may use: free GPUs of a live rack, 0 for racks not yet
 delivered, draining or retired. Allocation is all-or-nothing per gang; a rack's GPUs are
-handed out node by node, filling partly used nodes first.
+handed out node by node, filling partly used nodes first, when the state tracks nodes
+(what is on a node matters only to failures; without them, holdings are per rack).
 
 FleetState is also the live `CapacityView` that placement reads, from indexes kept up to
 date on every change, so that a placement never scans every rack:
@@ -33,6 +34,8 @@ from gpufleet.fleet.layout import FleetLayout
 
 FUTURE, ACTIVE, DRAINING, RETIRED = 0, 1, 2, 3
 FEW_RACKS = 8  # up to this many racks, scalar steps beat the fixed cost of vector ones
+_NO_NODES = np.zeros(0, dtype=np.int64)
+_NO_NODES.setflags(write=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,8 @@ class Placement:
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """A placement made real: GPUs held per rack and per node."""
+    """A placement made real: GPUs held per rack and per node (no nodes when the state
+    does not track them)."""
 
     pool: int
     racks: np.ndarray
@@ -66,7 +70,7 @@ class FleetState:
     Attributes:
         avail, used: free (placeable) and held GPUs per rack.
         rack_state: FUTURE, ACTIVE, DRAINING or RETIRED per rack.
-        node_free: free GPUs per node.
+        node_free: free GPUs per node (kept only if `track_nodes`).
         installed_gpus, allocated_gpus, avail_gpus: per-pool totals.
         level_count: per pool, live racks per number of free GPUs (index 0..rack size).
         levels: per pool, bit k set iff level_count[k] > 0.
@@ -76,8 +80,9 @@ class FleetState:
         capacity_log: (time_s, pool, GPUs added or removed) per change of installed capacity.
     """
 
-    def __init__(self, layout: FleetLayout, groups: Iterable[int] = ()) -> None:
+    def __init__(self, layout: FleetLayout, groups: Iterable[int] = (), track_nodes: bool = True) -> None:
         self.layout = layout
+        self.track_nodes = track_nodes
         n_racks, n_pools = layout.n_racks, len(layout.pools)
         self.avail = np.zeros(n_racks, dtype=np.int64)
         self.used = np.zeros(n_racks, dtype=np.int64)
@@ -199,33 +204,29 @@ class FleetState:
         self.allocated_gpus[pool] += total
         self.avail_gpus[pool] -= total
         if len(racks) == 1:
-            rack, want = int(racks[0]), total
+            rack = int(racks[0])
             free = int(self.avail[rack])
-            self._change_one(pool, rack, free, free - want)
-            self.used[rack] += want
-            nodes, counts = self._take_from_rack(rack, want)
-            return Allocation(pool, racks, gpus, np.array(nodes, dtype=np.int64), np.array(counts, dtype=np.int64),
-                              total)
-        self.used[racks] += gpus
-        if len(racks) <= FEW_RACKS:
-            node_parts, count_parts = [], []
+            self._change_one(pool, rack, free, free - total)
+            self.used[rack] += total
+        elif len(racks) <= FEW_RACKS:
+            self.used[racks] += gpus
             for rack, want in zip(racks.tolist(), gpus.tolist(), strict=True):
                 free = int(self.avail[rack])
                 self._change_one(pool, rack, free, free - want)
-                nodes, counts = self._take_from_rack(rack, want)
-                node_parts += nodes
-                count_parts += counts
-            return Allocation(pool, racks, gpus, np.array(node_parts, dtype=np.int64),
-                              np.array(count_parts, dtype=np.int64), total)
-        before = self.avail[racks]
-        self._change(pool, racks, before, before - gpus)
-        nodes, counts = self._take_from_racks(racks, gpus)
+        else:
+            self.used[racks] += gpus
+            before = self.avail[racks]
+            self._change(pool, racks, before, before - gpus)
+        if not self.track_nodes:
+            return Allocation(pool, racks, gpus, _NO_NODES, _NO_NODES, total)
+        nodes, counts = self._take_nodes(racks, gpus)
         return Allocation(pool, racks, gpus, nodes, counts, total)
 
     def release(self, allocation: Allocation, now: float) -> None:
         """Give back an allocation; draining racks that become empty retire."""
         pool, racks, gpus = allocation.pool, allocation.racks, allocation.gpus
-        self.node_free[allocation.nodes] += allocation.node_gpus
+        if self.track_nodes:
+            self.node_free[allocation.nodes] += allocation.node_gpus
         self.allocated_gpus[pool] -= allocation.total
         if len(racks) == 1:
             rack, back = int(racks[0]), int(gpus[0])
@@ -236,6 +237,20 @@ class FleetState:
                 self.avail_gpus[pool] += back
             else:
                 self._remove_empty_draining(pool, racks, now)
+            return
+        if len(racks) <= FEW_RACKS:
+            returned, draining = 0, []
+            for rack, back in zip(racks.tolist(), gpus.tolist(), strict=True):
+                self.used[rack] -= back
+                if self.rack_state[rack] == ACTIVE:
+                    free = int(self.avail[rack])
+                    self._change_one(pool, rack, free, free + back)
+                    returned += back
+                else:
+                    draining.append(rack)
+            self.avail_gpus[pool] += returned
+            if draining:
+                self._remove_empty_draining(pool, np.array(draining, dtype=np.int64), now)
             return
         self.used[racks] -= gpus
         active = self.rack_state[racks] == ACTIVE
@@ -354,9 +369,11 @@ class FleetState:
         self.version[pool] += 1
         counts = self.level_count[pool]
         delta = np.bincount(new, minlength=len(counts)) - np.bincount(old, minlength=len(counts))
-        for level in np.flatnonzero(delta).tolist():
-            counts[level] += int(delta[level])
-        self.levels[pool] = sum(1 << level for level, count in enumerate(counts) if count)
+        levels = self.levels[pool]
+        for level, change in zip(np.flatnonzero(delta).tolist(), delta[delta != 0].tolist(), strict=True):
+            counts[level] += change
+            levels = levels | (1 << level) if counts[level] else levels & ~(1 << level)
+        self.levels[pool] = levels
         heaps, is_watched = self._racks_at[pool], self._is_watched
         for rack, level in zip(racks.tolist(), new.tolist(), strict=True):
             if is_watched[rack]:
@@ -371,9 +388,10 @@ class FleetState:
             histogram = entry[0]
             width = histogram.shape[1]
             flat = histogram.reshape(-1)
-            flat -= np.bincount(blocks * width + old // group, minlength=flat.size)
-            flat += np.bincount(blocks * width + new // group, minlength=flat.size)
-            entry[1] += int((new // group).sum() - (old // group).sum())
+            old_groups, new_groups = old // group, new // group
+            flat -= np.bincount(blocks * width + old_groups, minlength=flat.size)
+            flat += np.bincount(blocks * width + new_groups, minlength=flat.size)
+            entry[1] += int(new_groups.sum()) - int(old_groups.sum())
 
     def _compact(self, pool: int, level: int) -> None:
         """Rebuild a level's heap from the racks on it now (drops the entries of racks gone)."""
@@ -382,6 +400,20 @@ class FleetState:
         self._racks_at[pool][level] = (np.flatnonzero(self.avail[lo:hi] == level) + lo).tolist()
 
     # -- nodes ------------------------------------------------------------------------
+
+    def _take_nodes(self, racks: np.ndarray, gpus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes that hand out `gpus[i]` GPUs of each rack `racks[i]`, and how many each."""
+        if len(racks) == 1:
+            nodes, counts = self._take_from_rack(int(racks[0]), int(gpus[0]))
+        elif len(racks) <= FEW_RACKS:
+            nodes, counts = [], []
+            for rack, want in zip(racks.tolist(), gpus.tolist(), strict=True):
+                rack_nodes, rack_counts = self._take_from_rack(rack, want)
+                nodes += rack_nodes
+                counts += rack_counts
+        else:
+            return self._take_from_racks(racks, gpus)
+        return np.array(nodes, dtype=np.int64), np.array(counts, dtype=np.int64)
 
     def _take_from_racks(self, racks: np.ndarray, gpus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """GPUs from several racks of one pool in one vector step (same rule as one rack)."""

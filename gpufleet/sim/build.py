@@ -44,7 +44,9 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
     gangs = [(gpus, group) for gpus, group, _, _ in jobs.shapes]
     gangs += [(service.replica.gpus, service.replica.group) for service in scenario.services]
-    state = FleetState(layout, groups={group for gpus, group in gangs if gpus > smallest_rack})
+    # Which node holds what matters only to failures: without them, holdings are per rack.
+    state = FleetState(layout, groups={group for gpus, group in gangs if gpus > smallest_rack},
+                       track_nodes=scenario.failures is not None)
     flavors = list(dict.fromkeys(pool.gpu.name for pool in layout.pools))
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()

@@ -206,8 +206,8 @@ class Simulation:
                 self._pool[job] = allocation.pool
                 racks = allocation.racks
                 self._racks[job] = len(racks)
-                blocks = self.layout.rack_block[racks]
-                self._blocks[job] = 1 if len(racks) == 1 else 1 + int(np.count_nonzero(np.diff(blocks)))
+                self._blocks[job] = 1 if len(racks) == 1 else \
+                    1 + int(np.count_nonzero(np.diff(self.layout.rack_block[racks])))
             self._status[job] = Status.RUNNING
             self._epoch[job] += 1
             self._running[job] = (now, allocation.pool)

@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -77,8 +80,11 @@ def test_invariants_hold(problem) -> None:  # noqa: ANN001
             assert len(set(layout.rack_block[allocation.racks].tolist())) == 1
         assert np.all(layout.rack_delivered_s[allocation.racks] <= start)
         assert np.all(layout.rack_retire_s[allocation.racks] > start)
-        assert int(allocation.node_gpus.sum()) == row["gpus"]
-        assert np.all(allocation.node_gpus <= layout.node_gpus[allocation.nodes])
+        if simulation.state.track_nodes:
+            assert int(allocation.node_gpus.sum()) == row["gpus"]
+            assert np.all(allocation.node_gpus <= layout.node_gpus[allocation.nodes])
+        else:  # no failures: holdings are per rack only
+            assert len(allocation.nodes) == len(allocation.node_gpus) == 0
         end = row["end_s"] if row["end_s"] is not None and not np.isnan(row["end_s"]) else np.inf
         for rack, gpus in zip(allocation.racks.tolist(), allocation.gpus.tolist(), strict=True):
             per_rack[rack] += [(start, gpus), (end, -gpus)]
@@ -96,3 +102,27 @@ def test_invariants_hold(problem) -> None:  # noqa: ANN001
     for t, pool, gpus in simulation.state.capacity_log:
         if gpus < 0:  # a rack leaves only at or after its retirement date
             assert any(c.retire and c.pool == pool and c.time_s <= t for c in layout.changes)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_runs())
+def test_holdings_per_node_change_no_schedule(problem) -> None:  # noqa: ANN001
+    """Runs without failures keep holdings per rack only (`FleetState.track_nodes`); an
+    empty failure model keeps them per node too. The jobs table must be the same."""
+    fleet, jobs, backfill = problem
+    workloads = [{"jobs": {"name": "jobs", "items": jobs}}]
+    try:
+        per_rack = scenario(fleet, workloads, end="2026-01-12", backfill=backfill)
+    except InputError:
+        assume(False)
+        return
+    per_node = scenario(fleet, workloads, end="2026-01-12", backfill=backfill, failures={})
+    (without, _, untracked), (with_nodes, _, tracked) = run_recording(per_rack), run_recording(per_node)
+    assert not untracked.state.track_nodes and tracked.state.track_nodes
+    assert parquet_bytes(without.jobs) == parquet_bytes(with_nodes.jobs)  # NaN included
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()

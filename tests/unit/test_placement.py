@@ -9,17 +9,19 @@ from hypothesis import strategies as st
 from gpufleet.catalog import CATALOG
 from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.layout import FleetLayout, PoolLayout
-from gpufleet.fleet.state import FleetState, Placement
+from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched.placement import BestFitPlacement, best_fit
 
 
-def layout_of(pools: list[tuple[int, int, int]]) -> FleetLayout:
-    """Pools given as (racks, GPUs per rack, racks per block); every rack delivered at t=0."""
+def layout_of(pools: list[tuple[int, int, int]], gpus_per_node: int | None = None) -> FleetLayout:
+    """Pools given as (racks, GPUs per rack, racks per block); every rack delivered at t=0.
+    A rack is one node unless `gpus_per_node` is given."""
     layouts, deliveries, rack_lo, block_lo = [], [], 0, 0
     for index, (racks, rack_gpus, per_block) in enumerate(pools):
         blocks = -(-racks // per_block)
-        layouts.append(PoolLayout(index, f"p{index}", CATALOG["H100"], "x", "y", rack_gpus, 1, per_block,
-                                  rack_lo, rack_lo + racks, block_lo, block_lo + blocks))
+        per_node = gpus_per_node or rack_gpus
+        layouts.append(PoolLayout(index, f"p{index}", CATALOG["H100"], "x", "y", per_node, rack_gpus // per_node,
+                                  per_block, rack_lo, rack_lo + racks, block_lo, block_lo + blocks))
         deliveries.append([(0.0, racks)])
         rack_lo, block_lo = rack_lo + racks, block_lo + blocks
     return FleetLayout(layouts, deliveries, [[] for _ in pools])
@@ -115,6 +117,41 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
                 assert level == (int(fitting.min()) if len(fitting) else None)
                 if level is not None:
                     assert state.first_rack_at(pool.index, level) == pool.rack_lo + int(np.argmax(free == level))
+
+
+def test_without_node_tracking_the_racks_change_exactly_as_with_it() -> None:
+    """Holdings per node are kept only for failures; leaving them out must change nothing
+    else. With them, each rack's nodes hold exactly its free GPUs."""
+    layout = layout_of([(6, 8, 2), (5, 8, 3)], gpus_per_node=2)
+    tracked, untracked = FleetState(layout, groups=(2, 4, 8)), FleetState(layout, groups=(2, 4, 8), track_nodes=False)
+    for state in (tracked, untracked):
+        for pool in layout.pools:
+            state.deliver(pool.index, pool.rack_lo, pool.rack_hi, 0.0)
+    strategy = BestFitPlacement()
+    rng = np.random.default_rng(7)
+    held: list[tuple[Allocation, Allocation]] = []
+    for _ in range(600):
+        if held and rng.random() < 0.45:
+            with_nodes, without = held.pop(int(rng.integers(len(held))))
+            tracked.release(with_nodes, 0.0)
+            untracked.release(without, 0.0)
+        else:
+            group = int(rng.choice([1, 2, 4, 8]))
+            placement = strategy.place(tracked, (0, 1), group * int(rng.integers(1, 12)), group, False)
+            if placement is not None:
+                with_nodes, without = tracked.allocate(placement), untracked.allocate(placement)
+                assert int(with_nodes.node_gpus.sum()) == with_nodes.total and len(without.nodes) == 0
+                held.append((with_nodes, without))
+        assert np.array_equal(tracked.avail, untracked.avail) and np.array_equal(tracked.used, untracked.used)
+        assert (tracked.level_count, tracked.levels, tracked.avail_gpus) == \
+            (untracked.level_count, untracked.levels, untracked.avail_gpus)
+        for pool in layout.pools:
+            for group in (2, 4, 8):
+                assert np.array_equal(tracked.group_histogram(pool.index, group),
+                                      untracked.group_histogram(pool.index, group))
+        per_rack = np.add.reduceat(tracked.node_free, layout.rack_node_lo[:-1])
+        assert np.array_equal(per_rack, tracked.avail)
+    assert np.array_equal(untracked.node_free, layout.node_gpus)  # never touched
 
 
 def test_watched_racks_stamp_changes_of_their_free_gpus_only() -> None:

@@ -44,9 +44,15 @@ class BestFitPlacement:
         if single is not None:  # one rack beats any spread
             rack = capacity.first_rack_at(single[1], single[0])
             return Placement(single[1], np.array([rack], dtype=np.int64), np.array([gpus], dtype=np.int64))
+        usable = [layout.pools[index] for index in pools if group <= layout.pools[index].rack_gpus]
+        if len(usable) == 1:  # nothing to compare with
+            pool = usable[0]
+            if capacity.groups_free(pool.index, group) < gpus // group:
+                return None
+            found = _across_racks(capacity, pool, gpus, group, within_block)
+            return None if found is None else Placement(pool.index, *found)
         best: Placement | None = None
         best_key: tuple[int, int, int] | None = None
-        usable = [layout.pools[index] for index in pools if group <= layout.pools[index].rack_gpus]
         # No placement uses fewer racks than this: once one reaches it in one block, stop looking.
         bound = min((-(-gpus // ((pool.rack_gpus // group) * group)) for pool in usable), default=0)
         for pool in usable:
@@ -83,14 +89,14 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
     most = pool.rack_gpus // group
     block_groups = histogram @ np.arange(most + 1)
     per_block = pool.racks_per_block
-    feasible = np.flatnonzero(block_groups >= needed)
-    if len(feasible):
-        block = int(feasible[0]) if len(feasible) == 1 else _best_block(histogram, block_groups, feasible,
-                                                                        needed, most)
+    block = _best_block(histogram, block_groups, needed, most)
+    if block is not None:
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
         local, counts = _racks_in_block(groups, needed, most)
-        return _as_gpus(local + lo, counts, group)
+        by_rack = sorted(zip(local, counts, strict=True))  # a few racks: lists beat arrays
+        return (np.array([lo + rack for rack, _ in by_rack], dtype=np.int64),
+                np.array([count * group for _, count in by_rack], dtype=np.int64))
     if within_block or int(block_groups.sum()) < needed:
         return None
     whole, last, remainder = _span_blocks(block_groups, needed)
@@ -105,8 +111,8 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
     lo = pool.rack_lo + last * per_block
     local, last_counts = _racks_in_block(capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group, remainder,
                                          most)
-    racks.append(local + lo)
-    counts.append(last_counts)
+    racks.append(np.array(local, dtype=np.int64) + lo)
+    counts.append(np.array(last_counts, dtype=np.int64))
     return _as_gpus(np.concatenate(racks), np.concatenate(counts), group)
 
 
@@ -150,45 +156,56 @@ def _span_blocks(block_groups: np.ndarray, needed: int) -> tuple[np.ndarray, int
     return order[:n_full], int(covering[np.argmin(block_groups[covering])]), remainder
 
 
-def _best_block(histogram: np.ndarray, block_groups: np.ndarray, feasible: np.ndarray, needed: int,
-                most: int) -> int:
-    """Among blocks that can hold the gang: fewest racks needed, then tightest, then first.
+def _best_block(histogram: np.ndarray, block_groups: np.ndarray, needed: int, most: int) -> int | None:
+    """Among blocks that can hold the gang: fewest racks needed, then tightest, then first
+    (None if no block can).
 
     Racks needed per block come from its histogram of groups per rack: take racks
-    richest first until `needed` groups are reached.
+    richest first until `needed` groups are reached. A few dozen blocks of a few levels
+    each: plain loops beat the set-up of array steps.
     """
-    if most == 1:  # every usable rack holds one group: racks needed == groups needed
-        return int(feasible[np.argmin(block_groups[feasible])])
-    counts = histogram[feasible, :0:-1]  # racks holding most, most - 1, ..., 1 groups
-    values = np.arange(most, 0, -1)
-    reached = np.cumsum(counts * values, axis=1)
-    racks = np.cumsum(counts, axis=1)
-    level = np.argmax(reached >= needed, axis=1)
-    rows = np.arange(len(feasible))
-    short = needed - (reached[rows, level] - counts[rows, level] * values[level])
-    racks_needed = racks[rows, level] - counts[rows, level] + -(-short // values[level])
-    return int(feasible[np.lexsort((feasible, block_groups[feasible], racks_needed))[0]])
+    best: tuple[int, int, int] | None = None
+    fewest = -(-needed // most)  # no block needs fewer racks
+    rows = histogram.tolist()
+    for block, total in enumerate(block_groups.tolist()):
+        if total < needed or (best is not None and best[0] == fewest and total >= best[1]):
+            continue  # cannot hold it, or cannot beat the best
+        if most == 1:  # every usable rack holds one group: racks needed == groups needed
+            key = (needed, total, block)
+        else:
+            row, racks, rest = rows[block], 0, needed
+            for level in range(most, 0, -1):
+                if row[level] * level >= rest:
+                    racks += -(-rest // level)
+                    break
+                rest -= row[level] * level
+                racks += row[level]
+            key = (racks, total, block)
+        if best is None or key < best:
+            best = key
+    return None if best is None else best[2]
 
 
-def _racks_in_block(groups: np.ndarray, needed: int, most: int) -> tuple[np.ndarray, np.ndarray]:
+def _racks_in_block(groups: np.ndarray, needed: int, most: int) -> tuple[list[int], list[int]]:
     """Fewest racks of one block holding `needed` groups, richest (then lowest) racks first;
-    the last rack is the tightest that covers the rest."""
+    the last rack is the tightest (then lowest) that covers the rest. Returns (racks within
+    the block, groups taken from each)."""
     whole = -(-needed // most) - 1  # racks taken whole, if enough racks are full
     full = np.flatnonzero(groups == most)
     if len(full) > whole:  # the full racks alone hold the gang (one more covers the rest)
         chosen = full[:whole]
+        taken = [most] * whole
         remainder = needed - whole * most
     else:
         order = np.argsort(-groups, kind="stable")
         cumulative = np.cumsum(groups[order])
-        taken = int(np.searchsorted(cumulative, needed))
-        chosen = order[:taken]
-        remainder = needed - (int(cumulative[taken - 1]) if taken else 0)
-    covering = groups >= remainder
-    covering[chosen] = False
-    candidates = np.flatnonzero(covering)
-    last = candidates[np.argmin(groups[candidates])]
-    return np.concatenate((chosen, [last])), np.concatenate((groups[chosen], [remainder]))
+        count = int(np.searchsorted(cumulative, needed))
+        chosen = order[:count]
+        taken = groups[chosen].tolist()
+        remainder = needed - (int(cumulative[count - 1]) if count else 0)
+    covering = np.where(groups >= remainder, groups, most + 1)  # most + 1: does not cover
+    covering[chosen] = most + 1
+    return chosen.tolist() + [int(np.argmin(covering))], taken + [remainder]
 
 
 def _as_gpus(racks: np.ndarray, groups: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
