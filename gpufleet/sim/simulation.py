@@ -117,6 +117,8 @@ class Simulation:
         self._never_fits = self._find_never_fits()
         self.outages = Outages(self, failure_processes or [], injected_failures) \
             if failure_processes or injected_failures else None
+        if self.outages is not None and not state.track_nodes:
+            raise ValueError("failures strike nodes: the fleet state must track them (FleetState(track_nodes=True))")
         self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
 
     def run(self, progress: ProgressFn | None = None) -> RunRecord:

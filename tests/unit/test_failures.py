@@ -9,6 +9,9 @@ import pytest
 from gpufleet import api
 from gpufleet.failures.advice import checkpoint_advice
 from gpufleet.failures.rates import expected_ettr, young_daly_interval_h
+from gpufleet.fleet.state import FleetState
+from gpufleet.sim.build import build
+from gpufleet.sim.simulation import Simulation
 from gpufleet.testing import scenario
 
 H = 3600.0
@@ -142,3 +145,17 @@ def test_gpus_repaired_while_their_rack_is_down_wait_for_the_rack() -> None:
     in_repair = result.timeseries["gpus_in_repair"].to_pylist()
     # Hourly means: the rack's 8 GPUs count as in repair until it is back at 11.5 h.
     assert in_repair[2] == 8 and in_repair[10] == 8 and in_repair[11] == 4 and in_repair[12] == 0
+
+
+def test_failures_refuse_a_fleet_state_without_holdings_per_node() -> None:
+    """A failure must know which jobs hold GPUs on the node it strikes."""
+    fleet = {"pools": [{"name": "p", "gpu": "H100", "gpus_per_node": 4, "nodes_per_rack": 2,
+                        "deliveries": [{"date": "2026-01-01", "racks": 1}]}]}
+    jobs = [{"jobs": {"name": "j", "items": [{"name": "job", "gpus": 4, "duration_hours": 5}]}}]
+    spec = scenario(fleet, jobs, end="2026-01-02", failures={"injected": [node_failure(1.0)]})
+    built = build(spec)
+    assert built.state.track_nodes
+    assert built.outages is not None and built.outages.injected
+    with pytest.raises(ValueError, match="track"):
+        Simulation(built.layout, built.jobs, FleetState(built.layout, track_nodes=False), built.scheduler,
+                   built.until_s, injected_failures=built.outages.injected)
