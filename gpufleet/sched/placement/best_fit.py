@@ -94,26 +94,22 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
         local, counts = _racks_in_block(groups, needed, most)
-        by_rack = sorted(zip(local, counts, strict=True))  # a few racks: lists beat arrays
-        return (np.array([lo + rack for rack, _ in by_rack], dtype=np.int64),
-                np.array([count * group for _, count in by_rack], dtype=np.int64))
+        return _as_gpus([lo + rack for rack in local], counts, group)
     if within_block or int(block_groups.sum()) < needed:
         return None
     whole, last, remainder = _span_blocks(block_groups, needed)
-    racks: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
+    racks: list[int] = []
+    counts: list[int] = []
     for block in whole.tolist():
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
         used = np.flatnonzero(groups)
-        racks.append(used + lo)
-        counts.append(groups[used])
+        racks += (used + lo).tolist()
+        counts += groups[used].tolist()
     lo = pool.rack_lo + last * per_block
     local, last_counts = _racks_in_block(capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group, remainder,
                                          most)
-    racks.append(np.array(local, dtype=np.int64) + lo)
-    counts.append(np.array(last_counts, dtype=np.int64))
-    return _as_gpus(np.concatenate(racks), np.concatenate(counts), group)
+    return _as_gpus(racks + [lo + rack for rack in local], counts + last_counts, group)
 
 
 def _one_group_racks(capacity: CapacityView, pool: PoolLayout, block_groups: np.ndarray, needed: int, group: int,
@@ -209,6 +205,8 @@ def _racks_in_block(groups: np.ndarray, needed: int, most: int) -> tuple[list[in
     return chosen.tolist() + [int(np.argmin(covering))], taken + [remainder]
 
 
-def _as_gpus(racks: np.ndarray, groups: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(racks)
-    return racks[order].astype(np.int64), groups[order].astype(np.int64) * group
+def _as_gpus(racks: list[int], groups: list[int], group: int) -> tuple[np.ndarray, np.ndarray]:
+    """(racks ascending, GPUs taken from each) from racks and the groups taken from each."""
+    by_rack = sorted(zip(racks, groups, strict=True))  # racks are distinct
+    return (np.array([rack for rack, _ in by_rack], dtype=np.int64),
+            np.array([taken * group for _, taken in by_rack], dtype=np.int64))
