@@ -9,7 +9,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,14 +45,34 @@ def run(scenario: Scenario, seed: int | None = None, until: datetime | None = No
         progress: ProgressFn | None = None, policy: str | None = None,
         placement: str | None = None) -> RunResult:
     """Simulate `scenario` (optionally with another seed, stopping early at `until`, or with
-    another queue policy or placement strategy than the scenario's)."""
+    another queue policy or placement strategy than the scenario's). Python's cyclic
+    garbage collector is paused while it runs (`cyclic_gc_paused`)."""
     seed = scenario.seed if seed is None else seed
     if until is not None and until <= scenario.start:
         raise InputError([Problem(f"--until {until.isoformat()} is not after the scenario start "
                                   f"{scenario.start.isoformat()}")])
-    simulation = build(scenario, seed=seed, until=until, policy=policy, placement=placement)
-    record = simulation.run(progress)
-    return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+    with cyclic_gc_paused():
+        simulation = build(scenario, seed=seed, until=until, policy=policy, placement=placement)
+        record = simulation.run(progress)
+        return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting goes on).
+
+    A run makes millions of objects that live until it ends (per-job rows, segments,
+    heap entries) and almost no reference cycles (a few hundred in a million-job run), so
+    the collector's full passes walk millions of live objects to free nothing: about a
+    tenth of a large run's time. It is restored, as it was, when the run ends or fails.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,

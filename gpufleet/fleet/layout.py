@@ -147,6 +147,13 @@ class FleetLayout:
         which the static layout cannot know; this is the planned figure)."""
         return int(self.rack_installed_gpus[self.active_mask(time_s)].sum())
 
+    def blocks_spanned(self, racks: np.ndarray) -> int:
+        """How many blocks the ascending `racks` touch (a block's racks are adjacent)."""
+        if len(racks) == 1:
+            return 1
+        blocks = self.rack_block[racks]
+        return 1 + int(np.count_nonzero(blocks[1:] != blocks[:-1]))
+
     def change_times(self) -> list[float]:
         return sorted({change.time_s for change in self.changes})
 

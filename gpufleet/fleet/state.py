@@ -190,7 +190,7 @@ class FleetState:
 
     def retire(self, pool: int, lo: int, hi: int, now: float) -> None:
         """Racks lo..hi stop taking work; each leaves the fleet once its last job ends."""
-        live = np.flatnonzero(self.rack_state[lo:hi] == ACTIVE) + lo
+        live = (self.rack_state[lo:hi] == ACTIVE).nonzero()[0] + lo
         free = self.avail[live]
         self._change(pool, live, free, np.zeros_like(free))
         self.avail_gpus[pool] -= int(free.sum())
@@ -200,7 +200,8 @@ class FleetState:
     def allocate(self, placement: Placement) -> Allocation:
         """Take the placement's GPUs (the caller guarantees they are free)."""
         pool, racks, gpus = placement.pool, placement.racks, placement.gpus
-        total = int(gpus[0]) if len(racks) == 1 else int(gpus.sum())
+        # Sums over a gang's racks are list sums: numpy's fixed cost is larger at these sizes.
+        total = int(gpus[0]) if len(racks) == 1 else sum(gpus.tolist())
         self.allocated_gpus[pool] += total
         self.avail_gpus[pool] -= total
         if len(racks) == 1:
@@ -262,7 +263,7 @@ class FleetState:
         else:
             before = self.avail[live]
             self._change(pool, live, before, before + back)
-        self.avail_gpus[pool] += int(back.sum())
+        self.avail_gpus[pool] += sum(back.tolist())
         if not active.all():
             self._remove_empty_draining(pool, racks[~active], now)
 
@@ -370,7 +371,8 @@ class FleetState:
         counts = self.level_count[pool]
         delta = np.bincount(new, minlength=len(counts)) - np.bincount(old, minlength=len(counts))
         levels = self.levels[pool]
-        for level, change in zip(np.flatnonzero(delta).tolist(), delta[delta != 0].tolist(), strict=True):
+        changed = delta.nonzero()[0]
+        for level, change in zip(changed.tolist(), delta[changed].tolist(), strict=True):
             counts[level] += change
             levels = levels | (1 << level) if counts[level] else levels & ~(1 << level)
         self.levels[pool] = levels
@@ -391,13 +393,13 @@ class FleetState:
             old_groups, new_groups = old // group, new // group
             flat -= np.bincount(blocks * width + old_groups, minlength=flat.size)
             flat += np.bincount(blocks * width + new_groups, minlength=flat.size)
-            entry[1] += int(new_groups.sum()) - int(old_groups.sum())
+            entry[1] += sum((new_groups - old_groups).tolist())
 
     def _compact(self, pool: int, level: int) -> None:
         """Rebuild a level's heap from the racks on it now (drops the entries of racks gone)."""
         layout_pool = self.layout.pools[pool]
         lo, hi = layout_pool.rack_lo, layout_pool.rack_hi
-        self._racks_at[pool][level] = (np.flatnonzero(self.avail[lo:hi] == level) + lo).tolist()
+        self._racks_at[pool][level] = ((self.avail[lo:hi] == level).nonzero()[0] + lo).tolist()
 
     # -- nodes ------------------------------------------------------------------------
 

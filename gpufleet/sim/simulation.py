@@ -10,6 +10,7 @@ rebuilt afterwards (free GPUs unusable by the smallest waiting gang) is sampled.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,10 +207,8 @@ class Simulation:
             if math.isnan(self._start[job]):
                 self._start[job] = now
                 self._pool[job] = allocation.pool
-                racks = allocation.racks
-                self._racks[job] = len(racks)
-                self._blocks[job] = 1 if len(racks) == 1 else \
-                    1 + int(np.count_nonzero(np.diff(self.layout.rack_block[racks])))
+                self._racks[job] = len(allocation.racks)
+                self._blocks[job] = self.layout.blocks_spanned(allocation.racks)
             self._status[job] = Status.RUNNING
             self._epoch[job] += 1
             self._running[job] = (now, allocation.pool)
@@ -336,7 +335,8 @@ class Simulation:
                 reason.append(scheduler.reason[job])
             else:
                 reason.append("")
-        segments = np.array(self._segments, dtype=np.float64).reshape(-1, 4)
+        segments = np.fromiter(itertools.chain.from_iterable(self._segments), dtype=np.float64,
+                               count=4 * len(self._segments)).reshape(-1, 4)  # twice np.array's speed
         samples = np.array(self._samples, dtype=np.float64).reshape(-1, 3)
         progress = self.progress
         gpus = self.jobs.gpus.astype(np.float64)

@@ -35,6 +35,13 @@ def place(avail: list[int], gpus: int, group: int, per_block: int = 64, within_b
     return None if placement is None else dict(zip(placement.racks.tolist(), placement.gpus.tolist(), strict=True))
 
 
+def test_blocks_spanned_counts_the_blocks_of_ascending_racks() -> None:
+    layout = layout_of([(10, 8, 4), (6, 8, 3)])  # blocks: racks 0-3, 4-7, 8-9 | 10-12, 13-15
+    cases = {(5,): 1, (0, 3): 1, (3, 4): 2, (0, 4, 8): 3, (1, 2, 9, 10, 15): 4}
+    for racks, blocks in cases.items():
+        assert layout.blocks_spanned(np.array(racks, dtype=np.int64)) == blocks, racks
+
+
 def test_single_rack_takes_the_tightest_rack() -> None:
     assert place([8, 3, 5, 4], gpus=4, group=4) == {3: 4}
 

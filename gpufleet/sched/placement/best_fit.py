@@ -65,8 +65,7 @@ class BestFitPlacement:
             if found is None:
                 continue
             racks, taken = found
-            blocks = 1 + int(np.count_nonzero(np.diff(layout.rack_block[racks])))
-            key = (len(racks), blocks, int(capacity.avail[racks].sum()) - gpus)
+            key = (len(racks), layout.blocks_spanned(racks), int(capacity.avail[racks].sum()) - gpus)
             if best_key is None or key < best_key:
                 best_key = key
                 best = Placement(index, racks, taken)
@@ -103,7 +102,7 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
     for block in whole.tolist():
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
-        used = np.flatnonzero(groups)
+        used = groups.nonzero()[0]
         racks += (used + lo).tolist()
         counts += groups[used].tolist()
     lo = pool.rack_lo + last * per_block
@@ -123,11 +122,11 @@ def _one_group_racks(capacity: CapacityView, pool: PoolLayout, block_groups: np.
     """
     lo, hi, per_block = pool.rack_lo, pool.rack_hi, pool.racks_per_block
     has = capacity.avail[lo:hi] >= group
-    feasible = np.flatnonzero(block_groups >= needed)
+    feasible = (block_groups >= needed).nonzero()[0]
     if len(feasible):
-        block = int(feasible[np.argmin(block_groups[feasible])])
+        block = int(feasible[block_groups[feasible].argmin()])
         start = block * per_block
-        racks = np.flatnonzero(has[start:start + per_block])[:needed] + (lo + start)
+        racks = has[start:start + per_block].nonzero()[0][:needed] + (lo + start)
         return racks, np.full(needed, group, dtype=np.int64)
     if within_block or int(block_groups.sum()) < needed:
         return None
@@ -136,20 +135,20 @@ def _one_group_racks(capacity: CapacityView, pool: PoolLayout, block_groups: np.
     whole_block[whole] = True
     chosen = has & np.repeat(whole_block, per_block)[:hi - lo]
     start = last * per_block
-    chosen[np.flatnonzero(has[start:start + per_block])[:remainder] + start] = True
-    return np.flatnonzero(chosen) + lo, np.full(needed, group, dtype=np.int64)
+    chosen[has[start:start + per_block].nonzero()[0][:remainder] + start] = True
+    return chosen.nonzero()[0] + lo, np.full(needed, group, dtype=np.int64)
 
 
 def _span_blocks(block_groups: np.ndarray, needed: int) -> tuple[np.ndarray, int, int]:
     """Blocks for a gang no block holds: (blocks taken whole, largest first; the tightest
     block that covers the rest; groups taken from it)."""
-    order = np.argsort(-block_groups, kind="stable")
-    cumulative = np.cumsum(block_groups[order])
+    order = (-block_groups).argsort(kind="stable")
+    cumulative = block_groups[order].cumsum()
     n_full = int(np.searchsorted(cumulative, needed))  # blocks taken whole before the last one
     remainder = needed - (int(cumulative[n_full - 1]) if n_full else 0)
     rest = order[n_full:]
     covering = rest[block_groups[rest] >= remainder]
-    return order[:n_full], int(covering[np.argmin(block_groups[covering])]), remainder
+    return order[:n_full], int(covering[block_groups[covering].argmin()]), remainder
 
 
 def _best_block(histogram: np.ndarray, block_groups: np.ndarray, needed: int, most: int) -> int | None:
@@ -188,21 +187,21 @@ def _racks_in_block(groups: np.ndarray, needed: int, most: int) -> tuple[list[in
     the last rack is the tightest (then lowest) that covers the rest. Returns (racks within
     the block, groups taken from each)."""
     whole = -(-needed // most) - 1  # racks taken whole, if enough racks are full
-    full = np.flatnonzero(groups == most)
+    full = (groups == most).nonzero()[0]
     if len(full) > whole:  # the full racks alone hold the gang (one more covers the rest)
         chosen = full[:whole]
         taken = [most] * whole
         remainder = needed - whole * most
     else:
-        order = np.argsort(-groups, kind="stable")
-        cumulative = np.cumsum(groups[order])
+        order = (-groups).argsort(kind="stable")
+        cumulative = groups[order].cumsum()
         count = int(np.searchsorted(cumulative, needed))
         chosen = order[:count]
         taken = groups[chosen].tolist()
         remainder = needed - (int(cumulative[count - 1]) if count else 0)
     covering = np.where(groups >= remainder, groups, most + 1)  # most + 1: does not cover
     covering[chosen] = most + 1
-    return chosen.tolist() + [int(np.argmin(covering))], taken + [remainder]
+    return chosen.tolist() + [int(covering.argmin())], taken + [remainder]
 
 
 def _as_gpus(racks: list[int], groups: list[int], group: int) -> tuple[np.ndarray, np.ndarray]:
