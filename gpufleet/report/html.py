@@ -165,7 +165,7 @@ def _headline(result: RunResult) -> str:
          + (f"; {summary['failures']['goodput']:.1%} productive training after failures and preemptions"
             if summary["failures"]["goodput"] is not None and (summary["failures"]["failures"]
                                                                or summary["preemption"]["preemptions"]) else "")
-         + (f"; {summary['failures']['goodput_with_serving']:.1%} with serving"
+         + (f"; {summary['failures']['goodput_with_serving']:.1%} with serving after warm-up"
             if summary["failures"].get("goodput_with_serving") is not None else "")),
         *([("Does serving meet its SLO, and at what cost?", _serving_headline(summary["serving"]))]
           if "serving" in summary else []),

@@ -43,7 +43,8 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                          f"{failures['checkpoint_gpu_hours']:,.0f}")
         headline.add_row("Goodput (productive training / billed GPU-hours)", f"{failures['goodput']:.1%}")
         if failures.get("goodput_with_serving") is not None:
-            headline.add_row("Goodput with serving (+ serving GPU-hours)", f"{failures['goodput_with_serving']:.1%}")
+            headline.add_row("Goodput with serving (+ serving GPU-hours after warm-up)",
+                             f"{failures['goodput_with_serving']:.1%}")
     preemption = summary["preemption"]
     if preemption["preemptions"]:
         headline.add_row("Preemptions / GPU-hours lost / restart overhead",

@@ -66,9 +66,9 @@ class RunResult:
             summary["serving"] = {"services": serving.services,
                                   **gpu_split(serving.services, summary["capacity"]["allocated_gpu_hours"])}
             billed = summary["capacity"]["installed_gpu_hours"]
+            serving_work = summary["serving"]["serving_gpu_hours"] - summary["serving"]["serving_warmup_gpu_hours"]
             summary["failures"]["goodput_with_serving"] = \
-                (summary["failures"]["productive_gpu_hours"] + summary["serving"]["serving_gpu_hours"]) / billed \
-                if billed else None
+                (summary["failures"]["productive_gpu_hours"] + serving_work) / billed if billed else None
         return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving)
 
     @property

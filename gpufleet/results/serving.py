@@ -112,6 +112,7 @@ def _summary(record: ServiceRecord, table: pa.Table, months: pa.Table) -> dict[s
         "slo_attainment": float((column["within_target"] * arrivals).sum() / total) if total else 1.0,
         "mean_wait_s": float((column["mean_wait_s"] * arrivals).sum() / total) if total else 0.0,
         "gpu_hours": float(column["gpu_hours"].sum()),
+        "warmup_gpu_hours": record.warmup_gpu_s / HOUR_S,
         "mean_gpus": float(column["gpu_hours"].sum() * HOUR_S / duration) if duration else 0.0,
         "peak_gpus": float(column["held_gpus"].max()),
         "cost_usd": cost,
@@ -125,8 +126,10 @@ def _summary(record: ServiceRecord, table: pa.Table, months: pa.Table) -> dict[s
 
 
 def gpu_split(summary_services: list[dict[str, Any]], allocated_gpu_hours: float) -> dict[str, float]:
-    """GPU-hours for serving vs training over the run."""
+    """GPU-hours for serving (of which replicas warming up) vs training over the run."""
     serving = sum(service["gpu_hours"] for service in summary_services)
-    return {"serving_gpu_hours": serving, "training_gpu_hours": allocated_gpu_hours - serving,
+    return {"serving_gpu_hours": serving,
+            "serving_warmup_gpu_hours": sum(service["warmup_gpu_hours"] for service in summary_services),
+            "training_gpu_hours": allocated_gpu_hours - serving,
             "serving_share_of_allocated": serving / allocated_gpu_hours if allocated_gpu_hours else 0.0}
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from gpufleet.fleet.state import Allocation, Placement
 from gpufleet.sched import preemption
-from gpufleet.serving.autoscaler import Autoscaler, ReplicaSet
+from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
 from gpufleet.serving.demand import DemandIntervals, build_demand, grid
 from gpufleet.serving.throughput import slots_per_replica
 from gpufleet.spec.serving import ServiceSpec, SharingMode
@@ -51,6 +51,8 @@ class Service:
     slots_of: dict[str, int]
     queue: int | None  # ClusterQueue charged (sharing: quota)
     allocations: dict[int, Allocation] = field(default_factory=dict)
+    placed: dict[int, Replica] = field(default_factory=dict)  # the replicas holding `allocations`
+    warmup_gpu_s: float = 0.0  # GPU-seconds held by replicas not yet serving, of replicas gone
     target: list[int] = field(default_factory=list)
     ready: list[int] = field(default_factory=list)
     slots: list[int] = field(default_factory=list)
@@ -102,6 +104,7 @@ class ServiceRecord:
     placements: int
     jobs_preempted: int
     lost: dict[str, int]
+    warmup_gpu_s: float  # GPU-seconds replicas held while warming up (placed, not yet serving)
 
 
 class ServingFleet:
@@ -279,6 +282,7 @@ class ServingFleet:
         allocation = scheduler.state.allocate(placement)
         replica = service.replicas.place(now, flavor)
         service.allocations[replica.id] = allocation
+        service.placed[replica.id] = replica
         service.placements += 1
         service.held_log.append((now, allocation.pool, allocation.total))
         for rack in allocation.racks.tolist():
@@ -290,6 +294,7 @@ class ServingFleet:
     def _release(self, service: Service, replica_id: int, now: float) -> None:
         scheduler = self.simulation.scheduler
         allocation = service.allocations.pop(replica_id)
+        service.warmup_gpu_s += _warmup_gpu_s(service.placed.pop(replica_id), allocation, now)
         service.gone(replica_id)
         scheduler.state.release(allocation, now)
         service.held_log.append((now, allocation.pool, -allocation.total))
@@ -334,6 +339,9 @@ class ServingFleet:
         out = []
         for service in self.services:
             n = len(service.target)  # decisions made before the horizon
+            until = self.simulation.until_s
+            warmup = service.warmup_gpu_s + sum(_warmup_gpu_s(service.placed[replica_id], allocation, until)
+                                                for replica_id, allocation in service.allocations.items())
             out.append(ServiceRecord(
                 spec=service.spec, intervals=_head(service.intervals, n),
                 target_replicas=np.array(service.target, dtype=np.int64),
@@ -341,8 +349,15 @@ class ServingFleet:
                 pending_replicas=np.array(service.pending, dtype=np.int64),
                 slots=np.array(service.slots, dtype=np.int64),
                 held_log=np.array(service.held_log, dtype=np.float64).reshape(-1, 3),
-                placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost)))
+                placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost),
+                warmup_gpu_s=warmup))
         return out
+
+
+def _warmup_gpu_s(replica: Replica, allocation: Allocation, until: float) -> float:
+    """GPU-seconds `replica` held before it served (warm-up, cut short if it left by `until`)."""
+    assert replica.started_s is not None and replica.ready_s is not None
+    return allocation.total * (min(replica.ready_s, until) - replica.started_s)
 
 
 def _head(intervals: DemandIntervals, n: int) -> DemandIntervals:

@@ -5,6 +5,7 @@ trace reports the trace's own statistics."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +104,27 @@ def test_failure_loses_a_replica_and_the_next_decision_replaces_it() -> None:
     summary = result.summary["serving"]["services"][0]
     assert summary["replicas_lost"] == {"test": 1} and summary["placements"] == 2
     assert int(np.sum(result.failures["replicas_hit"].to_numpy())) == 1
-    # Held GPUs: 64 from 00:00 to 05:02 and from 06:05 to 12:00.
+    # Held GPUs: 64 from 00:00 to 05:02 and from 06:05 to 12:00; the first replica served
+    # at once (warm start), the replacement warmed up 06:05-06:15.
     assert summary["gpu_hours"] == pytest.approx(64 * ((5 + 2 / 60) + (12 - (6 + 5 / 60))))
+    assert summary["warmup_gpu_hours"] == pytest.approx(64 * 10 / 60)
+
+
+@pytest.mark.parametrize(("until", "warmup_minutes"), [(None, 10.0), ("2026-01-01T10:04:00", 4.0)])
+def test_goodput_with_serving_leaves_out_warm_up(until: str | None, warmup_minutes: float) -> None:
+    # A cold start: the replica placed at 10:00 warms up until 10:10, then serves until
+    # 20:00. A run stopped at 10:04 has seen 4 minutes of its warm-up. No training runs,
+    # so goodput with serving is the serving GPU-hours after warm-up over billed GPU-hours.
+    spec = scenario(rack_fleet(1), [], end="2026-01-02", services=[fixed_service(warm_start=False)])
+    result = api.run(spec, until=None if until is None else datetime.fromisoformat(until))
+    service = result.summary["serving"]["services"][0]
+    held_hours = 10.0 if until is None else 4 / 60
+    assert service["gpu_hours"] == pytest.approx(64 * held_hours)
+    assert service["warmup_gpu_hours"] == pytest.approx(64 * warmup_minutes / 60)
+    assert result.summary["serving"]["serving_warmup_gpu_hours"] == pytest.approx(64 * warmup_minutes / 60)
+    billed = result.summary["capacity"]["installed_gpu_hours"]
+    assert result.summary["failures"]["goodput_with_serving"] == \
+        pytest.approx(64 * (held_hours - warmup_minutes / 60) / billed)
 
 
 def test_replayed_trace_reports_the_traces_own_statistics(shared: Path) -> None:
