@@ -52,7 +52,7 @@ class Service:
     queue: int | None  # ClusterQueue charged (sharing: quota)
     allocations: dict[int, Allocation] = field(default_factory=dict)
     placed: dict[int, Replica] = field(default_factory=dict)  # the replicas holding `allocations`
-    warmup_gpu_s: float = 0.0  # GPU-seconds held by replicas not yet serving, of replicas gone
+    warmup_gpu_s: float = 0.0  # GPU-seconds of warm-up of the replicas released so far
     target: list[int] = field(default_factory=list)
     ready: list[int] = field(default_factory=list)
     slots: list[int] = field(default_factory=list)
