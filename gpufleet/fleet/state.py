@@ -72,8 +72,10 @@ class FleetState:
         rack_state: FUTURE, ACTIVE, DRAINING or RETIRED per rack.
         node_free: free GPUs per node (kept only if `track_nodes`).
         installed_gpus, allocated_gpus, avail_gpus: per-pool totals.
-        level_count: per pool, live racks per number of free GPUs (index 0..rack size).
-        levels: per pool, bit k set iff level_count[k] > 0.
+        level_count: per pool, live racks per number of free GPUs (index 1..rack size;
+            index 0 is not kept: deliveries and retirements pass through it and no
+            placement asks for a rack with nothing free).
+        levels: per pool, bit k set iff level_count[k] > 0 (k >= 1).
         version: per pool, bumped on every change of its free capacity.
         watched, watched_changes: the racks of one `watch` call, and a stamp bumped by
             `watch` and by every change of a watched rack's free capacity.

@@ -118,6 +118,7 @@ def test_the_live_indexes_place_exactly_as_a_scan_of_the_array() -> None:
             for g in (1, 2, 4, 8):
                 assert state.groups_free(pool.index, g) == ArrayCapacity(state.avail, layout).groups_free(pool.index, g)
             free = state.avail[pool.rack_lo:pool.rack_hi]
+            assert state.level_count[pool.index][1:] == np.bincount(free, minlength=pool.rack_gpus + 1)[1:].tolist()
             for n in range(1, 9):
                 fitting = free[free >= n]
                 level = state.tightest_level(pool.index, n)
