@@ -337,9 +337,9 @@ class ServingFleet:
 
     def records(self) -> list[ServiceRecord]:
         out = []
+        until = self.simulation.until_s
         for service in self.services:
             n = len(service.target)  # decisions made before the horizon
-            until = self.simulation.until_s
             warmup = service.warmup_gpu_s + sum(_warmup_gpu_s(service.placed[replica_id], allocation, until)
                                                 for replica_id, allocation in service.allocations.items())
             out.append(ServiceRecord(
