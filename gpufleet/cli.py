@@ -24,6 +24,7 @@ from rich.table import Table
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.failures.cli import faults_app
+from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
 from gpufleet.traces.cli import trace_app
 
@@ -31,6 +32,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
 app.add_typer(trace_app, name="trace")
 app.add_typer(faults_app, name="faults")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.command("admit")(admit)
 console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
 errors = Console(stderr=True)
 
