@@ -80,10 +80,11 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,
             until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None,
-            sharings: list[str] | None = None) -> Comparison:
-    """Run every policy x placement (x serving sharing mode) on the same workload (same
-    seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it replaces the
-    `sharing` of every service of the scenario."""
+            sharings: list[str] | None = None, queueings: list[str] | None = None) -> Comparison:
+    """Run every policy x placement (x serving sharing mode x queueing strategy) on the same
+    workload (same seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it
+    replaces the `sharing` of every service of the scenario. A queueing strategy
+    (`StrictFIFO`, `BestEffortFIFO`) replaces every queue's."""
     from gpufleet.results.compare import Comparison, Variant
     from gpufleet.sched.placement import PLACEMENTS
     from gpufleet.sched.policies import POLICIES
@@ -95,20 +96,41 @@ def compare(scenario: Scenario, policies: list[str], placements: list[str], seed
     if problems:
         raise InputError(problems)
     sharings = sharings or [""]
-    scenarios = {sharing: with_sharing(scenario, sharing) if sharing else scenario for sharing in sharings}
+    queueings = queueings or [""]
+
+    def variant_of(sharing: str, queueing: str) -> Scenario:
+        changed = with_sharing(scenario, sharing) if sharing else scenario
+        return with_queueing(changed, queueing) if queueing else changed
+
+    scenarios = {(sharing, queueing): variant_of(sharing, queueing) for sharing in sharings for queueing in queueings}
     variants = []
     for policy in policies:
         for placement in placements:
             for sharing in sharings:
-                parts = [policy] + ([placement] if len(placements) > 1 else []) \
-                    + ([sharing.replace(":", "-")] if len(sharings) > 1 else [])
-                name = "+".join(parts)
-                report = None if progress is None else \
-                    (lambda now, done, events, n=name: progress(n, now, done, events))
-                result = run(scenarios[sharing], seed=seed, until=until, progress=report, policy=policy,
-                             placement=placement)
-                variants.append(Variant(name, policy, placement, result, sharing))
+                for queueing in queueings:
+                    parts = [policy] + ([placement] if len(placements) > 1 else []) \
+                        + ([sharing.replace(":", "-")] if len(sharings) > 1 else []) \
+                        + ([queueing] if len(queueings) > 1 else [])
+                    name = "+".join(parts)
+                    report = None if progress is None else \
+                        (lambda now, done, events, n=name: progress(n, now, done, events))
+                    result = run(scenarios[(sharing, queueing)], seed=seed, until=until, progress=report,
+                                 policy=policy, placement=placement)
+                    variants.append(Variant(name, policy, placement, result, sharing))
     return Comparison(scenario, variants)
+
+
+def with_queueing(scenario: Scenario, strategy: str) -> Scenario:
+    """`scenario` with every queue's queueing strategy set to `strategy` (StrictFIFO or BestEffortFIFO)."""
+    from gpufleet.spec.scheduler import QueueingStrategy
+
+    if strategy not in QueueingStrategy.__members__:
+        raise InputError([Problem(f"--queueing {strategy!r}: choose StrictFIFO or BestEffortFIFO")])
+    if not scenario.scheduler.queues:
+        raise InputError([Problem(f"--queueing {strategy}: scenario {scenario.name!r} has no queues")])
+    queues = [queue.model_copy(update={"queueing_strategy": QueueingStrategy(strategy)})
+              for queue in scenario.scheduler.queues]
+    return scenario.model_copy(update={"scheduler": scenario.scheduler.model_copy(update={"queues": queues})})
 
 
 def with_sharing(scenario: Scenario, sharing: str) -> Scenario:

@@ -104,15 +104,17 @@ def compare(
     placement: Annotated[str, typer.Option(help="Comma-separated placements, e.g. best_fit,spread.")] = "best_fit",
     sharing: Annotated[str | None, typer.Option(
         help="Comma-separated serving sharing modes for every service, e.g. preempt,quota:inference.")] = None,
+    queueing: Annotated[str | None, typer.Option(
+        help="Comma-separated queueing strategies for every queue: StrictFIFO,BestEffortFIFO.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-compare].")]
     = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
 ) -> None:
-    """Run policies x placements (x serving sharing modes) on the same workload and compare
-    waits, completion times, utilisation, preemption and serving SLOs, overall, by job size
-    and by queue."""
+    """Run policies x placements (x serving sharing modes x queueing strategies) on the same
+    workload and compare waits, completion times, utilisation, preemption and serving SLOs,
+    overall, by job size and by queue."""
     from gpufleet import api
     from gpufleet.report.terminal import comparison_tables
 
@@ -135,8 +137,9 @@ def compare(
                                 date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
 
             sharings = [mode.strip() for mode in sharing.split(",") if mode.strip()] if sharing else None
+            queueings = [mode.strip() for mode in queueing.split(",") if mode.strip()] if queueing else None
             comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress,
-                                     sharings=sharings)
+                                     sharings=sharings, queueings=queueings)
         target = out or Path("runs") / f"{spec.name}-compare"
         comparison.write(target, report=report)
     except InputError as error:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gpufleet.errors import InputError, Problem
@@ -169,16 +170,16 @@ def _show(imported: Any, written: list[Path]) -> None:
         for column in ("kind", "field", "objects", "why"):
             table.add_column(column, justify="right" if column == "objects" else "left", overflow="fold")
         for row in missing:
-            table.add_row(row["kind"], row["field"], f"{row['objects']:,}", row["not_modelled"])
+            table.add_row(row["kind"], escape(row["field"]), f"{row['objects']:,}", escape(row["not_modelled"]))
         console.print(table)
     if report.jobs is not None:
         jobs = report.jobs
         console.print(f"Job records: {jobs['rows']:,} read, {jobs['kept']:,} kept, {jobs['bad_rows']:,} bad"
                       + "".join(f"; left out, {reason}: {count:,}" for reason, count in jobs["left_out"].items()))
         for row in jobs["bad_examples"][:10]:
-            console.print(f"  bad line {row['line']}: {row['message']}", highlight=False)
+            console.print(f"  bad line {row['line']}: {escape(row['message'])}", highlight=False)
     for note in report.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {escape(note)}", highlight=False)
     console.print("Wrote " + ", ".join(str(path) for path in written))
 
 
@@ -265,19 +266,20 @@ def _show_admission(answer: Any, named: bool) -> None:
 
     decision, outlook = answer.decision, answer.forecast
     for note in answer.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {escape(note)}", highlight=False)
     when = answer.at.isoformat(sep=" ")
     if decision.admitted:
-        console.print(f"[bold green]admitted[/] at {when} on pool {decision.pool}: racks "
-                      f"{', '.join(decision.racks)}; blocks {', '.join(decision.blocks)}", highlight=False)
+        console.print(f"[bold green]admitted[/] at {when} on pool {escape(decision.pool or '')}: racks "
+                      f"{escape(', '.join(decision.racks))}; blocks {escape(', '.join(decision.blocks))}",
+                      highlight=False)
     else:
-        console.print(f"[bold yellow]not admitted[/] at {when}: {explain(decision.reason) or 'waiting'}",
+        console.print(f"[bold yellow]not admitted[/] at {when}: {escape(explain(decision.reason) or 'waiting')}",
                       highlight=False)
         table = Table(title="Why not, pool by pool", title_justify="left")
         for column in ("pool", "flavor", "kind", "detail"):
             table.add_column(column, overflow="fold")
         for check in decision.checks:
-            table.add_row(check.pool, check.flavor, check.kind, check.detail)
+            table.add_row(escape(check.pool), escape(check.flavor), check.kind, escape(check.detail))
         console.print(table)
     if not named:
         console.print("note: no import report beside the scenario: racks and blocks are numbered, not named",
@@ -290,13 +292,13 @@ def _show_admission(answer: Any, named: bool) -> None:
         table.add_column(column, justify="right")
     for key, value in outlook.start.items():
         wait = outlook.wait_h[key]
-        table.add_row(key, value.isoformat(sep=" ") if value else "after the horizon",
+        table.add_row(key, value.isoformat(sep=" ", timespec="seconds") if value else "after the horizon",
                       f"{wait:.2f}" if wait is not None else "-")
     console.print(table)
     if outlook.pools:
-        console.print("started on: " + ", ".join(f"{pool} ({count})" for pool, count in outlook.pools.items()),
+        console.print("started on: " + escape(", ".join(f"{pool} ({count})" for pool, count in outlook.pools.items())),
                       highlight=False)
     if outlook.reasons:
-        console.print("waited because (replications): " + "; ".join(
-            f"{reason} ({count})" for reason, count in sorted(outlook.reasons.items(), key=lambda item: -item[1])),
+        console.print("waited because (replications): " + escape("; ".join(
+            f"{reason} ({count})" for reason, count in sorted(outlook.reasons.items(), key=lambda item: -item[1]))),
             highlight=False)

@@ -211,7 +211,8 @@ def as_dict(decision: Decision, outlook: Forecast | None) -> dict[str, Any]:
     if outlook is not None:
         out["forecast"] = {
             "replications": outlook.replications, "started": outlook.started,
-            "start": {key: value.isoformat(sep=" ") if value else None for key, value in outlook.start.items()},
+            "start": {key: value.isoformat(sep=" ", timespec="seconds") if value else None
+                      for key, value in outlook.start.items()},
             "wait_hours": outlook.wait_h, "pools": outlook.pools, "reasons": outlook.reasons,
             "horizon": outlook.horizon.isoformat(sep=" "),
         }
