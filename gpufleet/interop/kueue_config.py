@@ -251,6 +251,8 @@ def _gpus(reader: FieldReader, path: tuple, to: str, required: bool = False) -> 
         if required:
             raise reader.error(path, "nominalQuota is required")
         return None
+    if isinstance(value, str) and value.strip().endswith(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")):
+        raise reader.error(path, f"{value!r} is a size (binary suffix), not a count of GPUs")
     quantity = _fraction(reader, path, value)
     count = whole(quantity)
     if count is None or count < 0:

@@ -399,7 +399,7 @@ def _leader_worker_groups(reader: FieldReader, name: str, namespace: str, queue:
     for key in ("rolloutStrategy", "startupPolicy", "networkConfig"):
         reader.skip("spec", key, reason="rollout and networking of a serving group are not modelled")
     reader.skip("status", reason="observed state of the serving groups")
-    out.note("a LeaderWorkerSet group holds its GPUs until the horizon unless it records an end (a service)")
+    out.note("a LeaderWorkerSet is read as one workload per group: a leader and size - 1 workers")
     records = []
     for index in range(replicas):
         record = _record(f"{name}-{index}", namespace, queue, priority, created, None, None, None,
