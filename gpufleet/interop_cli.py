@@ -275,6 +275,8 @@ def _show_admission(answer: Any, named: bool) -> None:
     else:
         console.print(f"[bold yellow]not admitted[/] at {when}: {escape(explain(decision.reason) or 'waiting')}",
                       highlight=False)
+        if decision.blocked_by:
+            console.print(f"first in its queue: {escape(decision.blocked_by)}", highlight=False)
         table = Table(title="Why not, pool by pool", title_justify="left")
         for column in ("pool", "flavor", "kind", "detail"):
             table.add_column(column, overflow="fold")

@@ -123,13 +123,14 @@ def export_kueue(scenario: Scenario) -> Exported:
         config: dict[str, Any] = {"apiVersion": "config.kueue.x-k8s.io/v1beta1", "kind": "Configuration",
                                   "fairSharing": {"enable": True}}
         if spec.fair_share.half_life_hours is not None:
-            config["admissionFairSharing"] = {"usageHalfLifeTime": f"{spec.fair_share.half_life_hours:g}h"}
+            config["admissionFairSharing"] = {"usageHalfLifeTime": f"{spec.fair_share.half_life_hours!r}h"}
         docs.append(config)
     docs.append({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node.name, "labels": {
             HOSTNAME: node.name, FLAVOR_LABEL: node.gpu, BLOCK_LABEL: node.block, RACK_LABEL: node.rack}},
          "status": {"allocatable": {GPU: str(node.gpus)}, "capacity": {GPU: str(node.gpus)}}} for node in nodes]})
-    text = "".join(f"---\n{yaml.safe_dump(doc, sort_keys=False, width=1000)}" for doc in docs)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = "".join(f"---\n{yaml.dump(doc, Dumper=dumper, sort_keys=False, width=1000)}" for doc in docs)
     return Exported({f"{scenario.name}-kueue.yaml": text}, notes)
 
 
@@ -153,7 +154,7 @@ def _cluster_queue(queue: Any) -> dict[str, Any]:
     if preemption:
         spec["preemption"] = preemption
     if queue.fair_share.weight != 1.0:
-        spec["fairSharing"] = {"weight": f"{queue.fair_share.weight:g}"}
+        spec["fairSharing"] = {"weight": repr(queue.fair_share.weight)}
     return {"apiVersion": KUEUE, "kind": "ClusterQueue", "metadata": {"name": queue.name}, "spec": spec}
 
 
@@ -215,9 +216,14 @@ def export_slurm(scenario: Scenario) -> Exported:
     tiers = {cls.name[len("partition-"):]: cls.value for cls in spec.priority_classes
              if cls.name.startswith("partition-")}
     for queue in spec.queues:
+        if queue.name.startswith("cohort/") and not queue.tenants:
+            notes.append(f"{queue.name}: a cohort's own quota has no Slurm counterpart (not exported)")
+            continue
         kinds = [flavor for flavor, count in queue.nominal.items() if count > 0]
-        members = [node.name for node in nodes if node.gpu.upper() in {kind.upper() for kind in kinds}]
-        held = sum(node.gpus for node in nodes if node.name in set(members))
+        wanted = {kind.upper() for kind in kinds}
+        chosen = [node for node in nodes if node.gpu.upper() in wanted]
+        members = [node.name for node in chosen]
+        held = sum(node.gpus for node in chosen)
         if held != sum(queue.nominal.values()):
             notes.append(f"queue {queue.name}: a partition holds whole nodes: its {sum(queue.nominal.values())} "
                          f"GPUs of quota become all {held} GPUs of its types")

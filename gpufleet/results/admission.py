@@ -48,6 +48,7 @@ class Decision:
     checks: list[PoolCheck] = field(default_factory=list)
     running_not_placed: int = 0
     queued_started_at_once: int = 0
+    blocked_by: str = ""
 
 
 def decide(simulation: Simulation, job: int, names: list[PoolNames], running: list[int],
@@ -75,7 +76,20 @@ def decide(simulation: Simulation, job: int, names: list[PoolNames], running: li
     if scheduler.quotas.members(queue) == [queue]:
         decision.reason = _alone(decision.reason, {scheduler.quotas.names[queue]})
     decision.checks = _checks(simulation, job)
+    if decision.reason == reasons.STRICT_ORDER:
+        decision.blocked_by = _head(simulation, job)
     return decision
+
+
+def _head(simulation: Simulation, job: int) -> str:
+    """The first job of `job`'s queue (what a StrictFIFO queue waits for), and its reason."""
+    scheduler = simulation.scheduler
+    keys = scheduler._by_queue[scheduler.queue_of[job]]
+    if not keys:
+        return ""
+    head = keys[0][-1]
+    name = simulation.jobs.names[head]
+    return f"{name} ({scheduler._gpus[head]} GPUs): {_kind(scheduler.reason[head]) or 'waiting'}"
 
 
 def _checks(simulation: Simulation, job: int) -> list[PoolCheck]:
@@ -131,34 +145,33 @@ class Forecast:
 
 def forecast(jobs_tables: list[pa.Table], name: str, snapshot_start: datetime, moment: datetime,
              horizon: datetime, alone: set[str] = frozenset()) -> Forecast:
-    """Start times of job `name` over the replications' job tables (times from the snapshot start);
-    `alone`: queues without a cohort (their quota reasons name the nominal quota)."""
-    starts, pools, why = [], {}, {}
+    """When job `name` starts over the replications' job tables (its wait from its submit at
+    `moment`); `alone`: queues without a cohort (their quota reasons name the nominal quota)."""
+    waits, starts, pools, why = [], [], {}, {}
     for table in jobs_tables:
         names = table["name"].to_pylist()
         row = names.index(name)
-        start_s = table["start_s"][row].as_py()
-        if start_s is not None and not math.isnan(start_s):
-            starts.append(start_s)
+        wait_s = table["wait_s"][row].as_py()
+        if wait_s is not None and not math.isnan(wait_s):
+            waits.append(wait_s)
+            starts.append(table["start_s"][row].as_py())
             pool = table["pool"][row].as_py()
             pools[pool] = pools.get(pool, 0) + 1
         for entry in table["reasons"][row].as_py() or []:
             text = _alone(_kind(entry["reason"]), alone)
             why[text] = why.get(text, 0) + 1
-    values = np.sort(np.array(starts, dtype=np.float64))
-    moment_s = (moment - snapshot_start).total_seconds()
+    values = np.sort(np.array(waits, dtype=np.float64))
+    begins = np.sort(np.array(starts, dtype=np.float64))
     start: dict[str, datetime | None] = {}
     wait: dict[str, float | None] = {}
     for q in QUANTILES:
         key = f"p{round(q * 100)}"
-        if len(values) >= q * len(jobs_tables) and len(values):
-            # quantile over all replications, those that never started counting as later than any
-            index = min(int(math.ceil(q * len(jobs_tables))) - 1, len(jobs_tables) - 1)
-            value = values[index] if index < len(values) else None
-        else:
-            value = None
-        start[key] = snapshot_start + timedelta(seconds=float(value)) if value is not None else None
-        wait[key] = max(float(value) - moment_s, 0.0) / 3600.0 if value is not None else None
+        # a quantile over all replications: those that never started count as later than any
+        index = max(int(math.ceil(q * len(jobs_tables))) - 1, 0)
+        value = float(values[index]) if index < len(values) else None
+        # to the second: the snapshot's jobs are submitted microseconds apart
+        start[key] = snapshot_start + timedelta(seconds=round(float(begins[index]))) if value is not None else None
+        wait[key] = value / 3600.0 if value is not None else None
     return Forecast(len(jobs_tables), len(values), start, wait, pools, why, horizon)
 
 
@@ -207,6 +220,7 @@ def as_dict(decision: Decision, outlook: Forecast | None) -> dict[str, Any]:
         "reason": explain(decision.reason) if decision.reason else None,
         "checks": [{"pool": c.pool, "flavor": c.flavor, "kind": c.kind, "detail": c.detail} for c in decision.checks],
         "running_not_placed": decision.running_not_placed, "queued_started_at_once": decision.queued_started_at_once,
+        "blocked_by": decision.blocked_by or None,
     }
     if outlook is not None:
         out["forecast"] = {

@@ -121,8 +121,8 @@ def test_tas_cluster_with_nodes_and_workloads(interop: Path, data: Path, tmp_pat
 def test_lending_limit_example_maps_quota_as_kueue_documents_it(interop: Path, tmp_path: Path) -> None:
     """Kueue's docs: team-a-cq (9) and team-b-cq (12, lendingLimit 1) in cohort team-ab: team-a can use at
     most 9 + 1. Read with cpu counted as the scheduled resource."""
-    imported, scenario, _ = imported_and_run(tmp_path, [interop / "kueue" / "kueue-docs_cluster_queue_lending-limit.yaml"],
-                                             gpu_resources=("cpu",))
+    example = interop / "kueue" / "kueue-docs_cluster_queue_lending-limit.yaml"
+    imported, scenario, _ = imported_and_run(tmp_path, [example], gpu_resources=("cpu",))
     queues = {queue.name: queue for queue in scenario.scheduler.queues}
     assert queues["team-a-cq"].nominal == {"default-flavor": 9} and queues["team-a-cq"].cohort == "team-ab"
     assert queues["team-b-cq"].lending_limit == {"default-flavor": 1}

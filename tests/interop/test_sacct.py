@@ -102,8 +102,9 @@ def test_xdmod_phillips(interop: Path) -> None:
         "COMPLETED": 2324, "FAILED": 1717, "CANCELLED": 243, "TIMEOUT": 1}
     assert int((trace.gpus > 0).sum()) == 2 and int(trace.gpus.sum()) == 4  # gres/gpu=2 twice, on focaccia
     assert int(np.isnan(trace.wait_s).sum()) == 239  # cancelled with "None assigned"
-    cpus = read_sacct(interop / "workloads" / "xdmod_phillips_sacct.log", TraceColumns.model_validate({"gpus": "NCPUS"}))
-    assert int(cpus.gpus.sum()) == 34933  # the NCPUS column summed (awk -F"|" "{s+=$19}") and sorted(set(cpus.group.tolist())) == [1, 8, 12]
+    cpus = read_sacct(interop / "workloads" / "xdmod_phillips_sacct.log",
+                      TraceColumns.model_validate({"gpus": "NCPUS"}))
+    assert int(cpus.gpus.sum()) == 34933  # the NCPUS column (field 19) summed with awk and sorted(set(cpus.group.tolist())) == [1, 8, 12]
 
 
 def test_slurm_sim_tools_dump(interop: Path) -> None:

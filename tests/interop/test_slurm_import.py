@@ -157,7 +157,8 @@ def test_xdmod_history_replays_close_to_the_record(interop: Path, tmp_path: Path
     ("NodeName=n[1-2] Gres=gpu:eight\n", "slurm.conf:1: Gres: Gres 'gpu:eight': the GPU count is not a whole number"),
     ("NodeName=n1 Gres=gpu:8\nPartitionName=p Nodes=n[1-2]\n",
      "slurm.conf:2: Nodes: partition p: 1 nodes are not defined by a NodeName line (n2)"),
-    ("SchedulerType=sched/wiki\n", "slurm.conf:1: SchedulerType='sched/wiki': expected sched/backfill or sched/builtin"),
+    ("SchedulerType=sched/wiki\n",
+     "slurm.conf:1: SchedulerType='sched/wiki': expected sched/backfill or sched/builtin"),
     ("NodeName=n1 Gres=gpu:a100:4,gpu:h100:4\n", "two GPU types on one node"),
     ("NodeName n1\n", "slurm.conf:1: 'NodeName' is not Key=Value"),
 ])

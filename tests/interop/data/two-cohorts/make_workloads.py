@@ -30,7 +30,7 @@ DUMP = START + timedelta(hours=42)
 # team (namespace/local-queue:priority-class) -> arrivals per day and the size mix:
 # (pods of 4 GPUs, weight, median hours, topology: rack | block | none)
 TEAMS = {
-    "vision/main:standard": (30, [(2, 0.4, 1.5, "rack"), (8, 0.4, 3.0, "rack"), (36, 0.2, 4.0, "block")]),
+    "vision/main:standard": (30, [(2, 0.4, 1.5, "rack"), (8, 0.4, 3.0, "rack"), (32, 0.2, 4.0, "block")]),
     "language/main:standard": (24, [(4, 0.5, 2.0, "rack"), (16, 0.35, 3.0, "rack"), (36, 0.15, 5.0, "block")]),
     "training/main:critical": (8, [(18, 0.6, 4.0, "rack"), (36, 0.4, 6.0, "block")]),
     "inference/main:standard": (40, [(1, 0.7, 0.5, "none"), (2, 0.3, 1.0, "rack")]),
