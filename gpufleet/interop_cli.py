@@ -11,6 +11,7 @@ Examples:
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -25,7 +26,7 @@ from gpufleet.errors import InputError, Problem
 import_app = typer.Typer(no_args_is_help=True, help="Import a cluster's configuration and job records as a scenario.")
 export_app = typer.Typer(no_args_is_help=True, help="Write a scenario's queues, quotas and fleet in Kueue's or "
                                                     "Slurm's own format.")
-console = Console(width=132)
+console = Console(width=None if sys.stdout.isatty() else 132)  # piped: wide tables, no wrapping
 errors = Console(stderr=True)
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Scenario file to write [default: NAME.yaml]; its "
@@ -142,7 +143,7 @@ def _show(imported: Any, written: list[Path]) -> None:
     report = imported.report
     scenario = imported.scenario
     console.print(f"[bold]{scenario['name']}[/]: read " + ", ".join(
-        f"{count} {kind}" for kind, count in report.objects.items()), highlight=False)
+        f"{count} {kind}" for kind, count in report.objects.items()), highlight=False, soft_wrap=True)
     fleet = Table(title="Fleet", title_justify="left")
     for column in ("pool", "GPU type", "racks", "nodes/rack", "GPUs/node", "GPUs", "racks/block"):
         fleet.add_column(column, justify="left" if column in ("pool", "GPU type") else "right")
@@ -175,12 +176,13 @@ def _show(imported: Any, written: list[Path]) -> None:
     if report.jobs is not None:
         jobs = report.jobs
         console.print(f"Job records: {jobs['rows']:,} read, {jobs['kept']:,} kept, {jobs['bad_rows']:,} bad"
-                      + "".join(f"; left out, {reason}: {count:,}" for reason, count in jobs["left_out"].items()))
+                      + "".join(f"; left out, {reason}: {count:,}" for reason, count in jobs["left_out"].items()),
+                      highlight=False, soft_wrap=True)
         for row in jobs["bad_examples"][:10]:
-            console.print(f"  bad line {row['line']}: {escape(row['message'])}", highlight=False)
+            console.print(f"  bad line {row['line']}: {escape(row['message'])}", highlight=False, soft_wrap=True)
     for note in report.notes:
-        console.print(f"note: {escape(note)}", highlight=False)
-    console.print("Wrote " + ", ".join(str(path) for path in written))
+        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    console.print("Wrote " + ", ".join(str(path) for path in written), highlight=False, soft_wrap=True)
 
 
 @export_app.command("kueue")
@@ -222,7 +224,7 @@ def _export(scenario: str, system: str, out: Path | None) -> None:
                 typer.echo(f"# ---- {name}")
             typer.echo(text, nl=False)
     for note in exported.notes:
-        errors.print(f"note: {note}", highlight=False)
+        errors.print(f"note: {note}", highlight=False, soft_wrap=True)
     if out is not None:
         errors.print(f"Wrote {out}" + (f"/{{{','.join(exported.files)}}}" if system == "slurm" else ""))
 
@@ -266,17 +268,17 @@ def _show_admission(answer: Any, named: bool) -> None:
 
     decision, outlook = answer.decision, answer.forecast
     for note in answer.notes:
-        console.print(f"note: {escape(note)}", highlight=False)
+        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     when = answer.at.isoformat(sep=" ")
     if decision.admitted:
         console.print(f"[bold green]admitted[/] at {when} on pool {escape(decision.pool or '')}: racks "
                       f"{escape(', '.join(decision.racks))}; blocks {escape(', '.join(decision.blocks))}",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     else:
         console.print(f"[bold yellow]not admitted[/] at {when}: {escape(explain(decision.reason) or 'waiting')}",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         if decision.blocked_by:
-            console.print(f"first in its queue: {escape(decision.blocked_by)}", highlight=False)
+            console.print(f"first in its queue: {escape(decision.blocked_by)}", highlight=False, soft_wrap=True)
         table = Table(title="Why not, pool by pool", title_justify="left")
         for column in ("pool", "flavor", "kind", "detail"):
             table.add_column(column, overflow="fold")
@@ -285,7 +287,7 @@ def _show_admission(answer: Any, named: bool) -> None:
         console.print(table)
     if not named:
         console.print("note: no import report beside the scenario: racks and blocks are numbered, not named",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     if outlook is None:
         return
     table = Table(title=f"When it starts ({outlook.started} of {outlook.replications} replications start it by "
@@ -299,8 +301,8 @@ def _show_admission(answer: Any, named: bool) -> None:
     console.print(table)
     if outlook.pools:
         console.print("started on: " + escape(", ".join(f"{pool} ({count})" for pool, count in outlook.pools.items())),
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     if outlook.reasons:
         console.print("waited because (replications): " + escape("; ".join(
             f"{reason} ({count})" for reason, count in sorted(outlook.reasons.items(), key=lambda item: -item[1]))),
-            highlight=False)
+            highlight=False, soft_wrap=True)

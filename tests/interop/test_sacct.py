@@ -104,7 +104,8 @@ def test_xdmod_phillips(interop: Path) -> None:
     assert int(np.isnan(trace.wait_s).sum()) == 239  # cancelled with "None assigned"
     cpus = read_sacct(interop / "workloads" / "xdmod_phillips_sacct.log",
                       TraceColumns.model_validate({"gpus": "NCPUS"}))
-    assert int(cpus.gpus.sum()) == 34933  # the NCPUS column (field 19) summed with awk and sorted(set(cpus.group.tolist())) == [1, 8, 12]
+    assert int(cpus.gpus.sum()) == 34933  # the NCPUS column (field 19) summed with awk
+    assert sorted(set(cpus.group.tolist())) == [1, 8, 12]
 
 
 def test_slurm_sim_tools_dump(interop: Path) -> None:
