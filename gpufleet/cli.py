@@ -26,6 +26,7 @@ from gpufleet.errors import InputError, Problem
 from gpufleet.failures.cli import faults_app
 from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
+from gpufleet.staging import write_whole
 from gpufleet.traces.cli import trace_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -210,7 +211,10 @@ def schema(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write t
     if out is None:
         sys.stdout.write(text + "\n")
     else:
-        out.write_text(text + "\n")
+        try:
+            write_whole(out, text + "\n")
+        except InputError as error:
+            _fail(error)
 
 
 @app.command()

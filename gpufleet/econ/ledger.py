@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
+from gpufleet import numerics
 from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
@@ -55,8 +56,8 @@ def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[d
     end = term_end(scenario) or horizon
     starts = np.array(interval_start, dtype="datetime64[us]")
     in_term = (starts >= np.datetime64(begin, "us")) & (starts < np.datetime64(end, "us"))
-    billed_by_interval = (installed_gpu_hours @ prices) * in_term
-    used_by_interval = (allocated_gpu_hours @ prices) * in_term
+    billed_by_interval = numerics.weighted_sum(installed_gpu_hours, prices) * in_term
+    used_by_interval = numerics.weighted_sum(allocated_gpu_hours, prices) * in_term
     months = month_starts(scenario.start, horizon)
     bounds = np.array(months + [horizon], dtype="datetime64[us]")
     month_of = np.searchsorted(bounds, starts, side="right") - 1

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gpufleet.errors import InputError
+from gpufleet.staging import write_whole
 
 faults_app = typer.Typer(no_args_is_help=True, help="Fit failure models to recorded fault logs.")
 
@@ -47,5 +48,8 @@ def fit(
     if out is None:
         Console().print(text, markup=False, highlight=False)
     else:
-        out.write_text(text)
+        try:
+            write_whole(out, text)
+        except InputError as error:
+            _fail(error)
         console.print(f"Wrote {out}")

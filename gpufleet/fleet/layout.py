@@ -181,6 +181,24 @@ class FleetLayout:
                 return time_s
         return None
 
+    def why_never_fits(self, pools: tuple[int, ...], gpus: int, group: int, within_block: bool,
+                       after_s: float) -> str | None:
+        """Why a gang can never run on the fleet as it will be from `after_s` on (None if it can)."""
+        most = self.largest_fit(pools, group, within_block, after_s)
+        if most >= gpus:
+            return None
+        if not pools:
+            return "no pool has the GPU types it asks for"
+        names = ", ".join(self.pools[p].name for p in pools)
+        if all(group > self.pools[p].rack_gpus for p in pools):
+            domains = ", ".join(f"{self.pools[p].name} {self.pools[p].rack_gpus}" for p in pools)
+            spares = " (hot spare nodes excluded)" if any(self.pools[p].spare_nodes for p in pools) else ""
+            return (f"its NVLink groups of {group} GPUs are larger than any eligible pool's NVLink domain "
+                    f"(GPUs placeable per rack{spares}: {domains})")
+        scope = "one block of " if within_block else ""
+        return (f"needs {gpus:,} GPUs in NVLink groups of {group}; the most {scope}any eligible pool ({names}) "
+                f"ever offers is {most:,}")
+
     def largest_fit(self, pools: tuple[int, ...], group: int, within_block: bool,
                     after_s: float) -> int:
         """Most GPUs (in groups of `group`) any eligible pool ever offers at or after `after_s`."""

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from gpufleet.report.format import hours
+from gpufleet.report.format import in_unit, time_unit
 from gpufleet.report.html import ecdf, resample
 from gpufleet.workload.size_class import LABELS
 
@@ -20,14 +20,17 @@ if TYPE_CHECKING:
 
 def wait_cdf(comparison: Comparison) -> go.Figure:
     figure = go.Figure()
+    waits = {}
     for variant in comparison.variants:
         wait_h = variant.result.jobs["wait_s"].to_numpy() / 3600.0
-        wait_h = wait_h[~np.isnan(wait_h)]
+        waits[variant.name] = wait_h[~np.isnan(wait_h)]
+    unit, scale = time_unit(float(wait.max()) for wait in waits.values() if len(wait))
+    for name, wait_h in waits.items():
         if len(wait_h):
-            x, y = ecdf(np.maximum(wait_h, 1 / 60))
-            figure.add_trace(go.Scatter(x=x, y=y, name=variant.name, line={"shape": "hv"}))
-    figure.update_layout(title="Wait before start, all jobs (CDF; under a minute shown at 1 min)", xaxis_type="log",
-                         xaxis_title="hours", yaxis_tickformat=".0%")
+            x, y = ecdf(np.maximum(wait_h, 1 / 3600) / scale)
+            figure.add_trace(go.Scatter(x=x, y=y, name=name, line={"shape": "hv"}))
+    figure.update_layout(title="Wait before start, all jobs (CDF; under a second shown at 1 s)", xaxis_type="log",
+                         xaxis_title=unit, yaxis_tickformat=".0%")
     return figure
 
 
@@ -35,11 +38,13 @@ def by_group(comparison: Comparison, by: str, metric: str, stat: str, title: str
     rows = comparison.grouped(by)
     groups = [label for label in LABELS if any(row[by] == label for row in rows)] if by == "size_class" \
         else sorted({row[by] for row in rows})
+    unit, scale = time_unit(row[f"{metric}_{stat}"] for row in rows)
     figure = go.Figure()
     for variant in comparison.variants:
         values = {row[by]: row[f"{metric}_{stat}"] for row in rows if row["variant"] == variant.name}
-        figure.add_trace(go.Bar(x=groups, y=[values.get(group) for group in groups], name=variant.name))
-    figure.update_layout(title=title, barmode="group", yaxis_title="hours", yaxis_type="log")
+        figure.add_trace(go.Bar(x=groups, y=[None if values.get(group) is None else values[group] / scale
+                                             for group in groups], name=variant.name))
+    figure.update_layout(title=title, barmode="group", yaxis_title=unit, yaxis_type="log")
     return figure
 
 
@@ -60,13 +65,14 @@ def _table(rows: list[dict[str, Any]]) -> str:
                ("p95 JCT", "jct_p95_h"), ("p99 JCT", "jct_p99_h"), ("utilisation", "utilisation"),
                ("preemptions", "preemptions"), ("GPU-h lost", "lost_gpu_hours")]
     head = "".join(f"<th>{name}</th>" for name, _ in columns)
+    units = {key: time_unit(row[key] for row in rows) for _, key in columns if key.endswith("_h")}
     body = ""
     for row in rows:
         cells = []
         for _, key in columns:
             value = row[key]
             if key.endswith("_h"):
-                cells.append(hours(value))
+                cells.append(in_unit(value, units[key]))
             elif key == "utilisation":
                 cells.append(f"{value:.1%}")
             elif isinstance(value, float):

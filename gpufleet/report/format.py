@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 
 def hours(value: float | None) -> str:
     """'3.2 h', or '4.5 d' from two days up; '-' for None."""
@@ -18,3 +21,33 @@ def usd(value: float | None) -> str:
         if abs(value) >= scale:
             return f"${value / scale:,.2f}{unit}"
     return f"${value:,.2f}" if abs(value) < 10 else f"${value:,.0f}"
+
+
+_UNITS = (("s", 1.0 / 3600.0), ("min", 1.0 / 60.0), ("h", 1.0), ("d", 24.0))
+
+
+def time_unit(values_h: Iterable[float | None]) -> tuple[str, float]:
+    """The unit that suits a column of durations given in hours, and its length in hours:
+    s below two minutes, min below two hours, h below two days, d from there (judged by
+    the column's largest value, so every row of a column reads in one unit)."""
+    largest = max((value for value in values_h if value is not None and math.isfinite(value)), default=0.0)
+    for (unit, scale), (_, next_scale) in zip(_UNITS, _UNITS[1:], strict=False):
+        if largest < 2.0 * next_scale:
+            return unit, scale
+    return _UNITS[-1]
+
+
+def in_unit(value_h: float | None, unit: tuple[str, float]) -> str:
+    """`value_h` hours in `unit` (from `time_unit`) with about three significant digits."""
+    if value_h is None or not math.isfinite(value_h):
+        return "-"
+    value = value_h / unit[1]
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 1 else f"{value:.2g}"
+    return f"{text} {unit[0]}"
+
+
+def rate(value: float) -> str:
+    """A rate with about three significant digits: '1,234', '56.8', '0.139'."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pyarrow.compute as pc
 
-from gpufleet.report.format import usd
+from gpufleet.report.format import rate, usd
 
 if TYPE_CHECKING:
     from gpufleet.results.run_result import RunResult
@@ -135,7 +135,7 @@ def service_table(result: RunResult) -> str:
     for service in result.serving.services:
         cost = service["usd_per_million_output_tokens"]
         lost = sum(service["replicas_lost"].values())
-        cells = [service["name"], service["sharing"], f"{service['demand']['requests_per_s']:,.0f}",
+        cells = [service["name"], service["sharing"], rate(service["demand"]["requests_per_s"]),
                  f"{service['slo_attainment']:.2%}", f"{service['mean_wait_s']:.3f} s",
                  f"{service['output_tokens_served']:.3g}", f"{service['output_tokens_dropped']:.3g}",
                  f"{service['mean_gpus']:,.0f} / {service['peak_gpus']:,.0f}", f"{service['gpu_hours']:,.0f}",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.report.format import hours, usd
+from gpufleet.report.format import hours, in_unit, rate, time_unit, usd
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -96,7 +96,7 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                        "mean / peak GPUs", "$/M tokens", "jobs preempted", "replicas lost"):
             services.add_column(column, justify="left" if column in ("service", "sharing") else "right")
         for service in summary["serving"]["services"]:
-            services.add_row(service["name"], service["sharing"], f"{service['demand']['requests_per_s']:,.0f}",
+            services.add_row(service["name"], service["sharing"], rate(service["demand"]["requests_per_s"]),
                              f"{service['slo_attainment']:.2%}", f"{service['mean_wait_s']:.3f} s",
                              f"{service['output_tokens_served']:.3g}", f"{service['output_tokens_dropped']:.3g}",
                              f"{service['mean_gpus']:,.0f} / {service['peak_gpus']:,.0f}",
@@ -198,13 +198,13 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
     for column in ("variant", "mean wait", "p95 wait", "p99 wait", "mean JCT", "p50 JCT", "p95 JCT", "p99 JCT",
                    "util", "preempt", "GPU-h lost"):
         overall.add_column(column, justify="left" if column == "variant" else "right")
-    for row in comparison.overall():
-        overall.add_row(row["variant"], hours(row["wait_mean_h"]), hours(row["wait_p95_h"]), hours(row["wait_p99_h"]),
-                        hours(row["jct_mean_h"]), hours(row["jct_p50_h"]), hours(row["jct_p95_h"]),
-                        hours(row["jct_p99_h"]), f"{row['utilisation']:.1%}", f"{row['preemptions']:,}",
-                        f"{row['lost_gpu_hours']:,.0f}")
-    tables = [overall]
     rows = comparison.overall()
+    timed = ("wait_mean_h", "wait_p95_h", "wait_p99_h", "jct_mean_h", "jct_p50_h", "jct_p95_h", "jct_p99_h")
+    units = {key: time_unit(row[key] for row in rows) for key in timed}
+    for row in rows:
+        overall.add_row(row["variant"], *(in_unit(row[key], units[key]) for key in timed),
+                        f"{row['utilisation']:.1%}", f"{row['preemptions']:,}", f"{row['lost_gpu_hours']:,.0f}")
+    tables = [overall]
     if rows and "serving_slo_attainment" in rows[0]:
         serving = Table(title="Serving beside training", title_justify="left")
         for column in ("variant", "SLO met", "tokens dropped", "serving GPU-h", "training GPU-h", "$/M tokens",
@@ -225,12 +225,14 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
         for variant in comparison.variants:
             table.add_column(variant.name, justify="right")
         groups = list(dict.fromkeys(row[by] for row in rows))
+        wait_unit = time_unit(row[key] for row in rows for key in ("wait_mean_h", "wait_p95_h"))
+        jct_unit = time_unit(row["jct_mean_h"] for row in rows)
         for group in groups:
             cells = []
             for variant in comparison.variants:
                 row = next((r for r in rows if r["variant"] == variant.name and r[by] == group), None)
-                cells.append("-" if row is None else
-                             f"{hours(row['wait_mean_h'])} / {hours(row['wait_p95_h'])} / {hours(row['jct_mean_h'])}")
+                cells.append("-" if row is None else f"{in_unit(row['wait_mean_h'], wait_unit)} / "
+                             f"{in_unit(row['wait_p95_h'], wait_unit)} / {in_unit(row['jct_mean_h'], jct_unit)}")
             table.add_row(str(group), *cells)
         tables.append(table)
     return tables

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gpufleet.results.run_result import RunResult, jsonable
-from gpufleet.results.staging import staged_directory
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import staged_directory
 
 METRICS = ("wait", "completion_time")
 

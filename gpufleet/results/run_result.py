@@ -15,12 +15,12 @@ import pyarrow.parquet as pq
 from gpufleet.econ.ledger import ledger_table
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.serving import ServingResults, gpu_split, serving_results
-from gpufleet.results.staging import staged_directory
 from gpufleet.results.summary import summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
 from gpufleet.results.timeseries import interval_starts
 from gpufleet.sim.simulation import RunRecord
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import staged_directory
 from gpufleet.workload.jobs import JobTable
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from gpufleet import numerics
 from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.timeseries import integrate_steps
@@ -62,7 +63,7 @@ def _intervals(record: ServiceRecord, prices: np.ndarray) -> tuple[pa.Table, np.
         if mine.any():
             held_h[:, pool] = integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / HOUR_S
     gpu_hours = held_h.sum(axis=1)
-    cost = held_h @ prices
+    cost = numerics.weighted_sum(held_h, prices)
     price = np.divide(cost, gpu_hours, out=np.zeros_like(cost), where=gpu_hours > 0)
     metrics = interval_metrics(demand, record.slots, tokens_per_s_per_request=spec.slo.output_tokens_per_s_per_request,
                                wait_target_s=spec.slo.wait_seconds, abandon_after_s=spec.abandon_after_seconds)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gpufleet import numerics
 from gpufleet.errors import InputError, Problem
 from gpufleet.spec.serving import DemandSpec, RequestTraceSpec, ServiceSpec
 from gpufleet.workload.synthetic import EPOCH, THURSDAY, month_starts, shape_weights
@@ -231,7 +232,7 @@ class Demand:
             value = value * self._hours[hour] * self._days[weekday]
         if self.spec.monthly_growth:
             month = np.searchsorted(months, middle, side="right")
-            value = value * (1.0 + self.spec.monthly_growth) ** month
+            value = value * numerics.powers(1.0 + self.spec.monthly_growth, month)
         if len(self._launch_s):
             value = value * self._launch_factor[np.searchsorted(self._launch_s, middle, side="right")]
         integral = np.concatenate([[0.0], np.cumsum(value * np.diff(breaks))])

@@ -22,13 +22,14 @@ The cost is O(1) per (c, a) pair, whatever c is; the Erlang B recursion would be
 from __future__ import annotations
 
 import numpy as np
-from numpy.polynomial.laguerre import laggauss
-from numpy.polynomial.legendre import leggauss
 
-_EXACT_BELOW = 64
-_LAG_X, _LAG_W = laggauss(_EXACT_BELOW // 2)
-_LAG_LOG_W = np.log(_LAG_W)
-_LEG_X, _LEG_W = leggauss(64)
+from gpufleet import numerics
+from gpufleet.serving.quadrature import LAGUERRE_W, LAGUERRE_X, LEGENDRE_W, LEGENDRE_X
+
+_EXACT_BELOW = 64  # 32 Laguerre nodes integrate polynomials of degree <= 63 exactly
+_LAG_X = np.array(LAGUERRE_X)
+_LAG_LOG_W = numerics.log(np.array(LAGUERRE_W))
+_LEG_X, _LEG_W = np.array(LEGENDRE_X), np.array(LEGENDRE_W)
 _K = 10.0  # half-width of the bell in standard deviations; the tails beyond hold < e^-50 of it
 _NEGLIGIBLE = 800.0  # ln(1/B) beyond this: B and C are below the smallest double
 _CHUNK = 8192
@@ -48,7 +49,7 @@ def log_inv_erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     c, a = np.broadcast_arrays(c, a)
     out = np.empty(c.shape)
     # Exponent of the bell's peak: a lower bound of ln(1/B) (the bell's integral is >= ~1).
-    peak = c * np.log1p((c - a) / a) - (c - a)
+    peak = c * numerics.log1p((c - a) / a) - (c - a)
     small = c < _EXACT_BELOW
     negligible = (peak > _NEGLIGIBLE) & ~small
     out[negligible] = peak[negligible]
@@ -61,25 +62,25 @@ def log_inv_erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def _laguerre(c: np.ndarray, a: np.ndarray) -> np.ndarray:
-    terms = _LAG_LOG_W + c[:, None] * np.log1p(_LAG_X / a[:, None])
+    terms = _LAG_LOG_W + c[:, None] * numerics.log1p(_LAG_X / a[:, None])
     top = terms.max(axis=1)
-    return top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
+    return top + numerics.log(numerics.exp(terms - top[:, None]).sum(axis=1))
 
 
 def _bell(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     root = np.sqrt(c)
-    peak = c * np.log1p((c - a) / a) - (c - a)
+    peak = c * numerics.log1p((c - a) / a) - (c - a)
     lo = np.maximum((a - c) / root, -_K)
     hi = _K + _K * _K / root
     half, middle = (hi - lo) / 2.0, (hi + lo) / 2.0
     t = middle[:, None] + half[:, None] * _LEG_X
-    exponent = c[:, None] * np.log1p(t / root[:, None]) - root[:, None] * t
-    return peak + np.log((np.exp(exponent) * _LEG_W).sum(axis=1) * half * root)
+    exponent = c[:, None] * numerics.log1p(t / root[:, None]) - root[:, None] * t
+    return peak + numerics.log((numerics.exp(exponent) * _LEG_W).sum(axis=1) * half * root)
 
 
 def erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Blocking probability of M/M/c/c (Erlang B) for c >= 1 servers, a > 0 (a < c when c >= 64)."""
-    return np.exp(-log_inv_erlang_b(c, a))
+    return numerics.exp(-log_inv_erlang_b(c, a))
 
 
 def erlang_c(c: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -97,8 +98,7 @@ def erlang_c(c: np.ndarray, a: np.ndarray) -> np.ndarray:
     cs, as_ = c[stable], a[stable]
     rho = as_ / cs
     # 1/C = rho + (1 - rho) / B, summed in log space: B can be far below the smallest double.
-    with np.errstate(divide="ignore"):  # rho can underflow to 0: log 0 = -inf is right here
-        log_rho = np.log(rho)
-    log_inv_c = np.logaddexp(log_rho, np.log1p(-rho) + log_inv_erlang_b(cs, as_))
-    out[stable] = np.exp(-log_inv_c)
+    log_rho = numerics.log(rho)  # rho can underflow to 0: log 0 = -inf is right here
+    log_inv_c = numerics.logaddexp(log_rho, numerics.log1p(-rho) + log_inv_erlang_b(cs, as_))
+    out[stable] = numerics.exp(-log_inv_c)
     return out

@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pyarrow as pa
 
+from gpufleet import numerics
 from gpufleet.serving.demand import DemandIntervals
 from gpufleet.serving.erlang import erlang_c
 
@@ -126,9 +127,9 @@ def interval_metrics(demand: DemandIntervals, slots: np.ndarray, *, tokens_per_s
     # while a backlog drains) are overwritten by the fluid pass below.
     wait_c = erlang_c(c, a)
     theta = np.where(stable & (c * mu > lam), c * mu - lam, 1.0)
-    within = np.where(stable, 1.0 - wait_c * np.exp(-theta * target), 0.0)
-    give_up = np.where(stable, wait_c * np.exp(-theta * tau), 1.0)
-    mean_wait = np.where(stable, wait_c * -np.expm1(-theta * tau) / theta, tau)
+    within = np.where(stable, 1.0 - wait_c * numerics.exp(-theta * target), 0.0)
+    give_up = np.where(stable, wait_c * numerics.exp(-theta * tau), 1.0)
+    mean_wait = np.where(stable, wait_c * -numerics.expm1(-theta * tau) / theta, tau)
     arrivals = lam * delta
     served = arrivals * (1.0 - give_up)
     work_per_request = demand.output_tokens_per_request / r

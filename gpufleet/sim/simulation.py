@@ -304,21 +304,14 @@ class Simulation:
         jobs, layout = self.jobs, self.layout
         change_times = np.array([change.time_s for change in layout.changes])
         epoch = np.searchsorted(change_times, jobs.submit_s, side="right")
-        most: dict[tuple[int, int], int] = {}
+        why: dict[tuple[int, int], str | None] = {}
         for shape, first in set(zip(jobs.shape.tolist(), epoch.tolist(), strict=True)):
-            _, group, within, flavors = jobs.shapes[shape]
-            after = float(change_times[first - 1]) if first else 0.0
-            most[(shape, first)] = layout.largest_fit(layout.pools_for(flavors), group, within, after)
-        reasons_by_job = {}
-        for job, (shape, first) in enumerate(zip(jobs.shape.tolist(), epoch.tolist(), strict=True)):
             gpus, group, within, flavors = jobs.shapes[shape]
-            if most[(shape, first)] < gpus:
-                names = ", ".join(layout.pools[p].name for p in layout.pools_for(flavors)) or "none"
-                scope = "one block of " if within else ""
-                reasons_by_job[job] = (f"{reasons.NEVER_FITS}: needs {gpus:,} GPUs in NVLink groups of {group}; "
-                                       f"the most {scope}any eligible pool ({names}) ever offers is "
-                                       f"{most[(shape, first)]:,}")
-        return reasons_by_job
+            after = float(change_times[first - 1]) if first else 0.0
+            why[(shape, first)] = layout.why_never_fits(layout.pools_for(flavors), gpus, group, within, after)
+        return {job: f"{reasons.NEVER_FITS}: {why[key]}"
+                for job, key in enumerate(zip(jobs.shape.tolist(), epoch.tolist(), strict=True))
+                if why[key] is not None}
 
     def _record(self) -> RunRecord:
         scheduler = self.scheduler

@@ -29,12 +29,20 @@ Timestamp = Annotated[datetime, AfterValidator(_naive_utc)]
 def path_beside_scenario(value: str, info: ValidationInfo) -> str:
     """A file a scenario names. A loader that knows the scenario file passes its name as
     context["source"]: a relative path is then read beside the scenario when it exists
-    there, else from the current directory (so built-ins can name ../shared from the
-    repository root)."""
+    there, else from the current directory, else from the root of the checkout gpufleet
+    runs from (so the built-ins' ../shared is found from any directory)."""
     source = info.context.get("source") if isinstance(info.context, dict) else None
     path = Path(value).expanduser()
-    if not path.is_absolute() and source and Path(source).is_file():
+    if path.is_absolute():
+        return str(path)
+    if source and Path(source).is_file():
         beside = Path(source).resolve().parent / path
         if beside.exists():
             return str(beside)
+    from_checkout = _CHECKOUT / path
+    if not path.exists() and from_checkout.exists():
+        return str(from_checkout)
     return str(path)
+
+
+_CHECKOUT = Path(__file__).resolve().parents[2]

@@ -155,10 +155,7 @@ def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
             pools = layout.pools_for(tuple(job.flavors) if job.flavors else None)
             group = default_group(job)
             after = max(submit_time_s(job, scenario, layout), 0.0) if job.submit != "when_capacity" else 0.0
-            most = layout.largest_fit(pools, group, job.within_block, after)
-            if most < job.gpus:
-                scope = "one block of " if job.within_block else ""
-                problems.append((("workloads", i, "jobs", "items", j, "gpus"),
-                                 f"{job.gpus:,} GPUs in NVLink groups of {group} never fit: the most "
-                                 f"{scope}any eligible pool ever offers is {most:,}"))
+            why = layout.why_never_fits(pools, job.gpus, group, job.within_block, after)
+            if why is not None:
+                problems.append((("workloads", i, "jobs", "items", j, "gpus"), f"never fits: {why}"))
     return problems

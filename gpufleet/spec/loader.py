@@ -20,22 +20,38 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError([Problem(f"cannot read scenario: {exc.strerror}", file=str(path))]) from None
-    return parse_scenario(text, source=str(path))
+    return parse_scenario(decode_text(data, str(path)), source=str(path))
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text of a file, or InputError naming the line of the first byte that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError([Problem(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+                                  "(a scenario is a YAML text file)", file=source, line=line)]) from None
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; `source` names it in error messages."""
+    root = None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except _ImpossibleDate as exc:
+        raise InputError([Problem(str(exc.problem), path=path_to(root, exc.node), file=source,
+                                  line=exc.node.start_mark.line + 1)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise InputError([Problem(f"not valid YAML: {reason}", file=source, line=line)]) from None
+    except RecursionError:
+        raise InputError([Problem("not valid YAML: nested too deeply", file=source)]) from None
     if not isinstance(data, dict):
         raise InputError([Problem("a scenario is a YAML mapping (name, start, end, fleet, ...)", file=source, line=1)])
     try:
@@ -58,6 +74,26 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
+class _ImpossibleDate(yaml.constructor.ConstructorError):
+    def __init__(self, node: yaml.Node, reason: str) -> None:
+        super().__init__(None, None, f"{node.value} is not a real date-time ({reason})", node.start_mark)
+        self.node = node
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with impossible date-times (hour 25, 30 February) reported at
+    their line and field instead of raised as a bare ValueError."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> object:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise _ImpossibleDate(node, str(exc)) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def _describe(error: dict[str, Any]) -> str:
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
@@ -74,6 +110,20 @@ def _describe(error: dict[str, Any]) -> str:
 def _clean_path(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     """Drop pydantic's internal union tags ('function-after[...]', 'literal[...]')."""
     return tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part.startswith("function-"))))
+
+
+def path_to(root: yaml.Node | None, target: yaml.Node) -> tuple[str | int, ...]:
+    """The field path from `root` to the node `target` (empty when it is not found)."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        if node.start_mark.index == target.start_mark.index and node.tag == target.tag:
+            return path
+        if isinstance(node, yaml.MappingNode):
+            stack += [(value, (*path, str(key.value))) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, (*path, i)) for i, item in enumerate(node.value)]
+    return ()
 
 
 def locate(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:

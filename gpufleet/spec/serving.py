@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
-from gpufleet.traces.requests import RequestColumns
-from gpufleet.traces.units import check_time_unit
+from gpufleet.spec.request_format import RequestColumns
+from gpufleet.spec.units import check_time_unit
 
 SKYPILOT_UPSCALE_DELAY_S = 300.0
 """SkyPilot serve's default upscale_delay_seconds (sky/serve/constants.py)."""

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
-from gpufleet.traces.units import check_duration_unit, check_time_unit
+from gpufleet.spec.units import check_duration_unit, check_time_unit
 
 
 class DurationDist(StrEnum):

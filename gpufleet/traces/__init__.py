@@ -1,7 +1,6 @@
 """Real workloads: readers for public cluster and inference traces, statistics, fitting, replay.
 
-Modules (imported on demand; this package stays light because the scenario spec uses
-`traces.units`):
+Modules (imported on demand):
 
 - formats: the formats by name; `read_trace` and `characterise` for any of them
 - csvread, parse, rows, report, tables: streaming CSV, value parsing, bad-row bookkeeping

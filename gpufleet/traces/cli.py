@@ -16,8 +16,6 @@ Examples:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,6 +24,7 @@ import typer
 from rich.console import Console
 
 from gpufleet.errors import InputError, Problem
+from gpufleet.staging import write_whole
 
 trace_app = typer.Typer(no_args_is_help=True, help="Read, characterise and fit public cluster and inference traces.")
 console = Console()
@@ -45,24 +44,6 @@ def _fail(error: InputError) -> NoReturn:
     for problem in error.problems:
         errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
-
-
-def write_whole(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all (a temporary sibling renamed over it)."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(path))]) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(path))]) from None
 
 
 def _json(data: Any) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from gpufleet import numerics
 from gpufleet.errors import InputError, Problem
 from gpufleet.spec.workload import GpuSharing, SyntheticSpec
 from gpufleet.traces import ks
@@ -177,7 +178,7 @@ def fit_growth(counts: np.ndarray, exposure_days: np.ndarray) -> float:
     target = float((counts * months).sum() / counts.sum())
 
     def expected(log_factor: float) -> float:
-        weights = exposure_days * np.exp(log_factor * months)
+        weights = exposure_days * numerics.exp(log_factor * months)
         return float((weights * months).sum() / weights.sum())
 
     lo, hi = math.log(0.05), math.log(20.0)
@@ -225,7 +226,7 @@ def fit_arrivals(jobs: _Jobs, options: FitOptions, notes: list[str]) -> dict[str
     hour_shape: list[float] | None = None
     day_shape: list[float] | None = None
     for _ in range(5):
-        trend = (1.0 + growth) ** piece_month
+        trend = numerics.powers(1.0 + growth, piece_month)
         if fit_hours:
             exposure = np.bincount(piece_hour, weights=length * trend * shape_weights(day_shape, 7)[piece_day],
                                    minlength=24)
@@ -237,7 +238,7 @@ def fit_arrivals(jobs: _Jobs, options: FitOptions, notes: list[str]) -> dict[str
         if fit_trend:
             shaped = length * shape_weights(hour_shape, 24)[piece_hour] * shape_weights(day_shape, 7)[piece_day]
             growth = fit_growth(month_counts, np.bincount(piece_month, weights=shaped, minlength=n_months) / DAY_S)
-    relative = ((1.0 + growth) ** piece_month * shape_weights(hour_shape, 24)[piece_hour]
+    relative = (numerics.powers(1.0 + growth, piece_month) * shape_weights(hour_shape, 24)[piece_hour]
                 * shape_weights(day_shape, 7)[piece_day])
     # Base rate: the expected count over the observed span equals the observed count.
     rate_per_day = len(jobs.t) / float((relative * length).sum()) * DAY_S
@@ -267,8 +268,8 @@ def fit_sizes(jobs: _Jobs, options: FitOptions) -> tuple[list[dict[str, Any]], n
     values, counts = np.unique(jobs.gpus, return_counts=True)
     order = sorted(range(len(values)), key=lambda k: (-counts[k], values[k]))
     kept = np.sort(values[order[: options.max_sizes]])
-    logs = np.log(kept.astype(np.float64))
-    nearest = np.abs(np.log(jobs.gpus.astype(np.float64))[:, None] - logs[None, :])
+    logs = numerics.log(kept.astype(np.float64))
+    nearest = np.abs(numerics.log(jobs.gpus.astype(np.float64))[:, None] - logs[None, :])
     # On a tie, the larger size (argmin of the reversed columns).
     component = len(kept) - 1 - np.argmin(nearest[:, ::-1], axis=1)
     folded = int((kept[component] != jobs.gpus).sum())
@@ -279,7 +280,7 @@ def fit_sizes(jobs: _Jobs, options: FitOptions) -> tuple[list[dict[str, Any]], n
         positive = durations[durations > 0]
         zeros += len(durations) - len(positive)
         if len(positive):
-            logs_d = np.log(positive)
+            logs_d = numerics.log(positive)
             duration = {"dist": "lognormal", "median_hours": _round(math.exp(float(logs_d.mean())) / HOUR_S),
                         "sigma": round(float(logs_d.std()), 4)}
         else:
@@ -327,7 +328,7 @@ def _expected_profile(spec: SyntheticSpec, start: datetime, span_s: float) -> tu
     """Model intensity per piece: (lo, hi, expected arrivals, labels) over [0, span_s]."""
     lo, hi, labels, _ = _pieces(start, span_s)
     arrivals = spec.arrivals
-    rate = (arrivals.rate_per_day / DAY_S * (1.0 + arrivals.monthly_growth) ** labels[2]
+    rate = (arrivals.rate_per_day / DAY_S * numerics.powers(1.0 + arrivals.monthly_growth, labels[2])
             * shape_weights(arrivals.hour_of_day, 24)[labels[0]] * shape_weights(arrivals.day_of_week, 7)[labels[1]])
     return lo, hi, rate * (hi - lo), labels
 
@@ -374,7 +375,7 @@ def _duration_cdf(duration: Any) -> Any:
         return ks.lognormal_cdf(duration.median_hours * HOUR_S, duration.sigma)
     if duration.dist.value == "exponential":
         mean = duration.mean_hours * HOUR_S
-        return lambda x: 1.0 - np.exp(-np.maximum(np.asarray(x, dtype=np.float64), 0.0) / mean)
+        return lambda x: 1.0 - numerics.exp(-np.maximum(np.asarray(x, dtype=np.float64), 0.0) / mean)
     value = duration.hours * HOUR_S
     return lambda x: (np.asarray(x, dtype=np.float64) >= value).astype(np.float64)
 

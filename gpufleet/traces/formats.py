@@ -103,16 +103,17 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
 
         return read_nodes(path)
     if format_name == "generic-jobs":
+        from gpufleet.spec.units import check_duration_unit, check_time_unit
         from gpufleet.spec.workload import TraceColumns
         from gpufleet.traces.generic import read_jobs
-        from gpufleet.traces.units import check_duration_unit, check_time_unit
 
         columns = _validated(TraceColumns, options.columns, "--columns")
         time_unit = _unit(check_time_unit, options.time_unit or "s", "--time-unit")
         duration_unit = _unit(check_duration_unit, options.duration_unit or "s", "--duration-unit")
         return read_jobs(path, columns, time_unit, duration_unit)
     if format_name in REQUEST_FORMATS:
-        from gpufleet.traces.requests import AZURE, RequestColumns, RequestFormat, read_requests
+        from gpufleet.spec.request_format import RequestColumns, RequestFormat
+        from gpufleet.traces.requests import AZURE, read_requests
 
         if format_name == "azure-llm":
             return read_requests(path, AZURE, "azure-llm", jsonl=False)

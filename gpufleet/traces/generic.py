@@ -21,13 +21,13 @@ import numpy as np
 import pyarrow as pa
 
 from gpufleet.errors import InputError, Problem
+from gpufleet.spec.units import SECONDS_PER_UNIT, is_datetime
 from gpufleet.spec.workload import TraceColumns
 from gpufleet.traces.csvread import blank_rows, read_header, resolve_columns, stream_csv
 from gpufleet.traces.parse import integers_ok, numbers, times_s
 from gpufleet.traces.report import ReadReport
 from gpufleet.traces.rows import RowFlags
 from gpufleet.traces.tables import Columns, JobTrace
-from gpufleet.traces.units import SECONDS_PER_UNIT, is_datetime
 
 REQUIRED = ("submit", "gpus", "duration")
 OPTIONAL = ("start", "end", "name", "team", "queue", "priority", "status")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gpufleet import numerics
+
 _ERF = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -54,8 +56,7 @@ def lognormal_cdf(median: float, sigma: float) -> Callable[[np.ndarray], np.ndar
         x = np.asarray(x, dtype=np.float64)
         if sigma <= 0:
             return (x >= median).astype(np.float64)
-        with np.errstate(divide="ignore"):
-            z = (np.log(np.maximum(x, 0.0)) - math.log(median)) / (sigma * math.sqrt(2.0))
+        z = (numerics.log(np.maximum(x, 0.0)) - math.log(median)) / (sigma * math.sqrt(2.0))
         return 0.5 * (1.0 + _ERF(z).astype(np.float64))
     return cdf
 

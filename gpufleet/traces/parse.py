@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gpufleet.traces.units import SECONDS_PER_UNIT, is_datetime
+from gpufleet import numerics
+from gpufleet.spec.units import SECONDS_PER_UNIT, is_datetime
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -110,7 +111,7 @@ def _strptime_s(column: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
         digits = pc.utf8_length(frac_text).to_numpy(zero_copy_only=False)
         filled = pc.if_else(pc.equal(frac_text, ""), "0", frac_text)
         frac_values = pc.cast(filled, pa.float64()).to_numpy(zero_copy_only=False)
-        fraction = np.nan_to_num(frac_values / np.power(10.0, digits))
+        fraction = np.nan_to_num(frac_values / numerics.powers(10.0, digits))
     stamps = pc.strptime(column, format=unit, unit="ns", error_is_null=True)
     seconds = _stamps_to_s(stamps) + fraction
     return seconds, present & np.isnan(seconds)

@@ -12,42 +12,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pyarrow as pa
-from pydantic import Field, field_validator
 
-from gpufleet.spec.base import SpecModel
+from gpufleet.spec.request_format import RequestColumns, RequestFormat
+from gpufleet.spec.units import is_datetime
 from gpufleet.traces.csvread import Batch, blank_rows, open_binary, read_header, resolve_columns, stream_csv
 from gpufleet.traces.parse import integers_ok, numbers, times_s
 from gpufleet.traces.report import ReadReport
 from gpufleet.traces.rows import RowFlags
 from gpufleet.traces.tables import Columns, RequestTrace
-from gpufleet.traces.units import check_time_unit, is_datetime
 
 FIELDS = ("arrival", "input_tokens", "output_tokens")
 JSON_BATCH = 65536
-
-
-class RequestColumns(SpecModel):
-    """Which column (CSV) or key (JSON Lines) holds each request field."""
-
-    arrival: Annotated[str, Field(description="Arrival time, in the time unit.")] = "arrival"
-    input_tokens: Annotated[str, Field(description="Prompt (input) tokens.")] = "input_tokens"
-    output_tokens: Annotated[str, Field(description="Generated (output) tokens.")] = "output_tokens"
-
-
-class RequestFormat(SpecModel):
-    """How to read a request trace: its columns and the unit of its arrival times."""
-
-    columns: RequestColumns = RequestColumns()
-    time_unit: Annotated[str, Field(description="s, ms, us, min, h, d, iso, or a strptime format.")] = "s"
-
-    @field_validator("time_unit")
-    @classmethod
-    def _unit(cls, value: str) -> str:
-        return check_time_unit(value)
 
 
 AZURE = RequestFormat(

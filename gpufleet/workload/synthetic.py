@@ -7,6 +7,7 @@ from datetime import datetime
 
 import numpy as np
 
+from gpufleet import numerics
 from gpufleet.sim.rng import stream
 from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
 from gpufleet.workload.jobs import JobColumns
@@ -76,7 +77,7 @@ def shaped_arrival_times(spec: SyntheticSpec, first: datetime, last: datetime, o
     weekday = (np.floor(middle / 86400.0).astype(np.int64) + THURSDAY) % 7
     month = np.searchsorted(months, (lo + hi) / 2.0, side="right") - 1
     arrivals = spec.arrivals
-    rate_per_s = (arrivals.rate_per_day / 86400.0 * (1.0 + arrivals.monthly_growth) ** month
+    rate_per_s = (arrivals.rate_per_day / 86400.0 * numerics.powers(1.0 + arrivals.monthly_growth, month)
                   * shape_weights(arrivals.hour_of_day, 24)[hour] * shape_weights(arrivals.day_of_week, 7)[weekday])
     counts = rng.poisson(rate_per_s * (hi - lo))
     offsets = rng.uniform(size=int(counts.sum()))
@@ -91,7 +92,7 @@ def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -
     """Run times in seconds from a duration spec."""
     if spec.dist is DurationDist.lognormal:
         assert spec.median_hours is not None and spec.sigma is not None
-        return spec.median_hours * HOUR_S * np.exp(spec.sigma * rng.standard_normal(count))
+        return spec.median_hours * HOUR_S * rng.lognormal(0.0, spec.sigma, count)
     if spec.dist is DurationDist.exponential:
         assert spec.mean_hours is not None
         return rng.exponential(spec.mean_hours * HOUR_S, size=count)
@@ -99,8 +100,8 @@ def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -
         assert spec.quantiles_hours is not None
         probabilities = np.array(sorted(spec.quantiles_hours))
         hours = np.array([spec.quantiles_hours[p] for p in probabilities])
-        logs = np.log(np.maximum(hours, _FLOOR_H))  # log-linear between quantiles; zero taken as one second
-        return np.exp(np.interp(rng.uniform(size=count), probabilities, logs)) * HOUR_S
+        logs = numerics.log(np.maximum(hours, _FLOOR_H))  # log-linear between quantiles; zero taken as one second
+        return numerics.exp(np.interp(rng.uniform(size=count), probabilities, logs)) * HOUR_S
     assert spec.hours is not None
     return np.full(count, spec.hours * HOUR_S)
 

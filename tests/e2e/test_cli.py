@@ -10,6 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from gpufleet.errors import InputError
+
 OUTPUTS = {"summary.json", "jobs.parquet", "timeseries.parquet", "ledger.parquet", "scenario.json", "report.html"}
 
 
@@ -71,7 +73,7 @@ def test_a_failed_write_leaves_the_previous_results(tmp_path: Path, monkeypatch:
         raise OSError("disk full")
 
     monkeypatch.setattr("gpufleet.report.html.write_report", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match=f"{out}: cannot write: disk full"):  # a clean error, exit 2 in the CLI
         result.write(out, report=True)
     assert (out / "jobs.parquet").read_bytes() == before and not (out / "report.html").exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]

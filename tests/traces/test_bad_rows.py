@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpufleet.errors import InputError
+from gpufleet.spec.request_format import RequestColumns, RequestFormat
 from gpufleet.spec.workload import TraceColumns
 from gpufleet.traces.generic import read_jobs
 from gpufleet.traces.openb import read_pods
-from gpufleet.traces.requests import RequestColumns, RequestFormat, read_requests
+from gpufleet.traces.requests import read_requests
 
 HEADER = ("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,"
           "scheduled_time\n")

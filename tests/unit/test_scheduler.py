@@ -94,6 +94,12 @@ def test_a_job_that_can_never_fit_says_why() -> None:
     assert rows and all(row["status"] == "never_fits" for row in rows)
     assert ("needs 32 GPUs in NVLink groups of 8; the most any eligible pool (pool) ever offers is 16"
             in rows[0]["reason"])
+    generator["synthetic"]["sizes"][0].update(gpus=64, group_size=64)
+    result = api.run(scenario(small_fleet(racks=40), [generator], end="2026-01-05"))
+    rows = result.jobs.to_pylist()
+    assert rows and all(row["status"] == "never_fits" for row in rows)
+    assert rows[0]["reason"] == ("never_fits: its NVLink groups of 64 GPUs are larger than any eligible pool's "
+                                 "NVLink domain (GPUs placeable per rack: pool 8)")
 
 
 def test_a_job_still_waiting_at_the_horizon_says_why() -> None:

@@ -78,9 +78,32 @@ def test_negative_count(tmp_path: Path) -> None:
 def test_job_larger_than_the_fleet(tmp_path: Path) -> None:
     text = GOOD.replace("gpus: 4, duration_hours: 5", "gpus: 32, duration_hours: 5, group_size: 4")
     assert problems(tmp_path, text) == [
-        f"{tmp_path}/scenario.yaml:17: workloads[0].jobs.items[0].gpus: 32 GPUs in NVLink groups of 4 "
-        "never fit: the most any eligible pool ever offers is 16"
+        f"{tmp_path}/scenario.yaml:17: workloads[0].jobs.items[0].gpus: never fits: needs 32 GPUs in NVLink "
+        "groups of 4; the most any eligible pool (lab) ever offers is 16"
     ]
+
+
+def test_a_group_larger_than_every_nvlink_domain_is_named_as_the_cause(tmp_path: Path) -> None:
+    text = GOOD.replace("gpus: 4, duration_hours: 5", "gpus: 16, duration_hours: 5, group_size: 8")
+    assert problems(tmp_path, text) == [
+        f"{tmp_path}/scenario.yaml:17: workloads[0].jobs.items[0].gpus: never fits: its NVLink groups of 8 GPUs "
+        "are larger than any eligible pool's NVLink domain (GPUs placeable per rack: lab 4)"
+    ]
+
+
+def test_impossible_dates_and_bytes_that_are_not_text_name_their_line(tmp_path: Path) -> None:
+    text = GOOD.replace("end: 2026-02-01", "end: 2026-02-05T25:00:00")
+    assert problems(tmp_path, text) == [
+        f"{tmp_path}/scenario.yaml:3: end: 2026-02-05T25:00:00 is not a real date-time (hour must be in 0..23)"]
+    text = GOOD.replace("{date: 2026-01-10, nodes: 2}", "{date: 2026-02-30, nodes: 2}")
+    assert problems(tmp_path, text) == [f"{tmp_path}/scenario.yaml:12: fleet.pools[0].deliveries[1].date: "
+                                        "2026-02-30 is not a real date-time (day is out of range for month)"]
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"name: x\nstart: 2026-01-01\n\xff\xfe\x00binary")
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:3: not UTF-8 text: byte 0xff at offset 26 (a scenario is a YAML text file)"]
 
 
 def test_date_out_of_order(tmp_path: Path) -> None:

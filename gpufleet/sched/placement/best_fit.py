@@ -86,7 +86,7 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
     """`_across_racks` for any number of groups per rack."""
     needed = gpus // group
     most = pool.rack_gpus // group
-    block_groups = histogram @ np.arange(most + 1)
+    block_groups = histogram @ np.arange(most + 1)  # same bits on every CPU: integers, no BLAS
     per_block = pool.racks_per_block
     block = _best_block(histogram, block_groups, needed, most)
     if block is not None:

@@ -1,6 +1,6 @@
 """Time units of trace columns: plain numbers in a unit, ISO 8601 date-times, or a strptime format.
 
-Kept free of heavy imports: the scenario spec validates unit strings with it.
+The scenario spec validates unit strings with it; the trace readers convert with it.
 """
 
 from __future__ import annotations

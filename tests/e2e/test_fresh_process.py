@@ -1,0 +1,91 @@
+"""Every `gpufleet` command, and `trace stats` on every trace format, in a fresh process.
+
+The way a user starts them: `python -m gpufleet.cli ...` with nothing imported before, so
+an import that works only after another module has been imported (an import cycle) fails
+here. The lists are checked against the command tree and the format table, so a new
+command or format without a case here fails too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from gpufleet.cli import app
+from gpufleet.traces.formats import FORMATS
+
+OPENB = "traces/alibaba-gpu-v2023-openb"
+AZURE = "traces/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv"
+
+# command path -> arguments ({shared} and {tmp} are filled in); each must exit 0.
+COMMANDS: dict[str, list[str]] = {
+    "run": ["run", "research-lab", "--until", "2026-01-20", "--no-report", "--out", "{tmp}/run"],
+    "compare": ["compare", "research-lab", "--policy", "fifo,las", "--until", "2026-01-10", "--no-report",
+                "--out", "{tmp}/compare"],
+    "checkpoint-advice": ["checkpoint-advice", "openai-aws-2025"],
+    "validate": ["validate", "kueue-cohort"],
+    "schema": ["schema", "--out", "{tmp}/schema.json"],
+    "scenarios": ["scenarios"],
+    "trace formats": ["trace", "formats"],
+    "trace stats": ["trace", "stats", "{shared}/" + AZURE, "--format", "azure-llm"],
+    "trace fit": ["trace", "fit", "{shared}/" + OPENB + "/openb_pod_list_default.csv", "-f", "alibaba-openb",
+                  "-o", "{tmp}/fit.yaml"],
+    "trace fleet": ["trace", "fleet", "{shared}/" + OPENB + "/openb_node_list_gpu_node.csv", "-o", "{tmp}/fleet.yaml"],
+    "trace check": ["trace", "check", "openb-replay"],
+    "trace replay": ["trace", "replay", "openb-replay"],
+    "faults fit": ["faults", "fit", "{shared}/traces/stepfun-infinitehbd-faults/fault_trace.json", "--servers", "400",
+                   "-o", "{tmp}/failures.yaml"],
+}
+
+# format -> file under ../shared, or a small file written here, and extra options.
+FORMAT_CASES: dict[str, tuple[str, list[str]]] = {
+    "alibaba-openb": (OPENB + "/openb_pod_list_gpuspec33.csv", []),
+    "generic-jobs": ("{tmp}/jobs.csv", []),
+    "azure-llm": (AZURE, []),
+    "generic-requests": ("{tmp}/requests.jsonl", []),
+    "cluster-summary": ("traces/acme-cluster-summary/cluster_summary.csv", []),
+    "alibaba-openb-nodes": (OPENB + "/openb_node_list_gpu_node.csv", []),
+    "stepfun-faults": ("traces/stepfun-infinitehbd-faults/fault_trace.json", []),
+}
+
+
+def _command_paths(group: object, prefix: str = "") -> set[str]:
+    paths = set()
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        path = f"{prefix}{name}"
+        paths |= _command_paths(command, f"{path} ") if hasattr(command, "commands") else {path}
+    return paths
+
+
+def test_every_command_and_format_has_a_case() -> None:
+    assert _command_paths(typer.main.get_command(app)) == set(COMMANDS)
+    assert set(FORMATS) == set(FORMAT_CASES)
+
+
+def _gpufleet(args: list[str], shared: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+    filled = [arg.replace("{shared}", str(shared)).replace("{tmp}", str(tmp)) for arg in args]
+    return subprocess.run([sys.executable, "-m", "gpufleet.cli", *filled], capture_output=True, text=True,
+                          timeout=600, cwd=tmp)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_command_in_a_fresh_process(command: str, shared: Path, tmp_path: Path) -> None:
+    done = _gpufleet(COMMANDS[command], shared, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT_CASES))
+def test_trace_stats_of_each_format_in_a_fresh_process(name: str, shared: Path, tmp_path: Path) -> None:
+    (tmp_path / "jobs.csv").write_text("submit,gpus,duration\n0,1,10\n5,8,3600\n9,2,60\n")
+    (tmp_path / "requests.jsonl").write_text("".join(
+        f'{{"arrival": {t}, "input_tokens": {100 + t}, "output_tokens": {20 + t}}}\n' for t in range(30)))
+    path, options = FORMAT_CASES[name]
+    location = path if path.startswith("{tmp}") else "{shared}/" + path
+    done = _gpufleet(["trace", "stats", location, "--format", name, *options], shared, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
