@@ -129,7 +129,7 @@ def import_slurm(
 def _write(imported: Any, target: Path, json_out: Path | None) -> list[Path]:
     from gpufleet.interop.report import jobs_path, report_path
     from gpufleet.interop.scenario import write_import
-    from gpufleet.traces.cli import write_whole
+    from gpufleet.staging import write_whole
 
     write_import(imported, target)
     written = [target] + ([jobs_path(target)] if imported.records else []) + [report_path(target)]
@@ -206,7 +206,7 @@ def export_slurm(
 
 def _export(scenario: str, system: str, out: Path | None) -> None:
     from gpufleet import api
-    from gpufleet.traces.cli import write_whole
+    from gpufleet.staging import write_whole
 
     try:
         exported = api.export(api.load(scenario), system)
@@ -249,7 +249,7 @@ def admit(
     room, fragmentation, topology, order); and when it would start, with a band over replications."""
     from gpufleet import api
     from gpufleet.interop.report import read_report, report_path
-    from gpufleet.traces.cli import write_whole
+    from gpufleet.staging import write_whole
 
     try:
         spec = api.load(scenario)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gpufleet.traces.jobfile import write_job_file
+from gpufleet.traces.jobfile import job_file_text
 
 
 @dataclass
@@ -55,7 +55,12 @@ def epoch(when: datetime) -> float:
     return (when - datetime(1970, 1, 1)).total_seconds()
 
 
-def write_records(path: str | Path, records: list[JobRecord]) -> None:
+def records_text(records: list[JobRecord]) -> str:
     """The records as a gpufleet-jobs CSV, in submit order (then name)."""
     ordered = sorted(records, key=lambda record: (record.submit, record.name))
-    write_job_file(path, [record.row() for record in ordered])
+    return job_file_text([record.row() for record in ordered])
+
+
+def write_records(path: str | Path, records: list[JobRecord]) -> None:
+    """The records as a gpufleet-jobs CSV file (for scratch runs; outputs go through gpufleet.staging)."""
+    Path(path).write_text(records_text(records), encoding="utf-8")

@@ -2,16 +2,14 @@
 
 An import writes up to three files side by side: the scenario (`NAME.yaml`), its job
 records (`NAME.jobs.csv`, a gpufleet-jobs trace the scenario replays) and the import
-report (`NAME.import.json`). They are written to a temporary folder, the scenario is
-loaded from there as `gpufleet validate` would, and only then moved into place (each
-file whole: the records first, so the scenario never names a missing file).
+report (`NAME.import.json`). They are first written to a scratch folder and the scenario
+is loaded from there as `gpufleet validate` would; only then is each written in place,
+whole (gpufleet.staging), the scenario last, so it never names a file not yet written.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,10 +21,11 @@ import yaml
 
 from gpufleet.catalog import CATALOG, GpuType
 from gpufleet.errors import InputError, Problem
-from gpufleet.interop.records import JobRecord, write_records
+from gpufleet.interop.records import JobRecord, records_text
 from gpufleet.interop.report import ImportReport, jobs_path, report_path
 from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import write_whole
 
 DEFAULT_START = datetime(2026, 1, 1)
 """Start of an imported scenario that has no job record to date it (state it; `--start` to change)."""
@@ -146,33 +145,23 @@ class Imported:
 
 
 def write_import(imported: Imported, out: str | Path) -> Scenario:
-    """Write the scenario, its records and the report beside it (see the module docstring); return the scenario
-    as loaded. Nothing is written when it does not load."""
+    """Write the scenario, its records and the report beside it (see the module docstring); return the
+    scenario as loaded. Nothing is written when it does not load."""
     out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", dir=out.parent))
-    except OSError as exc:
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(out))]) from None
-    try:
-        files = []
-        if imported.records:
-            write_records(jobs_path(staging / out.name), imported.records)
-            files.append(jobs_path(out))
-        (staging / out.name).write_text(imported.yaml(), encoding="utf-8")
-        report_path(staging / out.name).write_text(imported.report.to_json(), encoding="utf-8")
-        files += [out, report_path(out)]
+    texts = {}
+    if imported.records:
+        texts[jobs_path(out)] = records_text(imported.records)
+    texts[report_path(out)] = imported.report.to_json()
+    texts[out] = imported.yaml()
+    with tempfile.TemporaryDirectory(prefix="gpufleet-import-") as folder:
+        for path, text in texts.items():
+            (Path(folder) / path.name).write_text(text, encoding="utf-8")
         try:
-            load_scenario(staging / out.name)  # never write a scenario that does not load
+            load_scenario(Path(folder) / out.name)  # never write a scenario that does not load
         except InputError as error:
-            raise InputError([Problem(problem.message, problem.path,
-                                      str(out) if problem.file == str(staging / out.name) else problem.file,
-                                      problem.line) for problem in error.problems]) from None
-        for target in files:
-            os.chmod(staging / target.name, 0o644)
-            os.replace(staging / target.name, target)
-        return load_scenario(out)
-    except OSError as exc:
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(out))]) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            staged = str(Path(folder) / out.name)
+            raise InputError([Problem(problem.message, problem.path, str(out) if problem.file == staged
+                                      else problem.file, problem.line) for problem in error.problems]) from None
+    for path, text in texts.items():  # the scenario last: it never names a file not yet written
+        write_whole(path, text)
+    return load_scenario(out)

@@ -140,15 +140,17 @@ def _flag_column(flags: RowFlags, cols: dict[str, pa.Array], field: str, n: int)
     return yes & present
 
 
-def write_job_file(path: str | Path, rows: list[dict[str, object]]) -> None:
-    """Write jobs (dicts keyed by COLUMNS; times as ISO text or None) as a gpufleet-jobs CSV."""
+def job_file_text(rows: list[dict[str, object]]) -> str:
+    """Jobs (dicts keyed by COLUMNS; times as ISO text or None) as the text of a gpufleet-jobs CSV."""
     import csv
+    import io
 
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow(["" if row.get(name) is None else _cell(row[name]) for name in COLUMNS])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row.get(name) is None else _cell(row[name]) for name in COLUMNS])
+    return out.getvalue()
 
 
 def _cell(value: object) -> str:
