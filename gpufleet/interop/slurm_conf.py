@@ -82,6 +82,8 @@ WHY = {
     "maxnodes": "per-job node limits are not modelled", "oversubscribe": "oversubscription is not modelled",
     "priorityjobfactor": "the multifactor job priority is not modelled beyond partition tiers",
 }
+PARTITION_WHY = {**WHY, "state": "partition states (UP, DOWN, DRAIN...) are not modelled: every partition admits",
+                 "maxtime": "a job's Timelimit comes from its record"}
 GLOBAL_MAPPED = {"clustername": "name", "schedulertype": "scheduler.backfill",
                  "schedulerparameters": "scheduler.max_job_test (bf_max_job_test)",
                  "prioritytype": "scheduler.policy", "topologyplugin": "how --topology is read",
@@ -118,10 +120,10 @@ def read_slurm_conf(path: str | Path, gres: str | Path | None = None) -> SlurmCo
         elif kind == "PartitionName":
             if pairs["partitionname"].upper() == "DEFAULT":
                 partition_defaults.update({key: value for key, value in pairs.items() if key != "partitionname"})
-                _tally(conf, "PartitionName=DEFAULT", pairs, line, PARTITION_MAPPED, WHY)
+                _tally(conf, "PartitionName=DEFAULT", pairs, line, PARTITION_MAPPED, PARTITION_WHY)
                 continue
             pending_partitions.append((line, {**partition_defaults, **pairs}))
-            _tally(conf, "PartitionName", pairs, line, PARTITION_MAPPED, WHY)
+            _tally(conf, "PartitionName", pairs, line, PARTITION_MAPPED, PARTITION_WHY)
         elif kind == "NodeSet":
             pending = pairs
             node_sets[pending["nodeset"]] = _node_set(conf, path, line, pending)
