@@ -31,7 +31,14 @@ from gpufleet.interop.kueue_workloads import WORKLOAD_KINDS, read_workloads
 from gpufleet.interop.pools import ClusterNode, Pools, build_pools
 from gpufleet.interop.records import JobRecord
 from gpufleet.interop.report import ImportReport
-from gpufleet.interop.scenario import Imported, gpu_type_entry, header_comment, horizon, trace_workload
+from gpufleet.interop.scenario import (
+    Imported,
+    catalog_match,
+    gpu_type_entry,
+    header_comment,
+    horizon,
+    trace_workload,
+)
 from gpufleet.traces.k8s import Document, FieldAccount, load_documents
 
 KUEUE_GROUPS = ("kueue.x-k8s.io", "config.kueue.x-k8s.io")
@@ -175,8 +182,6 @@ def _check_quota_fits(config: KueueConfig, pools: Pools, allow_overcommit: bool,
 
 def _pools_from_quota(config: KueueConfig, start: datetime, gpus_per_node: int | None, hints: dict[str, str | None],
                       notes: list[str]) -> Pools:
-    from gpufleet.interop.scenario import catalog_match
-
     nodes = []
     for flavor, owners in sorted(_quota_totals(config).items()):
         total = sum(nominal for nominal, _, _ in owners)

@@ -106,7 +106,7 @@ def read_slurm_conf(path: str | Path, gres: str | Path | None = None) -> SlurmCo
     partition_defaults: dict[str, str] = {}
     node_sets: dict[str, list[str]] = {}
     pending_partitions: list[tuple[int, dict[str, str]]] = []
-    for line, pairs in _lines(path):
+    for line, pairs in config_lines(path):
         first = next(iter(pairs))
         kind = {"nodename": "NodeName", "partitionname": "PartitionName", "nodeset": "NodeSet"}.get(first, "")
         conf.lines[kind or "parameter"] = conf.lines.get(kind or "parameter", 0) + 1
@@ -138,7 +138,7 @@ def read_slurm_conf(path: str | Path, gres: str | Path | None = None) -> SlurmCo
     return conf
 
 
-def _lines(path: Path) -> list[tuple[int, dict[str, str]]]:
+def config_lines(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, {lower-case key: value}) of every non-empty line, continuations joined."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -336,7 +336,7 @@ def _read_gres(conf: SlurmConf, path: Path) -> None:
     """Check slurm.conf's GPU counts against gres.conf and take GPU types from it."""
     counts: dict[str, int] = {}
     types: dict[str, str] = {}
-    for line, pairs in _lines(path):
+    for line, pairs in config_lines(path):
         if "nodename" not in pairs:
             for key in pairs:
                 conf.tally.not_modelled("gres.conf", key, "gres.conf settings other than per-node GPU counts and "

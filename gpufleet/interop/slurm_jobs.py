@@ -24,7 +24,7 @@ from gpufleet.interop.records import JobRecord
 from gpufleet.interop.slurm_conf import SlurmConf
 from gpufleet.spec.workload import TraceColumns
 from gpufleet.traces.report import ReadReport
-from gpufleet.traces.sacct import read_sacct
+from gpufleet.traces.sacct import field_names, read_sacct
 from gpufleet.traces.tables import JobTrace
 
 RESOURCES = ("gpu", "cpu", "node")
@@ -86,10 +86,7 @@ def _columns(path: str | Path, resource: str) -> TraceColumns | None:
         raise InputError([Problem(f"--resource {resource!r}: choose gpu, cpu or node")])
     if resource == "gpu":
         return None
-    from gpufleet.traces.sacct import XDMOD_FIELDS, _header, _lines
-
-    header, _ = _header(_lines(Path(path)), Path(path), ReadReport(str(path), "slurm-sacct"))
-    lower = {name.lower(): name for name in header or XDMOD_FIELDS}
+    lower = {name.lower(): name for name in field_names(path)}
     choices = ("ncpus", "alloccpus") if resource == "cpu" else ("nnodes", "allocnodes")
     column = next((lower[name] for name in choices if name in lower), None)
     if column is None:

@@ -22,7 +22,7 @@ import yaml
 from gpufleet.errors import InputError, Problem
 from gpufleet.interop import hostlist
 from gpufleet.interop.report import Tally
-from gpufleet.interop.slurm_conf import _lines
+from gpufleet.interop.slurm_conf import config_lines
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _read_conf(path: Path) -> SlurmTopology:
     blocks: list[tuple[int, str, str]] = []
     sizes: list[int] | None = None
     tally = Tally()
-    for line, pairs in _lines(path):
+    for line, pairs in config_lines(path):
         if "switchname" in pairs:
             switches.append((line, pairs["switchname"], pairs.get("nodes"), pairs.get("switches")))
             for key in pairs:

@@ -77,6 +77,12 @@ def read_sacct(path: str | Path, columns: TraceColumns | None = None) -> JobTrac
     return rows.trace(report)
 
 
+def field_names(path: str | Path) -> list[str]:
+    """The dump's field names: its header, or Open XDMoD's order for a header-less dump."""
+    path = Path(path)
+    return _header(_lines(path), path, ReadReport(str(path), "slurm-sacct"))[0]
+
+
 def _lines(path: Path) -> list[str]:
     try:
         with open_binary(path) as stream:
