@@ -12,9 +12,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.results.run_result import RunResult
@@ -24,6 +24,9 @@ from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
 
 if TYPE_CHECKING:
+    from gpufleet.interop.export import Exported
+    from gpufleet.interop.report import ImportReport
+    from gpufleet.results.admission import Admission
     from gpufleet.results.compare import Comparison
 
 ProgressFn = Callable[[float, int, int], None]
@@ -77,10 +80,11 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,
             until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None,
-            sharings: list[str] | None = None) -> Comparison:
-    """Run every policy x placement (x serving sharing mode) on the same workload (same
-    seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it replaces the
-    `sharing` of every service of the scenario."""
+            sharings: list[str] | None = None, queueings: list[str] | None = None) -> Comparison:
+    """Run every policy x placement (x serving sharing mode x queueing strategy) on the same
+    workload (same seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it
+    replaces the `sharing` of every service of the scenario. A queueing strategy
+    (`StrictFIFO`, `BestEffortFIFO`) replaces every queue's."""
     from gpufleet.results.compare import Comparison, Variant
     from gpufleet.sched.placement import PLACEMENTS
     from gpufleet.sched.policies import POLICIES
@@ -92,20 +96,41 @@ def compare(scenario: Scenario, policies: list[str], placements: list[str], seed
     if problems:
         raise InputError(problems)
     sharings = sharings or [""]
-    scenarios = {sharing: with_sharing(scenario, sharing) if sharing else scenario for sharing in sharings}
+    queueings = queueings or [""]
+
+    def variant_of(sharing: str, queueing: str) -> Scenario:
+        changed = with_sharing(scenario, sharing) if sharing else scenario
+        return with_queueing(changed, queueing) if queueing else changed
+
+    scenarios = {(sharing, queueing): variant_of(sharing, queueing) for sharing in sharings for queueing in queueings}
     variants = []
     for policy in policies:
         for placement in placements:
             for sharing in sharings:
-                parts = [policy] + ([placement] if len(placements) > 1 else []) \
-                    + ([sharing.replace(":", "-")] if len(sharings) > 1 else [])
-                name = "+".join(parts)
-                report = None if progress is None else \
-                    (lambda now, done, events, n=name: progress(n, now, done, events))
-                result = run(scenarios[sharing], seed=seed, until=until, progress=report, policy=policy,
-                             placement=placement)
-                variants.append(Variant(name, policy, placement, result, sharing))
+                for queueing in queueings:
+                    parts = [policy] + ([placement] if len(placements) > 1 else []) \
+                        + ([sharing.replace(":", "-")] if len(sharings) > 1 else []) \
+                        + ([queueing] if len(queueings) > 1 else [])
+                    name = "+".join(parts)
+                    report = None if progress is None else \
+                        (lambda now, done, events, n=name: progress(n, now, done, events))
+                    result = run(scenarios[(sharing, queueing)], seed=seed, until=until, progress=report,
+                                 policy=policy, placement=placement)
+                    variants.append(Variant(name, policy, placement, result, sharing))
     return Comparison(scenario, variants)
+
+
+def with_queueing(scenario: Scenario, strategy: str) -> Scenario:
+    """`scenario` with every queue's queueing strategy set to `strategy` (StrictFIFO or BestEffortFIFO)."""
+    from gpufleet.spec.scheduler import QueueingStrategy
+
+    if strategy not in QueueingStrategy.__members__:
+        raise InputError([Problem(f"--queueing {strategy!r}: choose StrictFIFO or BestEffortFIFO")])
+    if not scenario.scheduler.queues:
+        raise InputError([Problem(f"--queueing {strategy}: scenario {scenario.name!r} has no queues")])
+    queues = [queue.model_copy(update={"queueing_strategy": QueueingStrategy(strategy)})
+              for queue in scenario.scheduler.queues]
+    return scenario.model_copy(update={"scheduler": scenario.scheduler.model_copy(update={"queues": queues})})
 
 
 def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
@@ -125,3 +150,89 @@ def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
     if problems:
         raise InputError(problems)
     return changed
+
+
+def import_kueue(files: list[str | Path], out: str | Path, nodes: str | Path | None = None,
+                 workloads: list[str | Path] | None = None, **options: Any) -> tuple[Scenario, ImportReport]:
+    """Import Kueue objects (and nodes, workloads) as a scenario written at `out`, with its job records
+    (`NAME.jobs.csv`) and import report (`NAME.import.json`) beside it. Options: name, start, end,
+    gpu_resources, gpus_per_node, allow_overcommit (see gpufleet.interop.kueue)."""
+    from gpufleet.interop.kueue import import_kueue as read
+    from gpufleet.interop.scenario import write_import
+
+    imported = read(files, out, nodes=nodes, workloads=workloads, **options)
+    return write_import(imported, out), imported.report
+
+
+def import_slurm(out: str | Path, conf: str | Path | None = None, topology: str | Path | None = None,
+                 sacct: str | Path | None = None, **options: Any) -> tuple[Scenario, ImportReport]:
+    """Import a Slurm cluster (slurm.conf, topology, sacct dump) as a scenario written at `out`, with its job
+    records and import report beside it. Options: gres, name, start, end, resource (gpu, cpu, node),
+    topology_name (see gpufleet.interop.slurm)."""
+    from gpufleet.interop.scenario import write_import
+    from gpufleet.interop.slurm import import_slurm as read
+
+    imported = read(out, conf=conf, topology=topology, sacct=sacct, **options)
+    return write_import(imported, out), imported.report
+
+
+def export(scenario: Scenario, system: str) -> Exported:
+    """The modelled subset of `scenario` in Kueue's (`kueue`) or Slurm's (`slurm`) own format."""
+    from gpufleet.interop.export import export_kueue, export_slurm
+
+    if system not in ("kueue", "slurm"):
+        raise InputError([Problem(f"export to {system!r}: choose kueue or slurm")])
+    return export_kueue(scenario) if system == "kueue" else export_slurm(scenario)
+
+
+def admit(scenario: Scenario, job: str | Path, at: datetime | None = None, replications: int = 20,
+          seed: int | None = None, horizon_days: float = 30.0, recorded: bool = False,
+          runtime_hours: float | None = None, report: ImportReport | None = None) -> Admission:
+    """Would `job` (a Kueue workload or a gpufleet job mapping, in a file) be admitted on the imported
+    `scenario`'s cluster at `at` (default: its last recorded event)? Where, or every reason not; and
+    when it would start over `replications` runs that re-draw the running and queued jobs' run times.
+    `report`: the import report (names racks and blocks; reads topology requests)."""
+    import tempfile
+
+    from gpufleet.interop import snapshot as snap
+    from gpufleet.results.admission import Admission, decide, forecast
+    from gpufleet.spec.checks import check_scenario
+
+    if replications < 1:
+        raise InputError([Problem(f"--replications {replications}: at least 1")])
+    if not horizon_days > 0:
+        raise InputError([Problem(f"--horizon-days {horizon_days}: must be positive")])
+    seed = scenario.seed if seed is None else seed
+    candidate = snap.read_candidate(job, report.levels if report is not None else None)
+    shot = snap.take(scenario, snap.job_records(scenario), candidate, at)
+    if runtime_hours is not None:
+        shot.runtime_s = runtime_hours * 3600.0
+    replications = 1 if recorded else replications
+    with tempfile.TemporaryDirectory(prefix="gpufleet-admit-") as folder:
+        scenarios = []
+        for index in range(replications):
+            place = Path(folder) / f"replication-{index}"
+            place.mkdir()
+            scenarios.append(snap.snapshot_scenario(shot, snap.replication(shot, index, seed, recorded), place,
+                                                    horizon_days))
+        problems = [Problem(message, path=where) for where, message in check_scenario(scenarios[0])]
+        if problems:
+            raise InputError(problems)
+        with cyclic_gc_paused():
+            simulation = build(scenarios[0], seed=seed, until=shot.at + timedelta(seconds=1))
+            simulation.run()
+        n_jobs = len(simulation.jobs)
+        running = list(range(len(shot.running)))
+        queued = list(range(len(shot.running), len(shot.running) + len(shot.queued)))
+        decision = decide(simulation, n_jobs - 1, report.pools if report is not None else [], running, queued, 1.0)
+        tables = [run(each, seed=seed).jobs for each in scenarios]
+    alone = {queue.name for queue in scenario.scheduler.queues if queue.cohort is None}
+    outlook = forecast(tables, f"{snap.CANDIDATE}:{candidate.name}", shot.start, shot.at, scenarios[0].end, alone)
+    notes = list(shot.notes)
+    if decision.running_not_placed:
+        notes.append(f"{decision.running_not_placed} running jobs did not fit at once as gpufleet places them (the "
+                     "cluster's own placement was tighter): they wait in the simulation")
+    if decision.queued_started_at_once:
+        notes.append(f"{decision.queued_started_at_once} queued jobs start at once in gpufleet (what held them is "
+                     "not modelled, e.g. admission checks or limits)")
+    return Admission(candidate.name, shot.at, notes, decision, outlook)

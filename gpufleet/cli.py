@@ -24,6 +24,7 @@ from rich.table import Table
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.failures.cli import faults_app
+from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
 from gpufleet.staging import write_whole
 from gpufleet.traces.cli import trace_app
@@ -32,6 +33,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
 app.add_typer(trace_app, name="trace")
 app.add_typer(faults_app, name="faults")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.command("admit")(admit)
 console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
 errors = Console(stderr=True)
 
@@ -101,15 +105,17 @@ def compare(
     placement: Annotated[str, typer.Option(help="Comma-separated placements, e.g. best_fit,spread.")] = "best_fit",
     sharing: Annotated[str | None, typer.Option(
         help="Comma-separated serving sharing modes for every service, e.g. preempt,quota:inference.")] = None,
+    queueing: Annotated[str | None, typer.Option(
+        help="Comma-separated queueing strategies for every queue: StrictFIFO,BestEffortFIFO.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-compare].")]
     = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
 ) -> None:
-    """Run policies x placements (x serving sharing modes) on the same workload and compare
-    waits, completion times, utilisation, preemption and serving SLOs, overall, by job size
-    and by queue."""
+    """Run policies x placements (x serving sharing modes x queueing strategies) on the same
+    workload and compare waits, completion times, utilisation, preemption and serving SLOs,
+    overall, by job size and by queue."""
     from gpufleet import api
     from gpufleet.report.terminal import comparison_tables
 
@@ -132,8 +138,9 @@ def compare(
                                 date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
 
             sharings = [mode.strip() for mode in sharing.split(",") if mode.strip()] if sharing else None
+            queueings = [mode.strip() for mode in queueing.split(",") if mode.strip()] if queueing else None
             comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress,
-                                     sharings=sharings)
+                                     sharings=sharings, queueings=queueings)
         target = out or Path("runs") / f"{spec.name}-compare"
         comparison.write(target, report=report)
     except InputError as error:

@@ -262,8 +262,10 @@ class TraceSpec(SpecModel):
 
     name: str
     format: Annotated[
-        Literal["alibaba-openb", "generic-jobs"],
-        Field(description="alibaba-openb (pod list) or generic-jobs (any job CSV, with `columns`)."),
+        Literal["alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs"],
+        Field(description="alibaba-openb (pod list), generic-jobs (any job CSV, with `columns`), slurm-sacct "
+                          "(sacct -P), swf (Parallel Workloads Archive) or gpufleet-jobs (what `gpufleet "
+                          "import` writes)."),
     ]
     path: Annotated[
         str, Field(description="Trace file; a relative path is read beside the scenario file when the loader "
@@ -335,13 +337,14 @@ class TraceSpec(SpecModel):
 
     @model_validator(mode="after")
     def _options_match_format(self) -> TraceSpec:
-        if self.format == "alibaba-openb":
-            generic = [name for name in ("columns",) if getattr(self, name) is not None]
+        if self.format != "generic-jobs":
+            generic = [name for name in ("columns",) if getattr(self, name) is not None
+                       and self.format != "slurm-sacct"]
             generic += [name for name, default in (("time_unit", "s"), ("duration_unit", "s"))
                         if getattr(self, name) != default]
             if generic:
-                raise ValueError(f"only generic-jobs takes {', '.join(generic)} (alibaba-openb has a fixed layout)")
-        elif self.gpu_sharing is not GpuSharing.whole_gpu:
+                raise ValueError(f"only generic-jobs takes {', '.join(generic)} ({self.format} has a fixed layout)")
+        if self.format != "alibaba-openb" and self.gpu_sharing is not GpuSharing.whole_gpu:
             raise ValueError("gpu_sharing applies to alibaba-openb only")
         return self
 

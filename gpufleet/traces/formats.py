@@ -9,6 +9,9 @@
 | cluster-summary | published summaries (AcmeTrace, Helios) | ClusterSummary |
 | alibaba-openb-nodes | openb node list (`openb_node_list_*.csv`) | NodeList |
 | stepfun-faults | StepFun InfiniteHBD GPU-server fault trace (JSON) | FaultTrace |
+| slurm-sacct | Slurm accounting dump (`sacct -P`) | JobTrace |
+| swf | Standard Workload Format (Parallel Workloads Archive) | JobTrace |
+| gpufleet-jobs | gpufleet's own job list (what `gpufleet import` writes) | JobTrace |
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ FORMATS: dict[str, str] = {
     "cluster-summary": "published cluster summary CSV (AcmeTrace cluster_summary.csv, Helios summary)",
     "alibaba-openb-nodes": "Alibaba GPU trace v2023 node list (openb_node_list_*.csv)",
     "stepfun-faults": "StepFun InfiniteHBD GPU-server fault trace (fault_trace.json)",
+    "slurm-sacct": "Slurm accounting dump (sacct -P): Submit, Start, End, AllocTRES gres/gpu, Timelimit, State, ...",
+    "swf": "Standard Workload Format of the Parallel Workloads Archive (18 fields, -1 unknown)",
+    "gpufleet-jobs": "gpufleet's job list CSV (submit, start, end, gpus, gpus_per_group, time_limit_s, ...)",
 }
-JOB_FORMATS = ("alibaba-openb", "generic-jobs")
+JOB_FORMATS = ("alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs")
 REQUEST_FORMATS = ("azure-llm", "generic-requests")
 
 
@@ -80,7 +86,9 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
     check_format(format_name)
     path = Path(path)
     if format_name not in ("generic-jobs", "generic-requests"):
-        given = [name for name in ("columns", "time_unit", "duration_unit") if getattr(options, name) is not None]
+        fixed = ("time_unit", "duration_unit") if format_name == "slurm-sacct" else \
+            ("columns", "time_unit", "duration_unit")
+        given = [name for name in fixed if getattr(options, name) is not None]
         if given:
             raise InputError([Problem(f"{', '.join(given)}: only the generic formats take a column mapping or "
                                       f"units ({format_name} has a fixed layout)")])
@@ -88,6 +96,8 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
         from gpufleet.traces.openb import read_pods
 
         return read_pods(path)
+    if format_name in ("slurm-sacct", "swf", "gpufleet-jobs"):
+        return read_job_trace(path, format_name, options.columns)
     if format_name == "alibaba-openb-nodes":
         from gpufleet.traces.openb import read_nodes
 
@@ -120,6 +130,22 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
     from gpufleet.traces.faults import read_faults
 
     return read_faults(path, servers=options.extra.get("servers"), observed_days=options.extra.get("days"))
+
+
+def read_job_trace(path: Path, format_name: str, columns: dict[str, str | None] | None = None) -> Any:
+    """A job trace of the formats added for imported clusters (slurm-sacct, swf, gpufleet-jobs)."""
+    if format_name == "slurm-sacct":
+        from gpufleet.spec.workload import TraceColumns
+        from gpufleet.traces.sacct import read_sacct
+
+        return read_sacct(path, _validated(TraceColumns, columns, "--columns"))
+    if format_name == "swf":
+        from gpufleet.traces.swf import read_swf
+
+        return read_swf(path)
+    from gpufleet.traces.jobfile import read_job_file
+
+    return read_job_file(path)
 
 
 def _validated(model: Any, data: dict[str, Any] | None, option: str) -> Any:

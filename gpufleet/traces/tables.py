@@ -30,6 +30,14 @@ class JobTrace:
         flavors: per job, the GPU types it may use (None: any); None if the trace has none.
         extra: other categorical columns worth counting (e.g. openb `qos`).
         calendar: times are calendar (epoch) seconds.
+        group: per job, the GPUs that must share one NVLink domain (rack), when the trace
+            says (e.g. GPUs per node); 0 where unknown; None for traces without it.
+        within_block: per job, whether the whole gang must stay in one block; None: never.
+        time_limit_s: per job, its time limit (inf: none; NaN: unknown); None for traces without.
+        nodes: per job, the nodes it ran on as the trace writes them (a Slurm hostlist); None
+            for traces without.
+        withdrawn_s: per job that never started, when it left the queue (cancelled); NaN
+            when unknown or when it started; None for traces without.
     """
 
     report: ReadReport
@@ -46,6 +54,11 @@ class JobTrace:
     status: pa.ChunkedArray | None = None
     flavors: list[tuple[str, ...] | None] | None = None
     extra: dict[str, pa.ChunkedArray] = field(default_factory=dict)
+    group: np.ndarray | None = None
+    within_block: np.ndarray | None = None
+    time_limit_s: np.ndarray | None = None
+    nodes: list[str | None] | None = None
+    withdrawn_s: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.duration_s)

@@ -25,6 +25,7 @@ HOUR_S = 3600.0
 
 CPU_ONLY = "CPU-only job (no GPU to place)"
 NEVER_RAN = "never ran in the trace (no run time)"
+NO_RUN_TIME = "started, but the trace has no run time (still running when it was recorded)"
 SHARING_SKIPPED = "GPU-sharing pod (gpu_sharing: skip)"
 OUTSIDE_WINDOW = "submitted outside the window"
 AFTER_END = "arrives after the scenario end"
@@ -61,10 +62,15 @@ def read(spec: TraceSpec) -> JobTrace:
         from gpufleet.traces.openb import read_pods
 
         trace = read_pods(path)
-    else:
+    elif spec.format == "generic-jobs":
         from gpufleet.traces.generic import read_jobs
 
         trace = read_jobs(path, spec.columns, spec.time_unit, spec.duration_unit)
+    else:
+        from gpufleet.traces.formats import read_job_trace
+
+        columns = spec.columns.model_dump(exclude_unset=True) if spec.columns is not None else None
+        trace = read_job_trace(path, spec.format, columns)
     trace.report.check(spec.strict)
     return trace
 
@@ -91,9 +97,18 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
         group = gpus.copy()  # a pod runs on one node: its GPUs form one group
     else:
         group = largest_divisor_at_most(gpus, spec.group_size)
+    if trace.group is not None:
+        group = _recorded_groups(gpus, trace.group[rows], group)
     duration = trace.duration_s[rows] * spec.duration_scale
     limit = np.full(len(rows), spec.time_limit_hours * HOUR_S if spec.time_limit_hours else np.inf)
-    estimate = limit.copy() if spec.estimate is Estimate.time_limit else np.minimum(duration, limit)
+    if trace.time_limit_s is not None:
+        own = trace.time_limit_s[rows]
+        limit = np.minimum(limit, np.where(np.isnan(own), np.inf, own))
+    if spec.estimate is Estimate.time_limit:
+        estimate = np.where(np.isfinite(limit), limit, duration)  # no limit: plan with the run time
+    else:
+        estimate = np.minimum(duration, limit)
+    within_block = trace.within_block[rows] if trace.within_block is not None else np.zeros(len(rows), dtype=bool)
     teams = _teams(trace, rows, spec)
     names = _names(trace, rows, copy_of, spec)
     parts: list[JobColumns] = []
@@ -108,13 +123,26 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
         order.append(np.arange(len(rows)) if mine is None else mine)
         parts.append(JobColumns(
             workload=spec.name, submit_s=pick(submit_s), gpus=pick(gpus), group=pick(group),
-            within_block=np.zeros(len(order[-1]), dtype=bool), duration_s=pick(duration),
+            within_block=pick(within_block), duration_s=pick(duration),
             time_limit_s=pick(limit), estimate_s=pick(estimate), team=pick_list(teams), names=pick_list(names),
             flavors=flavors, kind="trace",
         ))
     ordered = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
     ordered_names = names if len(parts) == 1 else [names[i] for i in ordered.tolist()]
     return TraceWorkload(parts, trace.report, ordered_names, trace.wait_s[rows][ordered], notes)
+
+
+def _recorded_groups(gpus: np.ndarray, recorded: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per job, the largest divisor of its (scaled) GPUs not above the group the trace records
+    (e.g. its GPUs per node); the fallback where the trace records none."""
+    out = fallback.copy()
+    known = recorded > 0
+    if known.any():
+        pairs = np.unique(np.stack([gpus[known], recorded[known]], axis=1), axis=0)
+        for value, cap in pairs.tolist():
+            mine = known & (gpus == value) & (recorded == cap)
+            out[mine] = max(d for d in range(1, min(value, cap) + 1) if value % d == 0)
+    return out
 
 
 def _select(trace: JobTrace, spec: TraceSpec) -> tuple[np.ndarray, float, float, list[str]]:
@@ -128,6 +156,7 @@ def _select(trace: JobTrace, spec: TraceSpec) -> tuple[np.ndarray, float, float,
         keep = keep & ~mask
 
     leave_out(trace.gpus == 0, CPU_ONLY)
+    leave_out(~np.isfinite(trace.duration_s) & np.isfinite(trace.wait_s), NO_RUN_TIME)
     leave_out(~np.isfinite(trace.duration_s), NEVER_RAN)
     sharing = (trace.gpus == 1) & (trace.gpu_share < 1.0)
     if spec.gpu_sharing is GpuSharing.skip:
@@ -218,11 +247,15 @@ def check_trace(spec: TraceSpec, scenario: Scenario, where: tuple[str | int, ...
     if not path.is_file():
         relative = "" if path.is_absolute() else f" (relative paths are read from {Path.cwd()})"
         problems.append(((*where, "path"), f"trace file not found: {path}{relative}"))
-    else:
+    elif spec.format in ("alibaba-openb", "generic-jobs", "gpufleet-jobs"):
         try:
             header = read_header(path)
             if spec.format == "alibaba-openb":
                 resolve_columns(path, header, {name: name for name in POD_COLUMNS}, POD_OPTIONAL)
+            elif spec.format == "gpufleet-jobs":
+                from gpufleet.traces.jobfile import COLUMNS, REQUIRED
+
+                resolve_columns(path, header, {name: name for name in COLUMNS}, set(COLUMNS) - set(REQUIRED))
             else:
                 problems += _check_generic_columns(spec.columns or TraceColumns(), header, path, where)
         except InputError as error:
@@ -231,7 +264,8 @@ def check_trace(spec: TraceSpec, scenario: Scenario, where: tuple[str | int, ...
         problems.append(((*where, "start"), f"starts {spec.start} before the scenario ({scenario.start})"))
     if spec.start is not None and spec.start >= scenario.end:
         problems.append(((*where, "start"), f"starts {spec.start}, at or after the scenario end ({scenario.end})"))
-    if spec.estimate is Estimate.time_limit and spec.time_limit_hours is None:
+    if spec.estimate is Estimate.time_limit and spec.time_limit_hours is None \
+            and spec.format not in ("slurm-sacct", "swf", "gpufleet-jobs"):  # these record each job's limit
         problems.append(((*where, "estimate"), "estimate time_limit needs time_limit_hours"))
     return problems
 

@@ -19,6 +19,7 @@ from gpufleet.cli import app
 from gpufleet.traces.formats import FORMATS
 
 OPENB = "traces/alibaba-gpu-v2023-openb"
+INTEROP = Path(__file__).resolve().parents[1] / "interop" / "data"
 AZURE = "traces/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv"
 
 # command path -> arguments ({shared} and {tmp} are filled in); each must exit 0.
@@ -39,6 +40,14 @@ COMMANDS: dict[str, list[str]] = {
     "trace replay": ["trace", "replay", "openb-replay"],
     "faults fit": ["faults", "fit", "{shared}/traces/stepfun-infinitehbd-faults/fault_trace.json", "--servers", "400",
                    "-o", "{tmp}/failures.yaml"],
+    "import kueue": ["import", "kueue", "{shared}/interop/kueue/kueue_tas_sample-gpu-queues.yaml", "-o",
+                     "{tmp}/tas.yaml"],
+    "import slurm": ["import", "slurm", "--conf", "{shared}/interop/slurm/ubhpc-medium_slurm.conf", "-o",
+                     "{tmp}/ubhpc.yaml"],
+    "export kueue": ["export", "kueue", "research-lab", "-o", "{tmp}/kueue.yaml"],
+    "export slurm": ["export", "slurm", "kueue-cohort", "-o", "{tmp}/slurm"],
+    "admit": ["admit", str(INTEROP / "tas-snapshot" / "tas.yaml"), str(INTEROP / "tas-job.yaml"), "--at",
+              "2026-03-02T10:00:00", "--replications", "2"],
 }
 
 # format -> file under ../shared, or a small file written here, and extra options.
@@ -50,6 +59,9 @@ FORMAT_CASES: dict[str, tuple[str, list[str]]] = {
     "cluster-summary": ("traces/acme-cluster-summary/cluster_summary.csv", []),
     "alibaba-openb-nodes": (OPENB + "/openb_node_list_gpu_node.csv", []),
     "stepfun-faults": ("traces/stepfun-infinitehbd-faults/fault_trace.json", []),
+    "slurm-sacct": ("interop/workloads/slurm_sim_tools_sacct_dump2101.log", []),
+    "swf": ("{tmp}/jobs.swf", []),
+    "gpufleet-jobs": ("{tmp}/gpufleet-jobs.csv", []),
 }
 
 
@@ -82,6 +94,10 @@ def test_each_command_in_a_fresh_process(command: str, shared: Path, tmp_path: P
 @pytest.mark.parametrize("name", sorted(FORMAT_CASES))
 def test_trace_stats_of_each_format_in_a_fresh_process(name: str, shared: Path, tmp_path: Path) -> None:
     (tmp_path / "jobs.csv").write_text("submit,gpus,duration\n0,1,10\n5,8,3600\n9,2,60\n")
+    (tmp_path / "jobs.swf").write_text("; UnixStartTime: 1704067200\n"
+                                       "1 0 10 3600 8 -1 -1 8 7200 -1 1 1 1 -1 1 -1 -1 -1\n")
+    (tmp_path / "gpufleet-jobs.csv").write_text("submit,start,end,gpus\n2024-01-01T00:00:00,2024-01-01T00:01:00,"
+                                               "2024-01-01T01:00:00,8\n")
     (tmp_path / "requests.jsonl").write_text("".join(
         f'{{"arrival": {t}, "input_tokens": {100 + t}, "output_tokens": {20 + t}}}\n' for t in range(30)))
     path, options = FORMAT_CASES[name]
