@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz determinism clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,32 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Fuzzing (docs/validation.md#fuzzing): FUZZ_RUNS coverage-guided cases per entry point
+# (atheris, seed 1), then FUZZ_EXAMPLES mutation cases per entry point through the command
+# (hypothesis, derandomised); logs and counts in runs/fuzz/. About an hour on 2 cores.
+FUZZ_RUNS ?= 10000
+FUZZ_EXAMPLES ?= 2000
+FUZZ_ENTRIES = scenario faults trace:alibaba-openb trace:generic-jobs trace:azure-llm trace:generic-requests \
+	trace:cluster-summary trace:alibaba-openb-nodes trace:stepfun-faults trace:slurm-sacct trace:swf \
+	trace:gpufleet-jobs
+fuzz: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install -q 'atheris>=2.3'
+	rm -rf runs/fuzz && mkdir -p runs/fuzz/counts
+	for entry in $(FUZZ_ENTRIES); do \
+		log=runs/fuzz/atheris-$$(echo $$entry | tr : -).log; \
+		$(BIN)/python -m tests.fuzz.atheris_fuzz $$entry -runs=$(FUZZ_RUNS) -seed=1 > $$log 2>&1 \
+			|| { tail -60 $$log; echo "atheris $$entry: CRASH (see $$log)"; exit 1; }; \
+		echo "atheris $$entry: $$(grep -E '^Done' $$log)"; \
+	done
+	GPUFLEET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GPUFLEET_FUZZ_REPORT=runs/fuzz/counts $(BIN)/python -m pytest -n 2 \
+		tests/fuzz/test_fuzz.py -q -p no:cacheprovider
+	$(BIN)/python -c "import json, pathlib; [print(p.stem, json.loads(p.read_text())) \
+		for p in sorted(pathlib.Path('runs/fuzz/counts').glob('*.json'))]"
+
+# The default scenario, whole, with numpy's AVX-512 and AVX2 code on and off: the same bytes.
+determinism: $(VENV)/.installed
+	$(BIN)/python benchmarks/determinism.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks

@@ -10,9 +10,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 
 class SpecModel(BaseModel):
-    """A scenario section: unknown keys are errors (a typo never passes silently)."""
+    """A scenario section: unknown keys are errors (a typo never passes silently), and so
+    are infinite and NaN numbers (YAML's .inf and .nan: no quantity in a scenario is one)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def _naive_utc(value: datetime) -> datetime:

@@ -11,6 +11,7 @@ event (event times count days from the start of the observation).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ def _records(text: str, path: Path) -> list[tuple[int, Any]]:
         position = _skip(text, position)
         if position < len(text) and text[position] == ",":
             position = _skip(text, position + 1)
+    if position >= len(text):
+        raise InputError([Problem("not valid JSON: the array of events is not closed (a truncated file?)",
+                                  file=str(path), line=text.count("\n") + 1)])
     return out
 
 
@@ -118,12 +122,21 @@ def _check(record: Any) -> str | None:
             return f"{key}: missing value"
     if record["event_type"] not in EVENTS:
         return f"event_type: {record['event_type']!r} is not one of {', '.join(EVENTS)}"
+    if not isinstance(record["node_id"], str | int) or isinstance(record["node_id"], bool):
+        return f"node_id: {record['node_id']!r} is not a server name"
     time = record["event_time"]
-    if isinstance(time, bool) or not isinstance(time, int | float) or not np.isfinite(time) or time < 0:
+    if isinstance(time, bool) or not isinstance(time, int | float) or not _finite(time) or time < 0:
         return f"event_time: {time!r} is not a time in days (0 or more)"
     if record["event_type"] == "fault_start" and not isinstance(record.get("fault_type"), dict):
         return "fault_type: missing for a fault_start"
     return None
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 def fault_stats(trace: FaultTrace) -> dict[str, Any]:
@@ -145,5 +158,6 @@ def fault_stats(trace: FaultTrace) -> dict[str, Any]:
         server_days = trace.servers * days
         out["servers"] = trace.servers
         out["faults_per_server_day"] = len(trace) / server_days if server_days else None
-        out["faults_per_server_day_by_class"] = {klass: count / server_days for klass, count in out["by_class"].items()}
+        out["faults_per_server_day_by_class"] = {klass: count / server_days for klass, count in out["by_class"].items()
+                                                 } if server_days else {}
     return out

@@ -20,6 +20,11 @@ from gpufleet import numerics
 from gpufleet.spec.units import SECONDS_PER_UNIT, is_datetime
 
 _EPOCH = datetime(1970, 1, 1)
+LATEST_S = (datetime(9999, 12, 31, 23, 59, 59) - _EPOCH).total_seconds()
+"""Times beyond the last second of year 9999 (from 1970, or from a trace's own origin) are
+not times: they are bad cells (and would break every calendar computation after)."""
+LARGEST_COUNT = 2.0**53
+"""Whole numbers above this are not exact in float64, and no count in a trace is near it."""
 
 
 def numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +62,16 @@ def _cell_by_cell(column: pa.Array, parse: Callable[[str], float]) -> tuple[np.n
 def times_s(column: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """Seconds (since 1970-01-01 UTC for date-times, else from the trace's own origin) and bad cells."""
     if is_datetime(unit):
-        return _datetimes_s(column, unit)
-    seconds, bad = numbers(column)
-    return seconds * SECONDS_PER_UNIT[unit], bad
+        seconds, bad = _datetimes_s(column, unit)
+    else:
+        seconds, bad = numbers(column)
+        seconds = seconds * SECONDS_PER_UNIT[unit]
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(seconds) > LATEST_S
+    if beyond.any():
+        seconds = np.where(beyond, np.nan, seconds)
+        bad = bad | beyond
+    return seconds, bad
 
 
 def _nonnull(column: pa.Array) -> np.ndarray:
@@ -120,7 +132,7 @@ def _strptime_s(column: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
 def integers_ok(values: np.ndarray) -> np.ndarray:
     """Mask of values that are whole numbers (NaN counts as not)."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & (np.floor(values) == values)
+        return np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) <= LARGEST_COUNT)
 
 
 def describe_value(column: pa.Array, index: int) -> str:

@@ -265,7 +265,7 @@ def _node_tables(stats: dict[str, Any]) -> list[Table]:
 def _fault_tables(stats: dict[str, Any]) -> list[Table]:
     rows = [("faults", number(stats["faults"])), ("servers hit", number(stats["servers_hit"])),
             ("observed", f"{stats['observed_days']:,.2f} days")]
-    if "faults_per_server_day" in stats:
+    if stats.get("faults_per_server_day") is not None:
         rows.append((f"faults per server-day ({stats['servers']} servers)", f"{stats['faults_per_server_day']:.4f}"))
         gpu = stats["faults_per_server_day_by_class"].get("GPU")
         if gpu is not None:

@@ -199,13 +199,15 @@ class _Rows:
         nodes = _count(cell("nodes"), "NNodes") if cell("nodes") else 0
         group = gpus // nodes if nodes and gpus % nodes == 0 and gpus else 0
         status = cell("status")
+        limit = parse_timelimit(cell("timelimit")) if at["timelimit"] is not None else math.nan
+        # Every value is parsed (and may raise) before the first append: a bad row adds nothing.
         self.columns["submit"].append(submit)
         self.columns["start"].append(start)
         self.columns["end"].append(end)
         self.columns["withdrawn"].append(withdrawn)
         self.columns["gpus"].append(gpus)
         self.columns["group"].append(group)
-        self.columns["limit"].append(parse_timelimit(cell("timelimit")) if at["timelimit"] is not None else math.nan)
+        self.columns["limit"].append(limit)
         self.columns["name"].append(cell("name") or job)
         for name in ("team", "queue", "priority", "account", "user"):
             self.columns[name].append(cell(name) or None)

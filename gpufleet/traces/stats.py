@@ -58,9 +58,13 @@ def bin_exposure(first: float, last: float, width: float, bins: int, offset: int
     whole = math.floor((last - first) / period)
     exposure += whole * width
     t = first + whole * period
-    while t < last:
+    for _ in range(bins + 1):  # what is left is less than one period
+        if not t < last:
+            break
         index = math.floor(t / width)
         step_end = min((index + 1) * width, last)
+        if step_end <= t:  # times so large that a bin's edge rounds onto them
+            break
         exposure[(index + offset) % bins] += step_end - t
         t = step_end
     return exposure
