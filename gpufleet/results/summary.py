@@ -126,6 +126,7 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
     return {
         "scenario": scenario.name,
         "seed": seed,
+        "replications": 1,  # a single run; `gpufleet run --replications N` writes replications.json
         "start": scenario.start.isoformat(),
         "horizon": horizon.isoformat(),
         "jobs": {
