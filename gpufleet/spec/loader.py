@@ -28,24 +28,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; `source` names it in error messages."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InputError([Problem(f"not valid YAML: {reason}", file=source, line=line)]) from None
+    root, data = read_yaml(text, source)
     if not isinstance(data, dict):
         raise InputError([Problem("a scenario is a YAML mapping (name, start, end, fleet, ...)", file=source, line=1)])
     try:
         scenario = Scenario.model_validate(data, context={"source": source})
     except ValidationError as exc:
-        problems = [
-            Problem(_describe(error), path=_clean_path(error["loc"]), file=source, line=locate(root, error["loc"]))
-            for error in exc.errors()
-        ]
-        raise InputError(problems) from None
+        raise InputError(validation_problems(exc, root, source)) from None
 
     from gpufleet.spec.checks import check_scenario  # late: checks import the fleet layout
 
@@ -56,6 +45,23 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if problems:
         raise InputError(problems)
     return scenario
+
+
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree (for line numbers) and the data; bad YAML is an InputError naming the line."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise InputError([Problem(f"not valid YAML: {reason}", file=source, line=line)]) from None
+
+
+def validation_problems(exc: ValidationError, root: yaml.Node | None, source: str) -> list[Problem]:
+    """One Problem per pydantic error of any model read from YAML: file, line and field."""
+    return [Problem(_describe(error), path=_clean_path(error["loc"]), file=source, line=locate(root, error["loc"]))
+            for error in exc.errors()]
 
 
 def _describe(error: dict[str, Any]) -> str:
