@@ -119,6 +119,6 @@ def query(store: RunStore, sql: str) -> pa.Table:
             return pa.table({})
         return relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
     except duckdb.Error as error:
-        raise InputError([Problem(f"SQL: {str(error).strip()}")]) from None
+        raise InputError([Problem(str(error).strip(), file="SQL")]) from None
     finally:
         connection.close()

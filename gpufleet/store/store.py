@@ -100,8 +100,8 @@ class RunStore:
         if len(matches) == 1:
             return matches[0]
         what = "no run" if not matches else f"{len(matches)} runs"
-        raise InputError([Problem(f"{what} in {self.root} with a key starting {prefix!r} "
-                                  "(`gpufleet runs list` shows the keys)")])
+        raise InputError([Problem(f"{what} with a key starting {prefix!r} (`gpufleet runs list` shows the keys)",
+                                  file=str(self.root))])
 
     def put(self, spec: RunSpec, result: RunResult, started: str, wall_s: float) -> RunRecord:
         """Store a finished run whole: tables, summary, scenario and meta.json."""

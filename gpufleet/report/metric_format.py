@@ -1,0 +1,32 @@
+"""How a headline metric reads: hours, dollars, shares, days or counts, by its name."""
+
+from __future__ import annotations
+
+from gpufleet.report.format import hours, usd
+
+SHARES = ("utilisation", "goodput", "serving_slo", "commitment_", "used_share", "share_of_days")
+
+
+def metric_value(name: str, value: float | None) -> str:
+    """One value of the metric `name`, formatted for a person."""
+    if value is None:
+        return "-"
+    base = name.split("[")[0]
+    if base.endswith("_usd") or base.startswith("serving_usd"):
+        return usd(value)
+    if base.endswith("_h"):
+        return hours(value)
+    if base.endswith(("_day", "_days")):
+        return f"{value:,.1f} d"
+    if base.startswith(SHARES):
+        return f"{value:.2%}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.4g}"
+
+
+def metric_interval(name: str, mean: float | None, low: float | None, high: float | None) -> str:
+    """'mean [low, high]', or the mean alone without an interval."""
+    if low is None or high is None:
+        return metric_value(name, mean)
+    return f"{metric_value(name, mean)} [{metric_value(name, low)}, {metric_value(name, high)}]"
