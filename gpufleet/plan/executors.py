@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Protocol
@@ -65,9 +65,10 @@ class SerialExecutor:
 class LocalPool:
     """A pool of worker processes on this machine (started fresh: `spawn`).
 
-    A worker that dies (killed, out of memory) breaks the pool; the pool is started again
-    and the unfinished tasks resubmitted, and a task that was in flight `MAX_ATTEMPTS`
-    times when a worker died is recorded as failed.
+    A worker that dies (killed, out of memory) breaks the pool: the pool is started again,
+    the tasks that were in flight are run again one at a time to find the one that kills
+    its worker, and that one is recorded as failed once it has done so `MAX_ATTEMPTS`
+    times alone; the others carry on.
     """
 
     name = "local"
@@ -81,16 +82,22 @@ class LocalPool:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
+    def _restart(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def run(self, run_fn: RunFn, tasks: Sequence[RunTask], on_done: OnDone) -> list[RunOutcome]:
         outcomes: dict[int, RunOutcome] = {}
         attempts = [0] * len(tasks)
         pending = list(range(len(tasks)))
+        suspects: set[int] = set()  # in flight when a worker died: run alone until cleared
         while pending:
             pool = self._start()
-            futures: dict[Future[RunOutcome], int] = {}
-            for index in pending:
-                futures[pool.submit(partial(execute, run_fn), tasks[index])] = index
-            pending = []
+            solo = [index for index in pending if index in suspects][:1]
+            batch = solo or [index for index in pending if index not in suspects]
+            pending = [index for index in pending if index not in batch]
+            futures = {pool.submit(partial(execute, run_fn), tasks[index]): index for index in batch}
             waiting = set(futures)
             broken = False
             while waiting:
@@ -101,17 +108,21 @@ class LocalPool:
                         outcome = future.result()
                     except BrokenProcessPool:
                         broken = True
+                        if not solo:
+                            suspects.add(index)
+                            pending.append(index)
+                            continue
                         attempts[index] += 1
                         if attempts[index] < MAX_ATTEMPTS:
                             pending.append(index)
                             continue
-                        outcome = RunOutcome(failed_record(tasks[index].spec, "?", "worker process died (killed, or "
-                                                           "out of memory) while running this point", "", 0.0))
+                        outcome = RunOutcome(failed_record(tasks[index].spec, "?", "worker process died (killed, "
+                                                           "or out of memory) while running this point", "", 0.0))
+                    suspects.discard(index)
                     outcomes[index] = outcome
                     on_done(outcome)
             if broken:
-                self._pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
-                self._pool = None
+                self._restart()
             pending.sort()
         return [outcomes[index] for index in range(len(tasks))]
 

@@ -266,9 +266,7 @@ class Sweep:
         targets = [parse_target(text, self.base.start) for text in search.constraints]
         objective = search.minimize or search.maximize or ""
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = optuna.samplers.TPESampler(seed=self.spec.design_seed,
-                                             constraints_func=lambda trial: trial.user_attrs["violations"]
-                                             if targets else [])
+        sampler = optuna.samplers.TPESampler(seed=self.spec.design_seed)
         study = optuna.create_study(direction="minimize" if search.minimize else "maximize", sampler=sampler)
         points: list[Point] = []
         records: dict[str, RunRecord] = {}
@@ -284,11 +282,11 @@ class Sweep:
                 values = [row.get(objective) for row in rows]
                 present = [v for v in values if v is not None]
                 if point.error or not rows or len(present) < len(values) or not present:
-                    trial.set_user_attr("violations", [INFEASIBLE] * len(targets))
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
                     continue
-                trial.set_user_attr("violations", [_violation(t, [r.get(t.metric) for r in rows],
-                                                              self.spec.confidence) for t in targets])
+                for target in targets:  # > 0: violated by that much (TPE prefers feasible trials)
+                    trial.set_constraint(target.text, _violation(target, [r.get(target.metric) for r in rows],
+                                                                 self.spec.confidence))
                 study.tell(trial, math.fsum(present) / len(present))
         return SweepResult(self.spec, self.base, self.seeds, points, records)
 
