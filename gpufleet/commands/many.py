@@ -86,7 +86,10 @@ def plan(
     decided: Annotated[str | None, typer.Option(help="Decision date for lead times (default: scenario start).")]
     = None,
     budget: Annotated[int, typer.Option(help="Most plans run per search.")] = 60,
-    sensitivity: Annotated[bool, typer.Option(help="Re-solve with demand x0.9 and x1.1.")] = True,
+    runner_ups: Annotated[int, typer.Option(help="Plans run after the answer, next by cost.")] = 2,
+    sensitivity: Annotated[bool, typer.Option(help="Re-solve with demand moved (--demand).")] = True,
+    demand: Annotated[str, typer.Option(help="Comma-separated demand factors the problem is re-solved with.")]
+    = "0.9,1.1",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-plan].")]
     = None,
     workers: Workers = None, ray: UseRay = False, ray_address: RayAddress = None, store: StoreDir = None,
@@ -110,7 +113,8 @@ def plan(
                 spec = api.load(scenario)
                 result = api.plan(spec, target, vary, replications=replications, confidence=confidence, seed=seed,
                                   until=_date(until, "--until"), decided=_date(decided, "--decided"), budget=budget,
-                                  demand=(0.9, 1.1) if sensitivity else (), workers=workers, ray=ray,
+                                  runner_ups=runner_ups,
+                                  demand=_factors(demand) if sensitivity else (), workers=workers, ray=ray,
                                   ray_address=ray_address, store_root=store, progress=on_progress)
         target_dir = out or Path("runs") / f"{result.problem.base.name}-plan"
         result.write(target_dir)
@@ -120,6 +124,13 @@ def plan(
         console.print(table)
     written = "plan.json, plans.parquet" + (", plan.yaml" if (target_dir / "plan.yaml").exists() else "")
     console.print(f"Wrote {target_dir}/: {written}")
+
+
+def _factors(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError([Problem(f"--demand {text!r}: write comma-separated factors, e.g. 0.9,1.1")]) from None
 
 
 def _date(text: str | None, option: str) -> datetime | None:

@@ -232,7 +232,7 @@ class Sweep:
         first = spec.seed if spec.seed is not None else base.seed
         self.seeds = [first + i for i in range(spec.replications)]
 
-    def _point(self, index: int, values: dict[str, Any]) -> Point:
+    def point(self, index: int, values: dict[str, Any]) -> Point:
         point = Point(index, values)
         try:
             point.scenario = point_scenario(self.base, self.spec.axes, values)
@@ -243,7 +243,7 @@ class Sweep:
         point.keys = [RunSpec.of(point.scenario, seed, until).key for seed in self.seeds]
         return point
 
-    def _specs(self, points: list[Point]) -> list[RunSpec]:
+    def specs(self, points: list[Point]) -> list[RunSpec]:
         return [RunSpec.of(p.scenario, seed, self.spec.until) for p in points if p.scenario is not None
                 for seed in self.seeds]
 
@@ -255,8 +255,8 @@ class Sweep:
     def run(self, runner: Runner, progress: ProgressFn | None = None) -> SweepResult:
         if self.spec.design == "search":
             return self._search(runner, progress)
-        points = [self._point(i, values) for i, values in enumerate(design_points(self.spec))]
-        outcomes = runner.run(self._specs(points), progress)
+        points = [self.point(i, values) for i, values in enumerate(design_points(self.spec))]
+        outcomes = runner.run(self.specs(points), progress)
         return SweepResult(self.spec, self.base, self.seeds, points,
                            {key: outcome.record for key, outcome in outcomes.items()})
 
@@ -273,9 +273,9 @@ class Sweep:
         batch = max(runner.executor.workers, 1)
         while len(points) < search.trials:
             trials = [study.ask() for _ in range(min(batch, search.trials - len(points)))]
-            chunk = [self._point(len(points) + i, self._suggest(trial)) for i, trial in enumerate(trials)]
+            chunk = [self.point(len(points) + i, self._suggest(trial)) for i, trial in enumerate(trials)]
             points += chunk
-            outcomes = runner.run(self._specs(chunk), progress)
+            outcomes = runner.run(self.specs(chunk), progress)
             records.update({key: outcome.record for key, outcome in outcomes.items()})
             for trial, point in zip(trials, chunk, strict=True):
                 rows = [records[k].metrics for k in point.keys if k in records and records[k].ok]
