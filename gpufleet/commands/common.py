@@ -42,17 +42,24 @@ def _eta(seconds: float | None) -> str:
 
 @contextmanager
 def runs_progress(title: str, total: int, workers: int | None) -> Iterator[object]:
-    """A progress bar of runs: done, failed, skipped (already in the store), time left; yields the callback."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+    """A progress bar of runs: done, failed, found in the store, time left; yields the callback.
+    `total` 0: not known ahead (the planner decides what to run as it goes)."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.fields[of]} runs"),
                   TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
                              "{task.fields[skipped]} in store"),
                   TextColumn("time left {task.fields[eta]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(title, total=total, done=0, failed=0, skipped=0, eta="-")
-        seen: set[str] = set()
+        task = bar.add_task(title, total=total or None, of=total or "?", done=0, failed=0, skipped=0, eta="-")
+        done: set[str] = set()
+        failed: set[str] = set()
+        skipped: set[str] = set()
 
         def on_progress(state, outcome) -> None:  # noqa: ANN001 - plan.runner.Progress, RunOutcome
-            seen.add(outcome.key)
-            bar.update(task, completed=len(seen), done=state.done, failed=state.failed, skipped=state.skipped,
-                       total=max(total, len(seen)), eta=_eta(state.eta_s(workers or 1)))
+            for group in (done, failed, skipped):
+                group.discard(outcome.key)
+            (skipped if outcome.skipped else done if outcome.ok else failed).add(outcome.key)
+            finished = len(done) + len(failed) + len(skipped)
+            bar.update(task, completed=finished, done=len(done), failed=len(failed), skipped=len(skipped),
+                       eta=_eta(state.eta_s(workers or 1)) if total else "-")
 
         yield on_progress

@@ -33,9 +33,7 @@ def list_runs(
             and (not failed or row["status"] != "ok")]
     rows.sort(key=lambda row: row["started"], reverse=True)
     table = catalog.from_pylist(rows[:limit], schema=catalog.schema)
-    console.print(runs_list_table(table, str(chosen.root)))
-    if len(rows) > limit:
-        console.print(f"... {len(rows) - limit:,} more (--limit)")
+    console.print(runs_list_table(table, str(chosen.root), len(rows)))
 
 
 @runs_app.command("show")

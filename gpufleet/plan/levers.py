@@ -2,7 +2,7 @@
 
 | lever | changes | values | more capacity |
 |---|---|---|---|
-| `scale:POOL` | every delivery of the pool, racks x factor (half up; a delivery at 0 is dropped) | factors | higher |
+| `scale:POOL` | every delivery of the pool x factor (racks, nodes or GPUs; half up; 0 drops it) | factors | higher |
 | `shift:POOL` | every delivery date of the pool, by days (not before the scenario start) | days | lower (earlier) |
 | `racks:POOL[i]` | racks added to delivery i of the pool | racks | higher |
 | `expansion:NAME` | racks of the contract's option (0: not exercised); its value scales with them | racks | higher |
@@ -121,7 +121,7 @@ class Lever:
                 "expansion": f"option {self.target}: {shown} racks" if value else f"option {self.target} not exercised",
                 "spares": f"{shown} spare nodes per rack",
                 "quota": f"quota {self.target} = {shown} GPUs",
-                "buy": f"{shown} racks of {self.target.replace(':', ' ')} from "
+                "buy": f"{shown} rack{'' if value == 1 else 's'} of {self.target.replace(':', ' ')} from "
                        f"{self.spec.start.date() if self.spec.start else '?'}"
                        + (f" for {self.spec.days:g} days" if self.spec.days else "")}[self.kind]
 
@@ -139,10 +139,9 @@ class Lever:
         pool = self._pool(data, self.target)
         kept = []
         for delivery in pool["deliveries"]:
-            if delivery["racks"] is None:
-                raise ValueError(f"{self.label}: scaling needs deliveries given in racks")
-            delivery["racks"] = int(delivery["racks"] * value + 0.5)
-            if delivery["racks"] > 0:
+            unit = next(name for name in ("racks", "nodes", "gpus") if delivery.get(name) is not None)
+            delivery[unit] = int(delivery[unit] * value + 0.5)
+            if delivery[unit] > 0:
                 kept.append(delivery)
         if not kept:
             raise ValueError(f"{self.label}: x{value:g} leaves the pool no racks")

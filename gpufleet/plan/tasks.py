@@ -67,7 +67,7 @@ def _error_text(error: BaseException) -> str:
 
 def failed_record(spec: RunSpec, scenario: str, error: str, started: str, wall_s: float) -> RunRecord:
     return RunRecord(spec.key, scenario, spec.seed, spec.until, spec.version, spec.engine, "failed", started,
-                     wall_s, 0, error, {})
+                     wall_s, 0, error, {}, spec.scenario_key)
 
 
 def execute(run_fn: RunFn, task: RunTask) -> RunOutcome:
@@ -89,7 +89,7 @@ def execute(run_fn: RunFn, task: RunTask) -> RunOutcome:
     if not task.send_back:
         return RunOutcome(store.put(spec, result, started, wall_s))
     record = RunRecord(spec.key, name, spec.seed, spec.until, spec.version, spec.engine, "ok", started, wall_s,
-                       result.events, None, headline_metrics(result.summary))
+                       result.events, None, headline_metrics(result.summary), spec.scenario_key)
     with tempfile.TemporaryDirectory() as folder:
         result.write_tables(Path(folder))
         files = {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}

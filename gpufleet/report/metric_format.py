@@ -30,3 +30,10 @@ def metric_interval(name: str, mean: float | None, low: float | None, high: floa
     if low is None or high is None:
         return metric_value(name, mean)
     return f"{metric_value(name, mean)} [{metric_value(name, low)}, {metric_value(name, high)}]"
+
+
+def metric_plus_minus(name: str, mean: float | None, low: float | None, high: float | None) -> str:
+    """'mean ± half-width' (a Student t interval is symmetric), or the mean alone."""
+    if mean is None or low is None or high is None:
+        return metric_value(name, mean)
+    return f"{metric_value(name, mean)} ± {metric_value(name, (high - low) / 2)}"

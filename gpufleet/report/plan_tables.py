@@ -31,8 +31,11 @@ def plan_tables(result: PlanResult) -> list[Table]:
         cost = best.cost
         answer.add_row("Plan", describe(problem.levers, best.values))
         answer.add_row("Cost (commitment + purchased)", usd(cost.total_usd))
-        answer.add_row("Commitment: contract + options / planned billing over the term",
-                       f"{usd(cost.committed_usd)} / {usd(cost.planned_billed_usd)}")
+        if problem.base.contract is not None:
+            answer.add_row("Commitment: contract + options / planned billing over the term",
+                           f"{usd(cost.committed_usd)} / {usd(cost.planned_billed_usd)}")
+        else:
+            answer.add_row("Own capacity billed to the horizon (no contract)", usd(cost.planned_billed_usd))
         answer.add_row("Bought outside the commitment", usd(cost.purchased_usd))
         base_cost = _base_cost(result)
         if base_cost is not None:

@@ -14,8 +14,11 @@ from gpufleet.store.store import RunRecord
 LIST_METRICS = ("utilisation", "wait_p95_h", "goodput", "cost_usd")
 
 
-def runs_list_table(catalog: pa.Table, root: str) -> Table:
-    table = Table(title=f"Runs in {root} ({catalog.num_rows})", title_justify="left")
+def runs_list_table(catalog: pa.Table, root: str, total: int | None = None) -> Table:
+    """The newest runs (`catalog` rows) of a store holding `total` runs."""
+    shown = f"the newest {catalog.num_rows:,} of {total:,}" if total and total > catalog.num_rows else \
+        f"{catalog.num_rows:,}"
+    table = Table(title=f"Runs in {root}: {shown}", title_justify="left")
     table.add_column("key", no_wrap=True, min_width=12)
     table.add_column("scenario", no_wrap=True)
     for column in ("seed", "until", "version", "status", "started (UTC)", "wall", *LIST_METRICS):

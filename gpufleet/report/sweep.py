@@ -13,7 +13,7 @@ import plotly.io as pio
 from rich.table import Table
 
 from gpufleet.plan.sweep import PARETO, SweepResult
-from gpufleet.report.metric_format import metric_interval
+from gpufleet.report.metric_format import metric_interval, metric_plus_minus
 from gpufleet.results.metrics import HEADLINE
 
 MAX_LINES = 8
@@ -31,9 +31,10 @@ def shown_metrics(result: SweepResult, extra: list[str] | None = None) -> list[s
 
 
 def sweep_table(result: SweepResult, metrics: list[str] | None = None) -> Table:
-    metrics = metrics or shown_metrics(result)[:5]
+    metrics = metrics or shown_metrics(result)[:4]
     fronts = result.pareto()
-    table = Table(title=f"Sweep {result.spec.name}: mean [95% CI] over {len(result.seeds)} replications",
+    table = Table(title=f"Sweep {result.spec.name}: mean ± half the {result.spec.confidence:.0%} interval "
+                        f"(Student t) over {len(result.seeds)} replications",
                   title_justify="left")
     table.add_column("point", justify="right")
     for axis in result.spec.axes:
@@ -49,7 +50,7 @@ def sweep_table(result: SweepResult, metrics: list[str] | None = None) -> Table:
         cells = [str(point.index), *[_show(point.values[axis.label]) for axis in result.spec.axes], runs]
         for name in metrics:
             est = estimates.get(name)
-            cells.append(metric_interval(name, est.mean, est.low, est.high) if est else "-")
+            cells.append(metric_plus_minus(name, est.mean, est.low, est.high) if est else "-")
         cells.append(", ".join(metric for metric, indexes in fronts.items() if point.index in indexes))
         table.add_row(*cells)
     return table

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-HEADLINE = ("utilisation", "wait_mean_h", "wait_p95_h", "jct_mean_h", "goodput", "serving_slo",
-            "billed_usd", "purchased_usd", "cost_usd", "commitment_used")
+HEADLINE = ("utilisation", "wait_mean_h", "wait_p95_h", "cost_usd", "goodput", "serving_slo", "jct_mean_h",
+            "billed_usd", "purchased_usd", "commitment_used")
 """The metrics shown first in tables and reports (a run has more)."""
 
 HIGHER_IS_BETTER = ("utilisation", "goodput", "goodput_with_serving", "serving_slo", "commitment_used",

@@ -27,7 +27,8 @@ TABLES = ("jobs", "timeseries", "ledger", "failures", "serving", "serving_monthl
 """Per-run tables exposed as DuckDB views (with a `run` column holding the key)."""
 
 SCHEMA = pa.schema([
-    ("key", pa.string()), ("scenario", pa.string()), ("seed", pa.int64()), ("until", pa.string()),
+    ("key", pa.string()), ("scenario", pa.string()), ("scenario_key", pa.string()), ("seed", pa.int64()),
+    ("until", pa.string()),
     ("version", pa.string()), ("engine", pa.string()), ("status", pa.string()), ("error", pa.string()),
     ("started", pa.string()), ("wall_s", pa.float64()), ("events", pa.int64()),
     *[(name, pa.float64()) for name in HEADLINE],
@@ -45,7 +46,8 @@ def _row(store: RunStore, key: str) -> dict[str, Any] | None:
     if record is None:
         return None
     row = {name: getattr(record, name) for name in
-           ("key", "scenario", "seed", "until", "version", "engine", "status", "error", "started", "wall_s", "events")}
+           ("key", "scenario", "scenario_key", "seed", "until", "version", "engine", "status", "error", "started",
+            "wall_s", "events")}
     row.update({name: record.metrics.get(name) for name in HEADLINE})
     row["metrics"] = [(name, value) for name, value in record.metrics.items() if value is not None]
     row["meta_mtime_ns"] = (store.path(key) / META).stat().st_mtime_ns

@@ -42,6 +42,11 @@ class RunSpec:
     def key(self) -> str:
         return run_key(self.scenario_json, self.seed, self.until, self.version, self.engine)
 
+    @property
+    def scenario_key(self) -> str:
+        """The scenario's own hash: the same for every seed of it (replications share it)."""
+        return hashlib.sha256(self.scenario_json.encode()).hexdigest()[:KEY_CHARS]
+
     def scenario(self) -> Scenario:
         return Scenario.model_validate_json(self.scenario_json)
 

@@ -49,6 +49,7 @@ class RunRecord:
     events: int = 0
     error: str | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
+    scenario_key: str = ""  # hash of the scenario alone: its replications share it
 
     @property
     def ok(self) -> bool:
@@ -106,7 +107,7 @@ class RunStore:
     def put(self, spec: RunSpec, result: RunResult, started: str, wall_s: float) -> RunRecord:
         """Store a finished run whole: tables, summary, scenario and meta.json."""
         record = RunRecord(spec.key, result.scenario.name, spec.seed, spec.until, spec.version, spec.engine, "ok",
-                           started, wall_s, result.events, None, headline_metrics(result.summary))
+                           started, wall_s, result.events, None, headline_metrics(result.summary), spec.scenario_key)
         return self._write(record, lambda folder: result.write_tables(folder))
 
     def put_files(self, record: RunRecord, files: dict[str, bytes]) -> RunRecord:
@@ -121,7 +122,7 @@ class RunStore:
     def put_failure(self, spec: RunSpec, scenario: str, error: str, started: str, wall_s: float) -> RunRecord:
         """Record a run that raised, with its error; a successful run under the key is kept."""
         record = RunRecord(spec.key, scenario, spec.seed, spec.until, spec.version, spec.engine, "failed",
-                           started, wall_s, 0, error, {})
+                           started, wall_s, 0, error, {}, spec.scenario_key)
         if self.has(spec.key):
             return self.record(spec.key)  # type: ignore[return-value]
         return self._write(record, lambda folder: (folder / "scenario.json").write_text(spec.scenario_json + "\n"))
