@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Protocol
 
-from gpufleet.plan.tasks import RunFn, RunOutcome, RunTask, execute, failed_record
-
-OnDone = Callable[[RunOutcome], None]
+from gpufleet.plan.tasks import OnDone, RunFn, RunOutcome, RunTask, execute, failed_record
 
 MAX_ATTEMPTS = 2
 """A task whose worker process dies this many times is recorded as failed."""

@@ -13,8 +13,7 @@ from typing import Any
 
 import ray
 
-from gpufleet.plan.executors import OnDone
-from gpufleet.plan.tasks import RunFn, RunOutcome, RunTask, execute, failed_record
+from gpufleet.plan.tasks import OnDone, RunFn, RunOutcome, RunTask, execute, failed_record
 
 
 @ray.remote(num_cpus=1, max_retries=1)

@@ -56,6 +56,10 @@ class RunOutcome:
         return self.record.ok
 
 
+OnDone = Callable[[RunOutcome], None]
+"""What an executor calls with each outcome as it arrives."""
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
