@@ -83,8 +83,11 @@ def refresh(store: RunStore) -> pa.Table:
     changed = changed or bool(old) or not path.exists()
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     if changed:
-        with staged_directory(path.parent) as folder:
-            pq.write_table(table, folder / CATALOG_FILE)
+        try:
+            with staged_directory(path.parent) as folder:
+                pq.write_table(table, folder / CATALOG_FILE)
+        except OSError:
+            pass  # another reader rewrote it at the same moment; the next read brings it up to date
     return table
 
 
