@@ -273,7 +273,8 @@ def solve_plan(spec: PlanSpec, base: Scenario, workers: int | None = None, ray: 
     if problems:
         raise InputError(problems)
     problem = PlanProblem(base, [Lever.of(lever) for lever in spec.levers], targets, spec.replications,
-                          spec.confidence, spec.seed, spec.until, spec.decided, spec.runner_ups, spec.budget)
+                          spec.confidence, spec.seed, spec.until, spec.decided, spec.runner_ups, spec.budget,
+                          spec.name)
     with executor(workers, ray, ray_address) as chosen:
         runner = Runner(store(store_root), chosen, run)
         result = solve(problem, runner, progress, demand=tuple(spec.sensitivity.demand),

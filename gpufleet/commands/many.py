@@ -116,7 +116,7 @@ def plan(
                                   runner_ups=runner_ups,
                                   demand=_factors(demand) if sensitivity else (), workers=workers, ray=ray,
                                   ray_address=ray_address, store_root=store, progress=on_progress)
-        target_dir = out or Path("runs") / f"{result.problem.base.name}-plan"
+        target_dir = out or Path("runs") / f"{result.problem.name or result.problem.base.name}-plan"
         result.write(target_dir)
     except InputError as error:
         fail(error)

@@ -104,6 +104,7 @@ class PlanProblem:
     decided: datetime | None = None
     runner_ups: int = 2
     budget: int = 60
+    name: str = ""  # the plan file's name, or the scenario's
 
     @property
     def seeds(self) -> list[int]:

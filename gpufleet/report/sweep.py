@@ -13,7 +13,7 @@ import plotly.io as pio
 from rich.table import Table
 
 from gpufleet.plan.sweep import PARETO, SweepResult
-from gpufleet.report.metric_format import metric_interval, metric_plus_minus
+from gpufleet.report.metric_format import metric_plus_minus
 from gpufleet.results.metrics import HEADLINE
 
 MAX_LINES = 8
@@ -133,7 +133,7 @@ def render(result: SweepResult) -> str:
         est = result.point_estimates(point)
         cells = [str(point.index), *[_show(point.values[a.label]) for a in result.spec.axes],
                  point.error or str(len(result.point_metrics(point))),
-                 *[metric_interval(m, est[m].mean, est[m].low, est[m].high) if m in est else "-" for m in metrics]]
+                 *[metric_plus_minus(m, est[m].mean, est[m].low, est[m].high) if m in est else "-" for m in metrics]]
         body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
     title = f"gpufleet sweep: {result.spec.name}"
     return f"""<!doctype html>
@@ -142,7 +142,7 @@ def render(result: SweepResult) -> str:
 <h1>{html.escape(title)}</h1>
 <p class="note">Base scenario {html.escape(result.base.name)}; {result.spec.design} design, {len(result.points)}
 points x {len(result.seeds)} replications (seeds {', '.join(map(str, result.seeds))}). Means with two-sided
-{result.spec.confidence:.0%} confidence intervals (Student t over replications).</p>
+{result.spec.confidence:.0%} confidence intervals (Student t over replications): mean ± half the interval.</p>
 <table><tr>{head}</tr>{body}</table>
 {''.join(charts)}
 </body></html>
