@@ -218,6 +218,8 @@ class Planner:
                 if valid[index].feasible:
                     hi = min(hi, index)
             lo = max([lo] + [index for index in probes if not valid[index].feasible and index < hi])
+        for candidate in valid[:max(lo, 0)]:
+            candidate.pruned = not candidate.run  # less capacity than a plan that failed
         return valid[hi], hi - lo <= 1
 
     def _scan(self, valid: list[Candidate]) -> tuple[Candidate | None, bool]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from gpufleet.report.format import hours, usd
 
 SHARES = ("utilisation", "goodput", "serving_slo", "commitment_", "used_share", "share_of_days")
@@ -11,6 +13,8 @@ def metric_value(name: str, value: float | None) -> str:
     """One value of the metric `name`, formatted for a person."""
     if value is None:
         return "-"
+    if math.isinf(value):
+        return "∞ (a run lacks it)" if value > 0 else "-∞ (a run lacks it)"
     base = name.split("[")[0]
     if base.endswith("_usd") or base.startswith("serving_usd"):
         return usd(value)

@@ -3,6 +3,7 @@ stands against each target, the runner-ups, the cheaper plan that missed, sensit
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from gpufleet.plan.cost import plan_cost
@@ -29,7 +30,7 @@ def plan_tables(result: PlanResult) -> list[Table]:
                        + ("" if solution.complete else " (the budget ran out)"))
     else:
         cost = best.cost
-        answer.add_row("Plan", describe(problem.levers, best.values))
+        answer.add_row("Plan", escape(describe(problem.levers, best.values)))
         answer.add_row("Cost (commitment + purchased)", usd(cost.total_usd))
         if problem.base.contract is not None:
             answer.add_row("Commitment: contract + options / planned billing over the term",
@@ -39,12 +40,12 @@ def plan_tables(result: PlanResult) -> list[Table]:
         answer.add_row("Bought outside the commitment", usd(cost.purchased_usd))
         base_cost = _base_cost(result)
         if base_cost is not None:
-            answer.add_row("Against the base scenario", f"{usd(cost.total_usd - base_cost)} "
-                           f"({'more' if cost.total_usd >= base_cost else 'less'} than {usd(base_cost)})")
+            answer.add_row("Against the base scenario",
+                           f"{_signed(cost.total_usd - base_cost)} (base {usd(base_cost)})")
         binding = solution.binding()
         if binding is not None:
             bound = metric_value(_metric(binding.target), binding.bound)
-            answer.add_row("Binding target", f"{binding.target} (bound {bound})")
+            answer.add_row("Binding target", escape(f"{binding.target} (bound {bound})"))
         answer.add_row("Certain", "yes: every cheaper plan was run or ruled out" if solution.complete else
                        "no: the budget ran out first")
     answer.add_row("Plans run / in all", f"{sum(1 for c in solution.candidates if c.run)} / "
@@ -61,11 +62,17 @@ def plan_tables(result: PlanResult) -> list[Table]:
         for column in ("assumption", "plan", "cost", "change"):
             table.add_column(column, justify="right" if column in ("cost", "change") else "left")
         for row in result.sensitivity:
-            table.add_row(row.assumption, (row.plan or "no plan meets the targets")
+            table.add_row(escape(row.assumption), escape(row.plan or "no plan meets the targets")
                           + ("" if row.complete else " (budget ran out)"), usd(row.total_usd),
-                          usd(row.delta_usd) if row.delta_usd is not None else "-")
+                          _signed(row.delta_usd))
         tables.append(table)
     return tables
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return ("+" if value > 0 else "-" if value < 0 else "") + usd(abs(value))
 
 
 def _base_cost(result: PlanResult) -> float | None:
@@ -80,10 +87,10 @@ def _targets_table(result: PlanResult, shown: list[Candidate]) -> Table:
     table.add_column("role")
     table.add_column("cost", justify="right")
     for target in problem.targets:
-        table.add_column(target.text, justify="right")
+        table.add_column(escape(target.text), justify="right")
     for candidate in shown:
         role = "answer" if candidate is best else ("runner-up" if candidate.feasible else "cheaper, misses")
-        cells = [describe(problem.levers, candidate.values), role,
+        cells = [escape(describe(problem.levers, candidate.values)), role,
                  usd(candidate.cost.total_usd if candidate.cost else None)]
         for row, target in zip(assess(candidate, problem.targets, problem.confidence), problem.targets, strict=True):
             mark = "ok" if row.met else "MISS"

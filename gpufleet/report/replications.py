@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pyarrow.parquet as pq
+from rich.markup import escape
 from rich.table import Table
 
 from gpufleet.plan.replicate import Replicated
@@ -48,9 +49,9 @@ def replication_tables(replicated: Replicated) -> list[Table]:
             table.add_column(column, justify="left" if column == "metric" else "right")
         for name in names:
             est = estimates[name]
-            table.add_row(name, metric_interval(name, est.mean, est.low, est.high), metric_value(name, est.minimum),
-                          metric_value(name, est.maximum), f"{est.n}" + (f" ({est.missing} without)"
-                                                                        if est.missing else ""))
+            runs = f"{est.n}" + (f" ({est.missing} without)" if est.missing else "")
+            table.add_row(escape(name), metric_interval(name, est.mean, est.low, est.high),
+                          metric_value(name, est.minimum), metric_value(name, est.maximum), runs)
         tables.append(table)
     return tables
 

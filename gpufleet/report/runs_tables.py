@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+from rich.markup import escape
 from rich.table import Table
 
 from gpufleet.report.metric_format import metric_value
@@ -39,16 +40,16 @@ def run_show_tables(record: RunRecord, files: list[str]) -> list[Table]:
                         ("version", record.version), ("engine", record.engine), ("status", record.status),
                         ("started (UTC)", record.started), ("wall time", f"{record.wall_s:.2f} s"),
                         ("events", f"{record.events:,}"), ("files", ", ".join(files))):
-        about.add_row(name, str(value))
+        about.add_row(name, escape(str(value)))
     if record.error:
-        about.add_row("error", record.error)
+        about.add_row("error", escape(record.error))
     tables = [about]
     if record.metrics:
         metrics = Table(title="Metrics", title_justify="left")
         metrics.add_column("metric")
         metrics.add_column("value", justify="right")
         for name, value in record.metrics.items():
-            metrics.add_row(name, metric_value(name, value))
+            metrics.add_row(escape(name), metric_value(name, value))
         tables.append(metrics)
     return tables
 
@@ -63,7 +64,7 @@ def runs_compare_table(records: list[RunRecord]) -> Table:
         values = [r.metrics.get(name) for r in records]
         if all(v is None for v in values):
             continue
-        table.add_row(name, *[metric_value(name, v) for v in values])
+        table.add_row(escape(name), *[metric_value(name, v) for v in values])
     table.add_row("wall time", *[f"{r.wall_s:.1f} s" for r in records])
     return table
 
@@ -71,9 +72,9 @@ def runs_compare_table(records: list[RunRecord]) -> Table:
 def sql_table(result: pa.Table) -> Table:
     table = Table(title=f"{result.num_rows:,} rows", title_justify="left")
     for name in result.column_names:
-        table.add_column(name)
+        table.add_column(escape(name))
     for row in result.to_pylist():
-        table.add_row(*[_cell(row[name]) for name in result.column_names])
+        table.add_row(*[escape(_cell(row[name])) for name in result.column_names])
     return table
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from rich.markup import escape
 from rich.table import Table
 
 from gpufleet.plan.sweep import PARETO, SweepResult
@@ -38,16 +39,16 @@ def sweep_table(result: SweepResult, metrics: list[str] | None = None) -> Table:
                   title_justify="left")
     table.add_column("point", justify="right")
     for axis in result.spec.axes:
-        table.add_column(axis.label)
+        table.add_column(escape(axis.label))
     table.add_column("runs")
     for name in metrics:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     table.add_column("Pareto")
     for point in result.points:
         estimates = result.point_estimates(point)
         ok = len(result.point_metrics(point))
         runs = f"{ok}/{len(result.seeds)}" if not point.error else "error"
-        cells = [str(point.index), *[_show(point.values[axis.label]) for axis in result.spec.axes], runs]
+        cells = [str(point.index), *[escape(_show(point.values[axis.label])) for axis in result.spec.axes], runs]
         for name in metrics:
             est = estimates.get(name)
             cells.append(metric_plus_minus(name, est.mean, est.low, est.high) if est else "-")
