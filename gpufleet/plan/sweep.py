@@ -10,7 +10,6 @@ with `design_seed`, `trials` points, asked in batches of the executor's workers)
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from gpufleet.plan.paths import as_data, rebuild, scale_value, set_value, shift_
 from gpufleet.plan.runner import ProgressFn, Runner
 from gpufleet.plan.sweep_spec import AxisSpec, SweepSpec, problem_at
 from gpufleet.plan.targets import Target, parse_target
-from gpufleet.results.metrics import HIGHER_IS_BETTER
 from gpufleet.results.replications import Estimate, estimates
 from gpufleet.results.run_result import jsonable
 from gpufleet.results.staging import staged_directory
@@ -310,14 +308,3 @@ def _violation(target: Target, values: list[float | None], confidence: float) ->
         return INFEASIBLE
     return bound - target.value if target.upper else target.value - bound
 
-
-def better(metric: str) -> str:
-    """'higher' or 'lower': which way a metric is better."""
-    return "higher" if metric.split("[")[0] in HIGHER_IS_BETTER else "lower"
-
-
-def copy_spec(spec: SweepSpec, **changes: Any) -> SweepSpec:  # noqa: ANN401
-    """The spec with some fields changed (validated again)."""
-    data = copy.deepcopy(spec.model_dump(mode="json", by_alias=True))
-    data.update(changes)
-    return SweepSpec.model_validate(data)

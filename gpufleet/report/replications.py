@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -191,6 +190,3 @@ Every number is the mean over the replications with a two-sided 95% confidence i
 def write_replication_report(replicated: Replicated, path: str | Path) -> None:
     Path(path).write_text(render(replicated), encoding="utf-8")
 
-
-def as_rows(replicated: Replicated) -> list[dict[str, Any]]:
-    return [{"metric": n, **e.as_dict()} for n, e in replicated.summary().estimates().items()]
