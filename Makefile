@@ -60,6 +60,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/serving_fleet.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/failures.py
+	$(BIN)/python benchmarks/sweeps.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info

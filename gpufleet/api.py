@@ -5,16 +5,23 @@ Example:
     >>> scenario = api.load("research-lab")
     >>> result = api.run(scenario, seed=1)
     >>> result.summary["capacity"]["utilisation"]  # doctest: +SKIP
+
+Many runs (docs/planning.md): `replicate` (seeds, mean and 95% interval), `sweep` (a sweep
+file), `plan` / `plan_file` (the capacity planner), `store` and `runs_sql` (the run store).
+They run in worker processes: call them under `if __name__ == "__main__":` in a script.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.results.run_result import RunResult
@@ -24,12 +31,22 @@ from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from gpufleet.interop.export import Exported
     from gpufleet.interop.report import ImportReport
+    from gpufleet.plan.executors import Executor
+    from gpufleet.plan.plan_spec import PlanSpec
+    from gpufleet.plan.planner import PlanResult
+    from gpufleet.plan.replicate import Replicated
+    from gpufleet.plan.runner import Progress, RunOutcome
+    from gpufleet.plan.sweep import Sweep, SweepResult
     from gpufleet.results.admission import Admission
     from gpufleet.results.compare import Comparison
+    from gpufleet.store.store import RunStore
 
 ProgressFn = Callable[[float, int, int], None]
+RunsProgressFn = Callable[["Progress", "RunOutcome"], None]
 
 
 def load(name_or_path: str | Path) -> Scenario:
@@ -236,3 +253,154 @@ def admit(scenario: Scenario, job: str | Path, at: datetime | None = None, repli
         notes.append(f"{decision.queued_started_at_once} queued jobs start at once in gpufleet (what held them is "
                      "not modelled, e.g. admission checks or limits)")
     return Admission(candidate.name, shot.at, notes, decision, outlook)
+# --- Many runs: the run store, replications, sweeps and the capacity planner (docs/planning.md).
+
+def store(root: str | Path | None = None) -> RunStore:
+    """The run store at `root` (default: $GPUFLEET_STORE, else runs/store)."""
+    from gpufleet.store.store import DEFAULT_STORE, RunStore
+
+    return RunStore(root or os.environ.get("GPUFLEET_STORE") or DEFAULT_STORE)
+
+
+def runs_sql(sql: str, root: str | Path | None = None) -> pa.Table:
+    """Run SQL over the store with DuckDB: views `runs` (one row per run) and `jobs`,
+    `timeseries`, `ledger`, `failures`, `serving`, `serving_monthly` (every run's table,
+    with a `run` column holding its key)."""
+    from gpufleet.store.catalog import query
+
+    return query(store(root), sql)
+
+
+@contextmanager
+def executor(workers: int | None = None, ray: bool = False, ray_address: str | None = None) -> Iterator[Executor]:
+    """A local process pool of `workers` (default: the cores; 1: in this process) or Ray, closed on exit."""
+    from gpufleet.plan.executors import make_executor
+
+    chosen = make_executor(workers, ray=ray, ray_address=ray_address)
+    try:
+        yield chosen
+    finally:
+        chosen.close()
+
+
+def replicate(scenario: Scenario, replications: int, seed: int | None = None, until: datetime | None = None,
+              workers: int | None = None, ray: bool = False, ray_address: str | None = None,
+              store_root: str | Path | None = None, progress: RunsProgressFn | None = None,
+              send_back: bool = False) -> Replicated:
+    """Run seeds seed, seed+1, ... (default first seed: the scenario's) into the store and
+    return every headline metric as a mean with a 95% Student t interval. Runs already in
+    the store are not run again."""
+    from gpufleet.plan.replicate import replicate as run_replications
+    from gpufleet.plan.runner import Runner
+
+    if replications < 1:
+        raise InputError([Problem(f"--replications {replications}: at least 1")])
+    with executor(workers, ray, ray_address) as chosen:
+        runner = Runner(store(store_root), chosen, run, send_back=send_back)
+        return run_replications(scenario, replications, runner, seed=seed, until=until, progress=progress)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """A sweep file, checked (file:line:field errors), with its base scenario."""
+    from gpufleet.plan.sweep import Sweep, check_axes
+    from gpufleet.plan.sweep_spec import load_sweep as read
+
+    spec, root = read(path)
+    base = load(_beside(path, spec.base))
+    check_axes(spec, base, root, str(path))
+    return Sweep(spec, base)
+
+
+def sweep(path_or_sweep: str | Path | Sweep, workers: int | None = None, ray: bool = False,
+          ray_address: str | None = None, store_root: str | Path | None = None,
+          progress: RunsProgressFn | None = None, send_back: bool = False) -> SweepResult:
+    """Run a sweep file's points x replications into the store (skipping runs already there;
+    a failed run is recorded with its error and the sweep goes on)."""
+    from gpufleet.plan.runner import Runner
+
+    chosen_sweep = load_sweep(path_or_sweep) if isinstance(path_or_sweep, str | Path) else path_or_sweep
+    with executor(workers, ray, ray_address) as chosen:
+        return chosen_sweep.run(Runner(store(store_root), chosen, run, send_back=send_back), progress)
+
+
+def plan(scenario: Scenario, targets: list[str], levers: list[str], replications: int = 5, confidence: float = 0.9,
+         seed: int | None = None, until: datetime | None = None, decided: datetime | None = None,
+         runner_ups: int = 2, budget: int = 60, demand: tuple[float, ...] = (0.9, 1.1),
+         price: tuple[float, ...] = (0.8, 1.2), workers: int | None = None, ray: bool = False,
+         ray_address: str | None = None, store_root: str | Path | None = None,
+         progress: RunsProgressFn | None = None) -> PlanResult:
+    """The cheapest plan (lever values) meeting every target with `confidence` across
+    `replications`; targets as `METRIC <= VALUE` / `METRIC >= VALUE`, levers as
+    `KIND:TARGET=VALUES` (docs/planning.md)."""
+    from gpufleet.plan.levers import parse_lever
+    from gpufleet.plan.plan_spec import PlanSpec
+
+    problems = []
+    parsed = []
+    for text in levers:
+        try:
+            parsed.append(parse_lever(text).model_dump(mode="json"))
+        except (ValueError, ValidationError) as error:
+            problems.append(Problem(f"--vary {text!r}: {_first_message(error)}"))
+    if problems:
+        raise InputError(problems)
+    spec = PlanSpec.model_validate({"name": scenario.name, "base": scenario.name, "targets": targets,
+                                    "levers": parsed, "replications": replications, "confidence": confidence,
+                                    "seed": seed, "until": until, "decided": decided, "runner_ups": runner_ups,
+                                    "budget": budget,
+                                    "sensitivity": {"demand": list(demand), "purchase_price": list(price)}})
+    return solve_plan(spec, scenario, workers, ray, ray_address, store_root, progress)
+
+
+def plan_file(path: str | Path, workers: int | None = None, ray: bool = False, ray_address: str | None = None,
+              store_root: str | Path | None = None, progress: RunsProgressFn | None = None) -> PlanResult:
+    """`plan` from a plan file (file:line:field errors)."""
+    from gpufleet.plan.plan_spec import load_plan
+
+    spec, root = load_plan(path)
+    base = load(_beside(path, spec.base))
+    return solve_plan(spec, base, workers, ray, ray_address, store_root, progress, root=root, source=str(path))
+
+
+def solve_plan(spec: PlanSpec, base: Scenario, workers: int | None = None, ray: bool = False,
+               ray_address: str | None = None, store_root: str | Path | None = None,
+               progress: RunsProgressFn | None = None, root: Any = None, source: str = "<plan>") -> PlanResult:  # noqa: ANN401
+    """Solve a validated plan spec on `base`."""
+    from gpufleet.plan.levers import Lever
+    from gpufleet.plan.plan_spec import plan_problem_at
+    from gpufleet.plan.planner import PlanProblem
+    from gpufleet.plan.planner import plan as solve
+    from gpufleet.plan.runner import Runner
+    from gpufleet.plan.targets import parse_target
+
+    problems, targets = [], []
+    for index, text in enumerate(spec.targets):
+        try:
+            targets.append(parse_target(text, base.start))
+        except ValueError as error:
+            problems.append(plan_problem_at(root, source, ("targets", index), str(error)))
+    if problems:
+        raise InputError(problems)
+    problem = PlanProblem(base, [Lever.of(lever) for lever in spec.levers], targets, spec.replications,
+                          spec.confidence, spec.seed, spec.until, spec.decided, spec.runner_ups, spec.budget,
+                          spec.name)
+    with executor(workers, ray, ray_address) as chosen:
+        runner = Runner(store(store_root), chosen, run)
+        result = solve(problem, runner, progress, demand=tuple(spec.sensitivity.demand),
+                       price=tuple(spec.sensitivity.purchase_price))
+    unusable = [c for c in result.solution.candidates if c.error]
+    if len(unusable) == len(result.solution.candidates):
+        raise InputError([Problem(f"no plan can be built: {unusable[0].error}")])
+    return result
+
+
+def _beside(path: str | Path, base: str) -> str | Path:
+    """A scenario named by a sweep or plan file: a file relative to it, or a built-in name."""
+    candidate = Path(path).parent / base
+    return candidate if Path(base).suffix in (".yaml", ".yml") and candidate.exists() else base
+
+
+def _first_message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+    return str(error)

@@ -6,6 +6,10 @@ Examples:
     gpufleet run openai-aws-2025 --until 2026-06-01
     gpufleet validate my-fleet.yaml
     gpufleet schema > scenario.schema.json
+    gpufleet run openai-aws-2025 --until 2026-03-01 --replications 5 --workers 2
+    gpufleet sweep my-sweep.yaml --ray
+    gpufleet plan openai-aws-2025 --target 'wait_days[frontier-2027] <= 30' --vary expansion:2027-h1=0..500/50
+    gpufleet runs list
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gpufleet.commands.common import RayAddress, SendBack, StoreDir, UseRay, Workers
+from gpufleet.commands.many import plan, run_replications, sweep
+from gpufleet.commands.runs import runs_app
 from gpufleet.errors import InputError, Problem
 from gpufleet.failures.cli import faults_app
 from gpufleet.interop_cli import admit, export_app, import_app
@@ -62,13 +69,24 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    replications: Annotated[int, typer.Option(help="Run seeds seed..seed+N-1 into the run store and report "
+                                                   "every number as a mean with a 95% interval.")] = 1,
+    workers: Workers = None, ray: UseRay = False, ray_address: RayAddress = None, store: StoreDir = None,
+    send_back: SendBack = False,
 ) -> None:
     """Simulate a scenario; print the summary and write summary.json, jobs.parquet,
     timeseries.parquet, ledger.parquet, report.html and, when the scenario has them,
-    failures.parquet, serving.parquet and serving_monthly.parquet."""
+    failures.parquet, serving.parquet and serving_monthly.parquet. With --replications N:
+    N seeds through the run store, replications.json/.parquet and a report with bands."""
     from gpufleet import api
     from gpufleet.report.terminal import summary_tables
 
+    if replications != 1:
+        if replications < 1:
+            _fail(InputError([Problem(f"--replications {replications}: at least 1")]))
+        run_replications(scenario, replications, seed, _parse_date(until, "--until"), out, report, workers, ray,
+                         ray_address, store, send_back)
+        return
     try:
         spec = api.load(scenario)
         stop = _parse_date(until, "--until")
@@ -225,6 +243,11 @@ def scenarios() -> None:
     for name, description in builtin_descriptions():
         marker = " (default)" if name == DEFAULT else ""
         console.print(f"[bold]{name}[/]{marker}: {description}", highlight=False)
+
+
+app.command()(sweep)
+app.command()(plan)
+app.add_typer(runs_app, name="runs")
 
 
 def main() -> None:

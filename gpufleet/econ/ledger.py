@@ -3,7 +3,10 @@
 - committed: the contract value spread evenly over its term (plus exercised expansion
   values, spread from their dates to the end of the term);
 - billed: installed GPU-hours x price, inside the term;
-- used: allocated GPU-hours x price, inside the term.
+- used: allocated GPU-hours x price, inside the term;
+- purchased (only with pools bought outside the commitment, `purchase`): their installed
+  GPU-hours x their own price, whenever they are installed; they count in neither billed
+  nor used dollars.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from gpufleet import numerics
-from gpufleet.econ.pricing import pool_prices
+from gpufleet.econ.pricing import pool_prices, purchased_pools
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.synthetic import month_starts
@@ -51,6 +54,10 @@ def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[d
                  horizon: datetime) -> pa.Table:
     """Monthly ledger from per-interval, per-pool GPU-hours (shape: intervals x pools)."""
     prices = np.array([price for price, _ in pool_prices(scenario, layout)])
+    bought = np.array(purchased_pools(scenario, layout), dtype=bool)
+    purchased_prices = np.where(bought, prices, 0.0)
+    if bought.any():  # purchased pools are billed apart, outside the term and the commitment
+        prices = np.where(bought, 0.0, prices)
     contract = scenario.contract
     begin = contract.start if contract else scenario.start
     end = term_end(scenario) or horizon
@@ -70,7 +77,7 @@ def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[d
                           for lo, hi in zip(months, months[1:] + [horizon], strict=True)])
     billed, used = per_month(billed_by_interval), per_month(used_by_interval)
     value = (contract.value_usd + sum(o.value_usd for o in contract.expansions if o.exercise)) if contract else 0.0
-    return pa.table({
+    columns = {
         "month": pa.array(months, type=pa.timestamp("us")),
         "installed_gpu_hours": per_month(installed_gpu_hours.sum(axis=1)),
         "allocated_gpu_hours": per_month(allocated_gpu_hours.sum(axis=1)),
@@ -81,4 +88,10 @@ def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[d
         "cumulative_billed_usd": np.cumsum(billed),
         "cumulative_used_usd": np.cumsum(used),
         "remaining_commitment_usd": value - np.cumsum(billed),
-    })
+    }
+    if bought.any():
+        purchased = per_month(numerics.weighted_sum(installed_gpu_hours, purchased_prices))
+        columns.update({"purchased_usd": purchased,
+                        "purchased_used_usd": per_month(numerics.weighted_sum(allocated_gpu_hours, purchased_prices)),
+                        "cumulative_purchased_usd": np.cumsum(purchased)})
+    return pa.table(columns)

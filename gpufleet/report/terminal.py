@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 def summary_tables(summary: dict[str, Any]) -> list[Table]:
     """The headline answers of a run, as three tables."""
     capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
-    headline = Table(title=f"{summary['scenario']} (seed {summary['seed']}) to {summary['horizon'][:10]}",
+    runs = summary.get("replications", 1)
+    headline = Table(title=f"{summary['scenario']} (seed {summary['seed']}, {runs} replication"
+                           f"{'s' if runs != 1 else ''}) to {summary['horizon'][:10]}",
                      show_header=False, title_justify="left")
     headline.add_column("what", style="bold")
     headline.add_column("value", justify="right")

@@ -106,13 +106,17 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
         "used_usd": used,
         "used_share_of_billed": used / billed if billed else None,
     }
+    if "purchased_usd" in ledger.column_names:
+        money["purchased_usd"] = float(np.sum(ledger["purchased_usd"].to_numpy()))
+        money["purchased_used_usd"] = float(np.sum(ledger["purchased_used_usd"].to_numpy()))
     contract = scenario.contract
     if contract is not None:
         end = term_end(scenario)
         assert end is not None
         value = contract.value_usd + sum(o.value_usd for o in contract.expansions if o.exercise)
         remaining_h = max((end - horizon).total_seconds(), 0.0) / 3600.0
-        run_rate = sum(p["installed_gpus_at_end"] * p["price_usd_per_gpu_hour"] for p in pools)
+        run_rate = sum(p["installed_gpus_at_end"] * p["price_usd_per_gpu_hour"] for p in pools
+                       if not p["price_source"].startswith("purchase"))
         projected = billed + run_rate * remaining_h
         money.update({
             "contract_value_usd": value,
@@ -126,6 +130,7 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
     return {
         "scenario": scenario.name,
         "seed": seed,
+        "replications": 1,  # a single run; `gpufleet run --replications N` writes replications.json
         "start": scenario.start.isoformat(),
         "horizon": horizon.isoformat(),
         "jobs": {

@@ -23,7 +23,9 @@ from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
+from gpufleet.spec.purchase import PurchaseKind
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.workload import DurationSpec
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
 
@@ -46,7 +48,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     gangs += [(service.replica.gpus, service.replica.group) for service in scenario.services]
     # Which node holds what matters only to failures: without them, holdings are per rack.
     state = FleetState(layout, groups={group for gpus, group in gangs if gpus > smallest_rack},
-                       track_nodes=scenario.failures is not None)
+                       track_nodes=scenario.failures is not None or bool(spot_reclaims(scenario, layout)))
     flavors = list(dict.fromkeys(pool.gpu.name for pool in layout.pools))
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()
@@ -119,7 +121,7 @@ def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[Fai
     """The scenario's failure processes with the pools each strikes (catalog defaults per pool if asked)."""
     failures = scenario.failures
     if failures is None:
-        return []
+        return spot_reclaims(scenario, layout)
     by_name = {pool.name: pool.index for pool in layout.pools}
     processes = [(process, tuple(by_name[name] for name in process.pools) if process.pools
                   else tuple(range(len(layout.pools)))) for process in failures.processes]
@@ -127,6 +129,22 @@ def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[Fai
         for pool in layout.pools:
             for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node):
                 processes.append((process.model_copy(update={"name": f"{process.name}:{pool.name}"}), (pool.index,)))
+    return processes + spot_reclaims(scenario, layout)
+
+
+def spot_reclaims(scenario: Scenario, layout: FleetLayout) -> list[tuple[FailureProcessSpec, tuple[int, ...]]]:
+    """The provider taking back spot racks: one rack-level process per spot pool (none otherwise)."""
+    by_name = {pool.name: pool.index for pool in layout.pools}
+    processes = []
+    for pool in scenario.fleet.pools:
+        purchase = pool.purchase
+        if purchase is None or purchase.kind is not PurchaseKind.spot or not purchase.interruptions_per_rack_day:
+            continue
+        processes.append((FailureProcessSpec(
+            name=f"spot-reclaim:{pool.name}", component=Component.rack,
+            rate_per_unit_hour=purchase.interruptions_per_rack_day / 24.0,
+            repair=DurationSpec(dist="fixed", hours=purchase.reclaim_hours),
+            causes={"spot reclaim": 1.0}, source=purchase.source), (by_name[pool.name],)))
     return processes
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.purchase import PurchaseSpec
 
 
 class CapacityChange(SpecModel):
@@ -60,6 +61,19 @@ class PoolSpec(SpecModel):
         list[CapacityChange],
         Field(description="Capacity removals, in date order; the oldest racks drain first."),
     ] = []
+    purchase: Annotated[
+        PurchaseSpec | None,
+        Field(description="Capacity bought outside the commitment (on-demand, capacity block, spot) at its own "
+                          "price; none: the pool is part of the contract."),
+    ] = None
+
+    @model_serializer(mode="wrap")
+    def _omit_no_purchase(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A pool of the contract writes no `purchase` key: scenario.json stays as it was before the field.
+        data = handler(self)
+        if self.purchase is None:
+            data.pop("purchase", None)
+        return data
 
 
 class GpuTypeSpec(SpecModel):

@@ -38,30 +38,13 @@ def decode_text(data: bytes, source: str) -> str:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; `source` names it in error messages."""
-    root = None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
-    except _ImpossibleDate as exc:
-        raise InputError([Problem(str(exc.problem), path=path_to(root, exc.node), file=source,
-                                  line=exc.node.start_mark.line + 1)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InputError([Problem(f"not valid YAML: {reason}", file=source, line=line)]) from None
-    except RecursionError:
-        raise InputError([Problem("not valid YAML: nested too deeply", file=source)]) from None
+    root, data = read_yaml(text, source)
     if not isinstance(data, dict):
         raise InputError([Problem("a scenario is a YAML mapping (name, start, end, fleet, ...)", file=source, line=1)])
     try:
         scenario = Scenario.model_validate(data, context={"source": source})
     except ValidationError as exc:
-        problems = [
-            Problem(_describe(error), path=_clean_path(error["loc"]), file=source, line=locate(root, error["loc"]))
-            for error in exc.errors()
-        ]
-        raise InputError(problems) from None
+        raise InputError(validation_problems(exc, root, source)) from None
 
     from gpufleet.spec.checks import check_scenario  # late: checks import the fleet layout
 
@@ -92,6 +75,31 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree (for line numbers) and the data; bad YAML (and an impossible
+    date-time) is an InputError naming the line."""
+    root = None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return root, yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except _ImpossibleDate as exc:
+        raise InputError([Problem(str(exc.problem), path=path_to(root, exc.node), file=source,
+                                  line=exc.node.start_mark.line + 1)]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise InputError([Problem(f"not valid YAML: {reason}", file=source, line=line)]) from None
+    except RecursionError:
+        raise InputError([Problem("not valid YAML: nested too deeply", file=source)]) from None
+
+
+def validation_problems(exc: ValidationError, root: yaml.Node | None, source: str) -> list[Problem]:
+    """One Problem per pydantic error of any model read from YAML: file, line and field."""
+    return [Problem(_describe(error), path=_clean_path(error["loc"]), file=source, line=locate(root, error["loc"]))
+            for error in exc.errors()]
 
 
 def _describe(error: dict[str, Any]) -> str:
