@@ -35,8 +35,8 @@ from gpufleet.plan.runner import ProgressFn, Runner
 from gpufleet.plan.targets import Target
 from gpufleet.results.replications import estimate
 from gpufleet.results.run_result import jsonable
-from gpufleet.results.staging import staged_directory
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import staged_directory
 from gpufleet.store.keys import RunSpec
 from gpufleet.store.store import RunRecord
 

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 from gpufleet.plan.runner import ProgressFn, Runner
 from gpufleet.results.replications import CONFIDENCE, ReplicationSummary
 from gpufleet.results.run_result import jsonable
-from gpufleet.results.staging import staged_directory
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import staged_directory
 from gpufleet.store.keys import RunSpec
 from gpufleet.store.store import RunRecord, RunStore
 

@@ -29,8 +29,8 @@ from gpufleet.plan.sweep_spec import AxisSpec, SweepSpec, problem_at
 from gpufleet.plan.targets import Target, parse_target
 from gpufleet.results.replications import Estimate, estimates
 from gpufleet.results.run_result import jsonable
-from gpufleet.results.staging import staged_directory
 from gpufleet.spec.scenario import Scenario
+from gpufleet.staging import staged_directory
 from gpufleet.store.keys import RunSpec
 from gpufleet.store.store import RunRecord
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from gpufleet.errors import InputError, Problem
 from gpufleet.results.metrics import HEADLINE
-from gpufleet.results.staging import staged_directory
+from gpufleet.staging import staged_directory
 from gpufleet.store.store import META, RunStore
 
 CATALOG_DIR = "catalog"

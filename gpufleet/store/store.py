@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gpufleet.errors import InputError, Problem
 from gpufleet.results.metrics import headline_metrics
 from gpufleet.results.run_result import jsonable
-from gpufleet.results.staging import staged_directory
+from gpufleet.staging import staged_directory
 from gpufleet.store.keys import RunSpec
 
 if TYPE_CHECKING:
