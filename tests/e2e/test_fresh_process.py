@@ -46,6 +46,14 @@ COMMANDS: dict[str, list[str]] = {
                      "{tmp}/ubhpc.yaml"],
     "export kueue": ["export", "kueue", "research-lab", "-o", "{tmp}/kueue.yaml"],
     "export slurm": ["export", "slurm", "kueue-cohort", "-o", "{tmp}/slurm"],
+    "sweep": ["sweep", "{tmp}/tiny-sweep.yaml", "--workers", "1", "--store", "{tmp}/store", "-o", "{tmp}/sweep"],
+    "plan": ["plan", "research-lab", "--target", "wait_p95_h[1-8] <= 1000", "--vary", "scale:lab=1,2",
+             "--replications", "1", "--no-sensitivity", "--until", "2026-01-12", "--workers", "1",
+             "--store", "{tmp}/store", "-o", "{tmp}/plan"],
+    "runs list": ["runs", "list", "--store", "{store}"],
+    "runs show": ["runs", "show", "{key0}", "--store", "{store}"],
+    "runs compare": ["runs", "compare", "{key0}", "{key1}", "--store", "{store}"],
+    "runs sql": ["runs", "sql", "SELECT scenario, seed FROM runs ORDER BY seed", "--store", "{store}"],
     "admit": ["admit", str(INTEROP / "tas-snapshot" / "tas.yaml"), str(INTEROP / "tas-job.yaml"), "--at",
               "2026-03-02T10:00:00", "--replications", "2"],
 }
@@ -78,15 +86,42 @@ def test_every_command_and_format_has_a_case() -> None:
     assert set(FORMATS) == set(FORMAT_CASES)
 
 
-def _gpufleet(args: list[str], shared: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
-    filled = [arg.replace("{shared}", str(shared)).replace("{tmp}", str(tmp)) for arg in args]
+TINY_SWEEP = """name: tiny
+base: research-lab
+replications: 2
+until: 2026-01-08
+axes:
+  - {path: scheduler.policy, values: [fifo]}
+"""
+
+
+def _gpufleet(args: list[str], shared: Path, tmp: Path, **fill: str) -> subprocess.CompletedProcess[str]:
+    filled = []
+    for arg in args:
+        for name, value in {"shared": str(shared), "tmp": str(tmp), **fill}.items():
+            arg = arg.replace("{" + name + "}", value)
+        filled.append(arg)
     return subprocess.run([sys.executable, "-m", "gpufleet.cli", *filled], capture_output=True, text=True,
                           timeout=600, cwd=tmp)
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A run store holding two runs (a tiny sweep, run in process), for the `runs` commands."""
+    from gpufleet import api
+
+    folder = tmp_path_factory.mktemp("store")
+    (folder / "tiny-sweep.yaml").write_text(TINY_SWEEP)
+    api.sweep(folder / "tiny-sweep.yaml", workers=1, store_root=folder / "store")
+    keys = api.store(folder / "store").keys()
+    return {"store": str(folder / "store"), "key0": keys[0][:12], "key1": keys[1][:12]}
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_each_command_in_a_fresh_process(command: str, shared: Path, tmp_path: Path) -> None:
-    done = _gpufleet(COMMANDS[command], shared, tmp_path)
+def test_each_command_in_a_fresh_process(command: str, shared: Path, tmp_path: Path,
+                                         store: dict[str, str]) -> None:
+    (tmp_path / "tiny-sweep.yaml").write_text(TINY_SWEEP)
+    done = _gpufleet(COMMANDS[command], shared, tmp_path, **store)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
 
