@@ -58,18 +58,23 @@ def usable_gpus(avail: np.ndarray, layout: FleetLayout, groups: Iterable[tuple[i
     return best
 
 
-def _fits(capacity: np.ndarray, layout: FleetLayout, shape: ShapeInPools) -> bool:
-    """Whether the gang fits in whole groups on `capacity` now (in one block if it must)."""
+def _fits(capacity: np.ndarray, layout: FleetLayout, shape: ShapeInPools,
+          whole_groups: dict[tuple[int, int], int]) -> bool:
+    """Whether the gang fits in whole groups on `capacity` now (in one block if it must);
+    `whole_groups` caches the free whole groups per (pool, group)."""
     gpus, group, within_block, pools = shape
     needed = gpus // group
     for p in pools:
         pool = layout.pools[p]
-        whole = capacity[pool.rack_lo:pool.rack_hi] // group
         if within_block:
+            whole = capacity[pool.rack_lo:pool.rack_hi] // group
             blocks = layout.rack_block[pool.rack_lo:pool.rack_hi] - pool.block_lo
             if len(whole) and int(np.bincount(blocks, weights=whole).max()) >= needed:
                 return True
-        elif int(whole.sum()) >= needed:
+            continue
+        if (p, group) not in whole_groups:
+            whole_groups[(p, group)] = int((capacity[pool.rack_lo:pool.rack_hi] // group).sum())
+        if whole_groups[(p, group)] >= needed:
             return True
     return False
 
@@ -85,7 +90,9 @@ def headroom(avail: np.ndarray, allocated: int, layout: FleetLayout, waiting: li
     free = int(avail.sum())
     if waiting:
         capacity = avail if spare is None else np.minimum(avail, spare)
-        groups = {(p, shape[1]) for shape in waiting if _fits(capacity, layout, shape) for p in shape[3]}
+        whole_groups: dict[tuple[int, int], int] = {}
+        groups = {(p, shape[1]) for shape in waiting if _fits(capacity, layout, shape, whole_groups)
+                  for p in shape[3]}
         startable = int(usable_gpus(capacity, layout, groups).sum())
     else:
         startable = free
