@@ -159,9 +159,9 @@ def _headline(result: RunResult) -> str:
     rows = [
         ("When is the fleet full?",
          f"by what it can still start (a day's allocated / (allocated + free GPUs a waiting job could start on) "
-         f">= {capacity['full_threshold']:.0%}): from {capacity['full_from'] or 'never'}, "
+         f">= {capacity['full_threshold']:.0%}): {_from(capacity['full_from'])}, "
          f"{capacity['share_of_days_full']:.0%} of days; by installed GPUs (allocated / installed >= "
-         f"{capacity['full_threshold']:.0%}): from {capacity['installed_full_from'] or 'never'}, "
+         f"{capacity['full_threshold']:.0%}): {_from(capacity['installed_full_from'])}, "
          f"{capacity['share_of_days_installed_full']:.0%} of days"),
         ("What capacity could no job use?",
          f"{capacity['stranded_gpu_hours']:,.0f} GPU-hours stranded ({capacity['stranded_share_of_installed']:.1%} "
@@ -197,6 +197,10 @@ def _headline(result: RunResult) -> str:
     ]
     cells = "".join(f"<tr><th>{html.escape(q)}</th><td>{html.escape(a)}</td></tr>" for q, a in rows)
     return f"<table class='headline'>{cells}</table>"
+
+
+def _from(day: str | None) -> str:
+    return f"from {day}" if day else "never"
 
 
 def _serving_headline(serving: dict) -> str:

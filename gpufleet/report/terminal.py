@@ -38,9 +38,12 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
     headline.add_row(f"Fleet full from (a day's allocated / installed >= {threshold})",
                      f"{capacity['installed_full_from'] or 'never'} "
                      f"({capacity['share_of_days_installed_full']:.0%} of days)")
-    headline.add_row("GPU-hours stranded (free, usable by no waiting or running job) / hot spares",
-                     f"{capacity['stranded_gpu_hours']:,.0f} ({capacity['stranded_share_of_installed']:.1%}) / "
-                     f"{capacity['spare_gpu_hours']:,.0f} ({capacity['spare_share_of_installed']:.1%})")
+    headline.add_row("GPU-hours stranded (free, in pieces no waiting or running job could use)",
+                     f"{capacity['stranded_gpu_hours']:,.0f} "
+                     f"({capacity['stranded_share_of_installed']:.1%} of installed, "
+                     f"{usd(capacity['stranded_billed_usd'])})")
+    headline.add_row("GPU-hours of hot spares (installed, held idle)",
+                     f"{capacity['spare_gpu_hours']:,.0f} ({capacity['spare_share_of_installed']:.1%} of installed)")
     headline.add_row("Jobs: total / started / completed",
                      f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
     headline.add_row("Jobs queued at horizon / never fit / stopped at their time limit",
