@@ -15,7 +15,6 @@ import math
 import pytest
 
 from gpufleet import api
-from gpufleet.failures.advice import checkpoint_advice
 from gpufleet.failures.rates import first_order_ettr
 from gpufleet.testing import jobs_workload, scenario
 
@@ -31,7 +30,7 @@ def test_advice_matches_a_simulated_run() -> None:
                                              "repair": {"dist": "fixed", "hours": 0.05}}],
                               "spares": {"nodes_per_rack": 1}},
                     checkpointing={"interval_hours": "young_daly", "write_minutes": 1, "restart_overhead_minutes": 5})
-    advice = {row["gpus"]: row for row in checkpoint_advice(spec)}
+    advice = {row["gpus"]: row for row in api.checkpoint_advice(spec)}
     rows = {row["name"]: row for row in api.run(spec).jobs.to_pylist()}
     # Tolerances: about 2.5 standard errors of one run (seeds 11-13 give 0.6467, 0.6425,
     # 0.6514 for 64 GPUs against 0.6457 advised; 0.8396, 0.8385, 0.8410 for 16 against 0.8405).
