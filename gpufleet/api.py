@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from gpufleet.errors import InputError, Problem
+from gpufleet.failures.advice import checkpoint_advice as advise_checkpoints
 from gpufleet.results.run_result import RunResult
 from gpufleet.scenarios import builtin_path
 from gpufleet.sim.build import build
@@ -75,6 +76,13 @@ def run(scenario: Scenario, seed: int | None = None, until: datetime | None = No
         simulation = build(scenario, seed=seed, until=until, policy=policy, placement=placement)
         record = simulation.run(progress)
         return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+
+
+def checkpoint_advice(scenario: Scenario, pool: str | None = None) -> list[dict[str, Any]]:
+    """Per job size on `pool` (default: the largest): interruptions per day, MTBI, the
+    Young/Daly and best checkpoint intervals, and the ETTR a run will show (the exact
+    renewal formula, `gpufleet.failures.ettr`)."""
+    return advise_checkpoints(scenario, pool)
 
 
 @contextmanager

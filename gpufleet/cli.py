@@ -175,7 +175,8 @@ def checkpoint_advice(
     pool: Annotated[str | None, typer.Option(help="Pool to size jobs on (default: the largest).")] = None,
 ) -> None:
     """For each job size: interruptions per day, mean time between them, the Young/Daly
-    checkpoint interval and the ETTR to expect, from the scenario's failure processes."""
+    checkpoint interval, the best interval, and the ETTR to expect (the exact renewal
+    formula a run follows), from the scenario's failure processes."""
     from gpufleet import api
     from gpufleet.failures.advice import checkpoint_advice as advise
     from gpufleet.report.format import hours
@@ -190,14 +191,16 @@ def checkpoint_advice(
     checkpointing = spec.checkpointing
     table = Table(title=f"{spec.name}: checkpoint write {checkpointing.write_minutes:g} min, restart "
                         f"{checkpointing.restart_overhead_minutes:g} min", title_justify="left")
-    columns = ["GPUs", "interruptions/day", "MTBI", "Young/Daly interval", "ETTR at optimum"]
+    columns = ["GPUs", "interruptions/day", "MTBI", "Young/Daly interval", "ETTR at Young/Daly", "best interval",
+               "ETTR at best"]
     if rows and "ettr_at_configured" in rows[0]:
         columns.append(f"ETTR at {checkpointing.interval_hours:g} h")
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
         cells = [f"{row['gpus']:,}", f"{row['interruptions_per_day']:.2f}", hours(row["mtbi_h"]),
-                 f"{row['young_daly_interval_h'] * 60:.1f} min", f"{row['ettr_at_optimum']:.1%}"]
+                 f"{row['young_daly_interval_h'] * 60:.1f} min", f"{row['ettr_at_young_daly']:.1%}",
+                 f"{row['optimal_interval_h'] * 60:.1f} min", f"{row['ettr_at_optimal']:.1%}"]
         if "ettr_at_configured" in row:
             cells.append(f"{row['ettr_at_configured']:.1%}")
         table.add_row(*cells)

@@ -1,11 +1,16 @@
 """Checkpoint advice: for each job size, the interruption rate, the Young/Daly interval and
-the effective training time ratio to expect, from a scenario's failure processes."""
+the effective training time ratio to expect, from a scenario's failure processes.
+
+The ETTR is the exact renewal formula of `gpufleet.failures.ettr`, the one the scheduler
+plans with and the simulator's checkpoint semantics imply, so advice and a run agree
+within the noise of the run (tests/validation/test_ettr.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gpufleet.failures.rates import expected_ettr, interruptions_per_hour, young_daly_interval_h
+from gpufleet.failures.ettr import ettr, optimal_interval
+from gpufleet.failures.rates import interruptions_per_hour, young_daly_interval_h
 from gpufleet.fleet.build import build_layout
 from gpufleet.sim.build import failure_processes
 from gpufleet.spec.scenario import Scenario
@@ -23,7 +28,11 @@ def job_sizes(scenario: Scenario, largest: int) -> list[int]:
 
 
 def checkpoint_advice(scenario: Scenario, pool_name: str | None = None) -> list[dict[str, Any]]:
-    """One row per job size on the pool (default: the largest): rates, intervals, ETTR."""
+    """One row per job size on the pool (default: the largest): rates, intervals, ETTR.
+
+    `young_daly_interval_h` is the interval a run with `interval_hours: young_daly` uses;
+    `optimal_interval_h` the one that maximises the exact ETTR. Every ETTR is exact.
+    """
     layout = build_layout(scenario)
     pool = layout.pool_named(pool_name) if pool_name else max(layout.pools, key=lambda p: p.racks * p.rack_gpus)
     processes = [process for process, pools in failure_processes(scenario, layout) if pool.index in pools]
@@ -35,11 +44,14 @@ def checkpoint_advice(scenario: Scenario, pool_name: str | None = None) -> list[
     for gpus in job_sizes(scenario, pool.racks * pool.rack_gpus):
         rate = interruptions_per_hour(gpus, pool, processes)
         mtbi_h = 1.0 / rate if rate > 0 else float("inf")
-        optimum_h = young_daly_interval_h(write_h, mtbi_h) if rate > 0 else float("inf")
+        young_daly_h = young_daly_interval_h(write_h, mtbi_h) if rate > 0 else float("inf")
+        best_h = optimal_interval(write_h, rate)
         row = {"gpus": gpus, "interruptions_per_day": rate * 24.0, "mtbi_h": mtbi_h,
-               "young_daly_interval_h": optimum_h,
-               "ettr_at_optimum": expected_ettr(optimum_h, write_h, restart_h, mtbi_h) if rate > 0 else 1.0}
+               "young_daly_interval_h": young_daly_h,
+               "ettr_at_young_daly": ettr(young_daly_h, write_h, restart_h, rate) if rate > 0 else 1.0,
+               "optimal_interval_h": best_h,
+               "ettr_at_optimal": ettr(best_h, write_h, restart_h, rate) if rate > 0 else 1.0}
         if configured != "young_daly":
-            row["ettr_at_configured"] = expected_ettr(configured, write_h, restart_h, mtbi_h)
+            row["ettr_at_configured"] = ettr(configured, write_h, restart_h, rate)
         rows.append(row)
     return rows

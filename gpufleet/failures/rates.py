@@ -8,7 +8,9 @@ rate is the sum over processes of (rate per unit) x (units it touches).
 Young (1974) / Daly (2006): with checkpoint cost C and mean time between interruptions
 M, the interval that maximises useful work is about tau = sqrt(2 C M); the first-order
 fraction of time that does useful work is then about
-1 - C / tau - (tau / 2 + R) / M, with R the restart overhead (calibration.md 4d).
+1 - C / tau - (tau / 2 + R) / M, with R the restart overhead (calibration.md 4d). That
+approximation is kept for comparison only: advice and the scheduler's plans use the exact
+renewal formula of `gpufleet.failures.ettr`, which the simulator's semantics imply.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ def young_daly_interval_h(write_h: float, mtbi_h: float) -> float:
     return math.sqrt(2.0 * max(write_h, MIN_WRITE_H) * mtbi_h)
 
 
-def expected_ettr(interval_h: float, write_h: float, restart_h: float, mtbi_h: float) -> float:
-    """First-order share of wall time doing useful work, between 0 and 1."""
+def first_order_ettr(interval_h: float, write_h: float, restart_h: float, mtbi_h: float) -> float:
+    """Young/Daly's first-order share of wall time doing useful work, between 0 and 1
+    (an approximation of `gpufleet.failures.ettr.ettr`, for comparison)."""
     if math.isinf(mtbi_h):
         return 1.0 / (1.0 + write_h / interval_h)
     waste = write_h / interval_h + (interval_h / 2.0 + restart_h) / mtbi_h

@@ -13,6 +13,15 @@ def hours(value: float | None) -> str:
     return f"{value / 24:,.1f} d" if value >= 48 else f"{value:,.1f} h"
 
 
+def km_hours(figures: dict, key: str) -> str:
+    """A Kaplan-Meier wait figure (`results.waits`): '3.2 h', or '> 40.0 d' when too many
+    jobs still wait for the quantile to be reached (it lies beyond the longest wait seen)."""
+    value = figures.get(key)
+    if value is None and figures.get("restricted_to_h") is not None:
+        return f"> {hours(figures['restricted_to_h'])}"
+    return hours(value)
+
+
 def usd(value: float | None) -> str:
     """'$1.23B', '$4.56M', '$7.89k', '$12' or '$0.19'; '-' for None."""
     if value is None:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from gpufleet.report.format import hours, usd
+from gpufleet.report.format import hours, km_hours, usd
 from gpufleet.workload.size_class import LABELS
 
 if TYPE_CHECKING:
@@ -81,12 +81,15 @@ def _capacity_steps(result: RunResult) -> list[tuple[Any, float, str]]:
 
 def utilisation_figure(result: RunResult) -> go.Figure:
     series = resample(result)
-    figure = go.Figure(go.Scatter(x=series["time"], y=series["utilisation"], name="utilisation",
+    figure = go.Figure(go.Scatter(x=series["time"], y=series["startable_utilisation"],
+                                  name="startable: allocated / (allocated + free GPUs a waiting job could start on)",
                                   line={"width": 1}))
+    figure.add_trace(go.Scatter(x=series["time"], y=series["utilisation"], name="installed: allocated / installed",
+                                line={"width": 1, "dash": "dot"}))
     threshold = result.summary["capacity"]["full_threshold"]
     figure.add_hline(y=threshold, line_dash="dash", annotation_text=f"full ({threshold:.0%})")
-    figure.update_layout(title="Utilisation (allocated / installed)", yaxis_tickformat=".0%",
-                         yaxis_range=[0, 1.05])
+    figure.update_layout(title="Utilisation, by what the fleet can still start and by installed GPUs",
+                         yaxis_tickformat=".0%", yaxis_range=[0, 1.05], legend={"orientation": "h", "y": -0.15})
     return figure
 
 
@@ -155,11 +158,22 @@ def _headline(result: RunResult) -> str:
     capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
     rows = [
         ("When is the fleet full?",
-         f"first day at >= {capacity['full_threshold']:.0%} utilisation: {capacity['full_from'] or 'never'}; "
-         f"{capacity['share_of_days_full']:.0%} of days full"),
+         f"by what it can still start (a day's allocated / (allocated + free GPUs a waiting job could start on) "
+         f">= {capacity['full_threshold']:.0%}): {_from(capacity['full_from'])}, "
+         f"{capacity['share_of_days_full']:.0%} of days; by installed GPUs (allocated / installed >= "
+         f"{capacity['full_threshold']:.0%}): {_from(capacity['installed_full_from'])}, "
+         f"{capacity['share_of_days_installed_full']:.0%} of days"),
+        ("What capacity could no job use?",
+         f"{capacity['stranded_gpu_hours']:,.0f} GPU-hours stranded ({capacity['stranded_share_of_installed']:.1%} "
+         f"of installed, {usd(capacity['stranded_billed_usd'])} billed): free, in pieces no waiting or running job "
+         f"could use; {capacity['spare_gpu_hours']:,.0f} GPU-hours of hot spares "
+         f"({capacity['spare_share_of_installed']:.1%})"),
         ("How long do jobs wait?",
-         f"mean {hours(jobs['wait']['mean_h'])}, p95 {hours(jobs['wait']['p95_h'])}, "
-         f"p99 {hours(jobs['wait']['p99_h'])}; {jobs['queued']:,} still queued at the horizon"),
+         f"started jobs only: mean {hours(jobs['wait']['mean_h'])}, p95 {hours(jobs['wait']['p95_h'])}, "
+         f"p99 {hours(jobs['wait']['p99_h'])}; with the {jobs['queued']:,} still queued at the horizon "
+         f"(Kaplan-Meier): p50 {km_hours(jobs['wait_km'], 'p50_h')}, p95 {km_hours(jobs['wait_km'], 'p95_h')}, "
+         f"mean to the longest wait {hours(jobs['wait_km']['restricted_mean_h'])}; "
+         f"{jobs['time_limit']:,} jobs stopped at their time limit"),
         ("What share of billed GPU-hours did work?",
          (f"{money['used_share_of_billed']:.1%} allocated" if money.get("used_share_of_billed") is not None else "-")
          + (f"; {summary['failures']['goodput']:.1%} productive training after failures and preemptions"
@@ -185,6 +199,10 @@ def _headline(result: RunResult) -> str:
     return f"<table class='headline'>{cells}</table>"
 
 
+def _from(day: str | None) -> str:
+    return f"from {day}" if day else "never"
+
+
 def _serving_headline(serving: dict) -> str:
     parts = []
     for service in serving["services"]:
@@ -199,15 +217,20 @@ def _serving_headline(serving: dict) -> str:
 
 def _wait_table(result: RunResult) -> str:
     head = "".join(f"<th>{c}</th>" for c in ("size (GPUs)", "jobs", "started", "queued at end", "never fit",
-                                             "mean", "p50", "p95", "p99"))
+                                             "stopped at limit", "mean (started)", "p50 (started)", "p95 (started)",
+                                             "p99 (started)", "p50 (KM)", "p95 (KM)", "mean to longest (KM)"))
     body = ""
     for label, row in result.summary["wait_by_size_class"].items():
-        wait = row["wait"]
+        wait, km = row["wait"], row["wait_km"]
         cells = [label, f"{row['jobs']:,}", f"{row['started']:,}", f"{row['queued_at_end']:,}",
-                 f"{row['never_fits']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]), hours(wait["p95_h"]),
-                 hours(wait["p99_h"])]
+                 f"{row['never_fits']:,}", f"{row['time_limit']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]),
+                 hours(wait["p95_h"]), hours(wait["p99_h"]), km_hours(km, "p50_h"), km_hours(km, "p95_h"),
+                 hours(km["restricted_mean_h"])]
         body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-    return f"<table><tr>{head}</tr>{body}</table>"
+    note = ("<p class='note'>(started): over the jobs that started, leaving out those still waiting at the horizon. "
+            "(KM): the Kaplan-Meier estimate with the jobs still waiting as censored; '&gt; x' where too many still "
+            "wait for the quantile to be reached.</p>")
+    return f"<table><tr>{head}</tr>{body}</table>{note}"
 
 
 def _named_table(result: RunResult) -> str:

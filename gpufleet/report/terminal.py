@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.report.format import hours, in_unit, rate, time_unit, usd
+from gpufleet.report.format import hours, in_unit, km_hours, rate, time_unit, usd
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -29,13 +29,32 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                      show_header=False, title_justify="left")
     headline.add_column("what", style="bold")
     headline.add_column("value", justify="right")
+    threshold = f"{capacity['full_threshold']:.0%}"
     headline.add_row("Utilisation (allocated / installed GPU-h)", f"{capacity['utilisation']:.1%}")
-    headline.add_row("Fleet full (daily utilisation >= 95%) from", capacity["full_from"] or "never")
-    headline.add_row("Days full", f"{capacity['share_of_days_full']:.0%}")
+    headline.add_row("Startable utilisation (allocated / allocated + free GPUs a waiting job could start on)",
+                     f"{capacity['startable_utilisation']:.1%}")
+    headline.add_row(f"Fleet full from (a day's startable utilisation >= {threshold})",
+                     capacity["full_from"] or "never")
+    headline.add_row("Days full (startable) / hours with nothing startable",
+                     f"{capacity['share_of_days_full']:.0%} / {capacity['share_of_hours_nothing_startable']:.0%}")
+    headline.add_row(f"Fleet full from (a day's allocated / installed >= {threshold})",
+                     f"{capacity['installed_full_from'] or 'never'} "
+                     f"({capacity['share_of_days_installed_full']:.0%} of days)")
+    headline.add_row("GPU-hours stranded (free, in pieces no waiting or running job could use)",
+                     f"{capacity['stranded_gpu_hours']:,.0f} "
+                     f"({capacity['stranded_share_of_installed']:.1%} of installed, "
+                     f"{usd(capacity['stranded_billed_usd'])})")
+    headline.add_row("GPU-hours of hot spares (installed, held idle)",
+                     f"{capacity['spare_gpu_hours']:,.0f} ({capacity['spare_share_of_installed']:.1%} of installed)")
     headline.add_row("Jobs: total / started / completed",
                      f"{jobs['total']:,} / {jobs['started']:,} / {jobs['completed']:,}")
-    headline.add_row("Jobs queued at horizon / never fit", f"{jobs['queued']:,} / {jobs['never_fits']:,}")
-    headline.add_row("Wait: mean / p95", f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
+    headline.add_row("Jobs queued at horizon / never fit / stopped at their time limit",
+                     f"{jobs['queued']:,} / {jobs['never_fits']:,} / {jobs['time_limit']:,}")
+    headline.add_row("Wait, started jobs only: mean / p95",
+                     f"{hours(jobs['wait']['mean_h'])} / {hours(jobs['wait']['p95_h'])}")
+    km = jobs["wait_km"]
+    headline.add_row("Wait with jobs still waiting (Kaplan-Meier): p50 / p95 / mean to the longest wait",
+                     f"{km_hours(km, 'p50_h')} / {km_hours(km, 'p95_h')} / {hours(km['restricted_mean_h'])}")
     failures = summary["failures"]
     if failures["failures"]:
         headline.add_row("Failures / job interruptions / spare swaps",
@@ -66,14 +85,17 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         headline.add_row("GPU-hours serving / training",
                          f"{split['serving_gpu_hours']:,.0f} / {split['training_gpu_hours']:,.0f}")
 
-    waits = Table(title="Wait by job size (GPUs)", title_justify="left")
-    for column in ("size", "jobs", "started", "queued", "never fit", "mean", "p50", "p95", "p99"):
+    waits = Table(title="Wait by job size (GPUs): mean to p99 over started jobs only; KM = Kaplan-Meier with the "
+                        "jobs still waiting", title_justify="left")
+    for column in ("size", "jobs", "started", "queued", "never fit", "at limit", "mean", "p50", "p95", "p99",
+                   "KM p50", "KM p95", "KM mean"):
         waits.add_column(column, justify="right" if column != "size" else "left")
     for label, row in summary["wait_by_size_class"].items():
-        wait = row["wait"]
+        wait, km = row["wait"], row["wait_km"]
         waits.add_row(label, f"{row['jobs']:,}", f"{row['started']:,}", f"{row['queued_at_end']:,}",
-                      f"{row['never_fits']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]), hours(wait["p95_h"]),
-                      hours(wait["p99_h"]))
+                      f"{row['never_fits']:,}", f"{row['time_limit']:,}", hours(wait["mean_h"]), hours(wait["p50_h"]),
+                      hours(wait["p95_h"]), hours(wait["p99_h"]), km_hours(km, "p50_h"), km_hours(km, "p95_h"),
+                      hours(km["restricted_mean_h"]))
 
     pools = Table(title="Pools", title_justify="left")
     for column in ("pool", "GPU", "GPUs at end", "peak", "utilisation", "$/GPU-h", "price from"):
@@ -85,11 +107,13 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
     tables = [headline, waits, pools]
     if len(summary["by_queue"]) > 1:
         queues = Table(title="By queue", title_justify="left")
-        for column in ("queue", "jobs", "GPU-hours", "mean wait", "p95 wait", "mean JCT", "p95 JCT"):
+        for column in ("queue", "jobs", "GPU-hours", "mean wait (started)", "p95 wait (started)", "KM p50 wait",
+                       "KM p95 wait", "mean JCT", "p95 JCT"):
             queues.add_column(column, justify="left" if column == "queue" else "right")
         for name, row in summary["by_queue"].items():
             queues.add_row(name, f"{row['jobs']:,}", f"{row['gpu_hours']:,.0f}", hours(row["wait"]["mean_h"]),
-                           hours(row["wait"]["p95_h"]), hours(row["completion_time"]["mean_h"]),
+                           hours(row["wait"]["p95_h"]), km_hours(row["wait_km"], "p50_h"),
+                           km_hours(row["wait_km"], "p95_h"), hours(row["completion_time"]["mean_h"]),
                            hours(row["completion_time"]["p95_h"]))
         tables.append(queues)
     if "serving" in summary:
@@ -147,7 +171,8 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
             sizes = ", ".join(f"{size.gpus}: {size.weight / total:.0%}" for size in spec.sizes)
             workloads.add_row(spec.name, "synthetic",
                               f"{spec.arrivals.rate_per_day:,.1f} -> {spec.arrivals.rate_per_day * growth:,.1f}",
-                              sizes, f"limit {spec.time_limit_hours or 'none'} h; estimate {spec.estimate.value}")
+                              sizes, f"limit {spec.time_limit_hours or 'none'} h; estimate "
+                              f"{(spec.estimate or scenario.scheduler.estimate).value}")
         elif entry.jobs is not None:
             for job in entry.jobs.items:
                 submit = submit_time_s(job, scenario, layout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -12,11 +12,17 @@ import pyarrow.compute as pc
 from gpufleet.econ.ledger import term_end
 from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
+from gpufleet.results.fullness import fullness
+from gpufleet.results.waits import censored_waits_h
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.size_class import LABELS
 
-FULL_UTILISATION = 0.95
-"""A day counts as full when its mean utilisation reaches this."""
+WAIT_DEFINITIONS = {
+    "wait": "started jobs only: jobs still waiting at the horizon are left out (biased low near the end)",
+    "wait_km": "every submitted job that can ever fit, those still waiting as censored at their wait so far "
+               "(Kaplan-Meier; a quantile is null when too many still wait to reach it; the restricted mean is "
+               "the mean wait up to the longest wait seen)",
+}
 
 
 def _quantiles_h(values_s: np.ndarray) -> dict[str, float | None]:
@@ -25,26 +31,6 @@ def _quantiles_h(values_s: np.ndarray) -> dict[str, float | None]:
     hours = values_s / 3600.0
     p50, p95, p99 = np.quantile(hours, [0.5, 0.95, 0.99])
     return {"mean_h": float(hours.mean()), "p50_h": float(p50), "p95_h": float(p95), "p99_h": float(p99)}
-
-
-def full_from(start: datetime, timeseries: pa.Table) -> tuple[str | None, float]:
-    """First day whose mean utilisation reaches FULL_UTILISATION, and the share of such days."""
-    t_s = timeseries["t_s"].to_numpy()
-    seconds = timeseries["interval_s"].to_numpy()
-    installed = timeseries["installed_gpus"].to_numpy() * seconds
-    allocated = timeseries["allocated_gpus"].to_numpy() * seconds
-    offset = start.hour * 3600 + start.minute * 60 + start.second
-    day = ((t_s + offset) // 86400).astype(np.int64)
-    days = np.unique(day)
-    inst = np.bincount(day - day.min(), weights=installed)[days - day.min()] if len(day) else np.zeros(0)
-    alloc = np.bincount(day - day.min(), weights=allocated)[days - day.min()] if len(day) else np.zeros(0)
-    util = np.divide(alloc, inst, out=np.zeros_like(alloc), where=inst > 0)
-    full = util >= FULL_UTILISATION
-    if not full.any():
-        return None, 0.0
-    first_day = int(days[np.argmax(full)])
-    midnight = datetime(start.year, start.month, start.day)
-    return (midnight + timedelta(days=first_day)).date().isoformat(), float(full.mean())
 
 
 def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datetime,
@@ -57,6 +43,11 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
     wait = jobs["wait_s"].to_numpy()
     jct = jobs["jct_s"].to_numpy()
     started = ~np.isnan(jobs["start_s"].to_numpy())
+    horizon_s = (horizon - scenario.start).total_seconds()
+    waiting = status == "queued"
+    # Kaplan-Meier: started jobs waited wait_s; queued ones have waited until the horizon so far.
+    waited = np.where(started, wait, horizon_s - jobs["submit_s"].to_numpy())
+    known = started | waiting
     completed = status == "completed"
     ettr = jobs["ettr"].to_numpy()
     interruptions = jobs["interruptions"].to_numpy()
@@ -67,7 +58,9 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "started": int((mine & started).sum()),
             "queued_at_end": int((mine & (status == "queued")).sum()),
             "never_fits": int((mine & (status == "never_fits")).sum()),
+            "time_limit": int((mine & (status == "time_limit")).sum()),
             "wait": _quantiles_h(wait[mine & started]),
+            "wait_km": censored_waits_h(waited[mine & known], started[mine & known]),
             "completion_time": _quantiles_h(jct[mine & completed]),
             "gpu_hours": float(jobs["gpu_hours"].to_numpy()[mine].sum()),
             "mean_ettr": _mean(ettr[mine & started]),
@@ -97,7 +90,6 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "price_usd_per_gpu_hour": price,
             "price_source": price_source,
         })
-    first_full, share_full = full_from(scenario.start, timeseries)
     billed = float(np.sum(ledger["billed_usd"].to_numpy()))
     used = float(np.sum(ledger["used_usd"].to_numpy()))
     money: dict[str, Any] = {
@@ -140,7 +132,9 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "started": int(started.sum()),
             "completion_time": _quantiles_h(jct[completed]),
             "wait": _quantiles_h(wait[started]),
+            "wait_km": censored_waits_h(waited[known], started[known]),
         },
+        "wait_definitions": WAIT_DEFINITIONS,
         "wait_by_size_class": by_class,
         "by_queue": by_queue,
         "failures": _failures(failures, jobs, timeseries, billed_gpu_hours=installed_gpu_h),
@@ -148,7 +142,8 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "preemptions": int(jobs["preemptions"].to_numpy().sum()),
             "jobs_preempted": int((jobs["preemptions"].to_numpy() > 0).sum()),
             "lost_gpu_hours": float(jobs["lost_gpu_hours"].to_numpy().sum()
-                                    - jobs["failure_lost_gpu_hours"].to_numpy().sum()),
+                                    - jobs["failure_lost_gpu_hours"].to_numpy().sum()
+                                    - jobs["limit_lost_gpu_hours"].to_numpy().sum()),
             "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()
                                         - jobs["failure_overhead_gpu_hours"].to_numpy().sum()),
         },
@@ -156,15 +151,32 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "installed_gpu_hours": installed_gpu_h,
             "allocated_gpu_hours": allocated_gpu_h,
             "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
-            "full_from": first_full,
-            "share_of_days_full": share_full,
-            "full_threshold": FULL_UTILISATION,
+            **fullness(scenario.start, timeseries),
             "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
             if seconds.sum() > 0 else 0.0,
+            **_idle(layout, timeseries, pools, billed, installed_gpu_h),
             "pools": pools,
         },
         "money": money,
         "named_jobs": _named_rows(named),
+    }
+
+
+def _idle(layout: FleetLayout, timeseries: pa.Table, pools: list[dict[str, Any]], billed_usd: float,
+          installed_gpu_h: float) -> dict[str, Any]:
+    """Installed GPU-hours no job could use: stranded (free, usable by no shape present,
+    sampled at the end of each hour) and hot spares (held idle by design)."""
+    seconds = timeseries["interval_s"].to_numpy()
+    stranded_h = float((timeseries["stranded_gpus"].to_numpy() * seconds).sum() / 3600.0)
+    spare_h = sum(row["installed_gpu_hours"] * (pool.installed_rack_gpus - pool.rack_gpus) / pool.installed_rack_gpus
+                  for pool, row in zip(layout.pools, pools, strict=True))
+    price = billed_usd / installed_gpu_h if installed_gpu_h else 0.0
+    return {
+        "stranded_gpu_hours": stranded_h,
+        "stranded_share_of_installed": stranded_h / installed_gpu_h if installed_gpu_h else 0.0,
+        "stranded_billed_usd": stranded_h * price,
+        "spare_gpu_hours": float(spare_h),
+        "spare_share_of_installed": float(spare_h) / installed_gpu_h if installed_gpu_h else 0.0,
     }
 
 

@@ -78,6 +78,7 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         "overhead_gpu_hours": record.overhead_gpu_s / 3600.0,
         "failure_lost_gpu_hours": record.failure_lost_gpu_s / 3600.0,
         "failure_overhead_gpu_hours": record.failure_overhead_gpu_s / 3600.0,
+        "limit_lost_gpu_hours": record.limit_lost_gpu_s / 3600.0,
         "checkpoint_gpu_hours": record.checkpoint_gpu_s / 3600.0,
         "ettr": ettr(jobs, record),
         "pool": pa.array(pool_names[record.pool].tolist(), type=pa.string()),
@@ -155,11 +156,14 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     n_segments = len(segment_gpus)
     running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges)[0]
     running_gpus = (allocated_h - serving_h).sum(axis=1) * 3600.0
-    unusable = np.zeros(len(seconds))
+    sampled = {name: np.zeros(len(seconds)) for name in
+               ("unusable_gpus", "startable_gpus", "stranded_gpus", "startable_utilisation")}
     samples = record.samples
     if len(samples["time_s"]):
         at_end = np.searchsorted(edges[1:], samples["time_s"])
-        unusable[at_end[at_end < len(seconds)]] = samples["unusable_gpus"][at_end < len(seconds)]
+        inside = at_end < len(seconds)
+        for name, values in sampled.items():
+            values[at_end[inside]] = samples[name][inside]
     repair_log = np.array(record.failed_log, dtype=np.float64).reshape(-1, 3)
     in_repair = integrate_steps(repair_log[:, 0], repair_log[:, 2], edges)[0]
     failure_times = np.array([failure.time_s for failure in record.failures], dtype=np.float64)
@@ -175,7 +179,7 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
         "queued_jobs": (system_jobs - running) / seconds,
         "queued_gpus": (system_gpus - running_gpus) / seconds,
         "running_jobs": running / seconds,
-        "unusable_gpus": unusable,
+        **sampled,
     }
 
 
@@ -209,6 +213,9 @@ def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.
         "queued_gpus": series["queued_gpus"],
         "running_jobs": series["running_jobs"],
         "unusable_gpus": series["unusable_gpus"],
+        "startable_gpus": series["startable_gpus"],
+        "stranded_gpus": series["stranded_gpus"],
+        "startable_utilisation": series["startable_utilisation"],
         "failures": series["failures"],
         "gpus_in_repair": series["gpus_in_repair"],
     }

@@ -1,26 +1,41 @@
 """How far each job has got: checkpointed work, service attained, restarts and their cost.
 
-A job needs `work_s` seconds of running to finish (its duration, cut at its time limit).
-Each run segment starts with a restart overhead (except the first), then works in
-cycles: `checkpoint_s` of work, then `write_s` writing a checkpoint (no checkpoint after
-the last piece of work). When a job is stopped before its end (preemption, failure) it
-keeps the work up to its last completed checkpoint and loses the rest.
+A job needs `work_s` seconds of running to finish (its duration; cut at its time limit
+when limits cap work). Each run segment starts with a restart overhead (except the
+first), then works in cycles: `checkpoint_s` of work, then `write_s` writing a
+checkpoint (no checkpoint after the last piece of work). When a job is stopped before
+its end (preemption, failure) it keeps the work up to its last completed checkpoint and
+loses the rest. When limits cap wall-clock time, `limit_s` is the time a job may hold
+its GPUs over all its runs: a run that reaches it stops there, and the job keeps its
+checkpointed work and loses the rest, as at a preemption.
 
 Accounting identity, per job: time holding GPUs = productive work kept + work lost +
 restart overhead + checkpoint writes.
+
+What the scheduler expects a start to take (`expected_run_s`, for backfill plans) is the
+job's estimate of work left, plus, with `rate_per_s` (its gang's interruptions per
+second), the expected cost of failures by the exact renewal formula
+(`gpufleet.failures.ettr`), never more than its limit allows.
 """
 
 from __future__ import annotations
 
 import math
 
+from gpufleet.failures.ettr import expected_time
+
 
 class JobProgress:
     """Per-job progress, shared by the scheduler (estimates, policies) and the simulation."""
 
     def __init__(self, work_s: list[float], estimate_s: list[float], gpus: list[int],
-                 checkpoint_s: list[float], restart_overhead_s: float, write_s: float = 0.0) -> None:
+                 checkpoint_s: list[float], restart_overhead_s: float, write_s: float = 0.0,
+                 limit_s: list[float] | None = None, rate_per_s: list[float] | None = None) -> None:
         n = len(work_s)
+        self.limit_s = limit_s if limit_s is not None else [math.inf] * n
+        self.rate_per_s = rate_per_s
+        self.at_limit = [False] * n  # the current run ends at the limit, not with the work done
+        self.limit_lost_s = [0.0] * n  # work lost when the limit stopped the job
         self.work_s = work_s
         self.estimate_s = estimate_s
         self.gpus = gpus
@@ -53,21 +68,27 @@ class JobProgress:
         return work + self.write_s * (math.ceil(work / self.checkpoint_s[job]) - 1)
 
     def start(self, job: int, now: float) -> float:
-        """The job (re)starts at `now`; return how long it will run if nothing stops it."""
+        """The job (re)starts at `now`; return how long it will run if nothing stops it
+        (until its work is done, or until its wall-clock limit)."""
         overhead = self.overhead_before_start(job)
         self.starts[job] += 1
         self.segment_start[job] = now
-        return overhead + self._time_for(job, self.work_s[job] - self.done_s[job])
+        run = overhead + self._time_for(job, self.work_s[job] - self.done_s[job])
+        budget = self.limit_s[job] - self.held_s[job]
+        self.at_limit[job] = run > budget
+        return min(run, max(budget, 0.0))
 
     def expected_run_s(self, job: int) -> float:
-        """What the scheduler expects a start now to take: overhead plus estimated work left."""
-        return self.overhead_before_start(job) + self._time_for(job, max(self.estimate_s[job] - self.done_s[job], 0.0))
-
-    def expected_end(self, job: int) -> float:
-        """For a running job: when the scheduler expects it to end."""
-        overhead = self.restart_overhead_s if self.starts[job] > 1 else 0.0
+        """What the scheduler expects a start now to take: overhead plus estimated work left
+        (with the expected cost of failures, when planned for), within the limit."""
         left = max(self.estimate_s[job] - self.done_s[job], 0.0)
-        return self.segment_start[job] + overhead + self._time_for(job, left)
+        rate = self.rate_per_s[job] if self.rate_per_s is not None else 0.0
+        if rate > 0:
+            planned = expected_time(left, self.checkpoint_s[job], self.write_s, self.restart_overhead_s, rate,
+                                    restarting=self.starts[job] > 0)
+        else:
+            planned = self.overhead_before_start(job) + self._time_for(job, left)
+        return min(planned, max(self.limit_s[job] - self.held_s[job], 0.0))
 
     def attained_now(self, job: int, now: float) -> float:
         """GPU-seconds of service the job has had, including a run in progress."""
@@ -79,6 +100,10 @@ class JobProgress:
         ran = now - self.segment_start[job]
         overhead = min(ran, self.restart_overhead_s if self.starts[job] > 1 else 0.0)
         working = ran - overhead
+        limited = finished and self.at_limit[job]
+        if limited:  # stopped at its limit: it keeps its checkpoints, as at a preemption
+            finished = False
+            self.at_limit[job] = False
         if finished:
             work = self.work_s[job] - self.done_s[job]
             self.done_s[job] = self.work_s[job]
@@ -92,7 +117,9 @@ class JobProgress:
             writes = cycles * self.write_s + max(into - self.checkpoint_s[job], 0.0)
             self.done_s[job] += kept
             self.lost_s[job] += lost
-            if failure:
+            if limited:
+                self.limit_lost_s[job] += lost
+            elif failure:
                 self.interruptions[job] += 1
                 self.failure_lost_s[job] += lost
             else:

@@ -111,6 +111,7 @@ class Scheduler:
         self.pending_gpus = 0
         self.allocations: dict[int, Allocation] = {}
         self.started_at: dict[int, float] = {}
+        self._running_shapes: dict[int, int] = {}  # shape -> how many of its jobs run
         # Per pool, (priority, GPUs, -start, job) of its running jobs, kept when serving
         # replicas may preempt them
         self.cheapest_first: list[SortedList] = [SortedList() for _ in layout.pools]
@@ -199,6 +200,10 @@ class Scheduler:
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
+        shape = self._shape[job]
+        self._running_shapes[shape] -= 1
+        if not self._running_shapes[shape]:
+            del self._running_shapes[shape]
         started = self.started_at.pop(job)
         if self.rank_victims:
             self.cheapest_first[allocation.pool].remove((self.priority[job], self._gpus[job], -started, job))
@@ -495,6 +500,7 @@ class Scheduler:
         run = self._dequeue(job) if job in self._key else self.progress.expected_run_s(job)
         allocation = self.state.allocate(placement)
         self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
+        self._running_shapes[self._shape[job]] = self._running_shapes.get(self._shape[job], 0) + 1
         self.pending_gpus -= self._gpus[job]
         self.n_pending -= 1
         self.allocations[job] = allocation
@@ -619,6 +625,21 @@ class Scheduler:
         if self._place(smallest, self.state, pools) is None:
             return free
         return free - sum(self.state.groups_free(p, group) * group for p in pools)
+
+    def shapes_waiting(self) -> set[int]:
+        """The shapes of the jobs waiting in the queues."""
+        return {shape for (_, shape), keys in self._buckets.items() if keys}
+
+    def shapes_running(self) -> set[int]:
+        """The shapes of the running jobs."""
+        return set(self._running_shapes)
+
+    def reserved_spare(self) -> np.ndarray | None:
+        """Per rack, what the blocked head's standing reservation leaves others (None: none stands)."""
+        planned, head = self._reservation, self._blocked_head
+        if planned is None or planned.spare is None or head is None or planned.job != head[-1]:
+            return None
+        return planned.spare
 
     # -- end of run -------------------------------------------------------------------
 

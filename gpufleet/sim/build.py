@@ -25,6 +25,7 @@ from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
 from gpufleet.spec.purchase import PurchaseKind
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.scheduler import TimeLimits
 from gpufleet.spec.workload import DurationSpec
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
@@ -56,9 +57,15 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     priority = assign_priorities(teams, spec.priority_classes)
     checkpointing = scenario.checkpointing
     processes = failure_processes(scenario, layout)
-    progress = JobProgress(jobs.run_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
-                           checkpoint_intervals_s(scenario, layout, jobs, processes),
-                           checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0)
+    wall_clock = spec.time_limits is TimeLimits.wall_clock
+    work_s = jobs.duration_s if wall_clock else jobs.run_s
+    rates = interruption_rates_per_h(layout, jobs, processes)
+    progress = JobProgress(work_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
+                           checkpoint_intervals_s(scenario, layout, jobs, processes, work_s, rates),
+                           checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0,
+                           limit_s=jobs.time_limit_s.tolist() if wall_clock else None,
+                           rate_per_s=[rate / HOUR_S for rate in rates] if spec.plan_for_failures and any(rates)
+                           else None)
     flavor_of_pool = [flavors.index(pool.gpu.name) for pool in layout.pools]
 
     def capacity_by_flavor() -> list[float]:
@@ -94,6 +101,9 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
         simulation.serving = ServingFleet(simulation, scenario.services, scenario.start, scenario.end)
+        simulation.standing_shapes = [(service.replica.gpus, service.replica.group, False,
+                                       layout.pools_for(tuple(service.flavors) if service.flavors else None))
+                                      for service in scenario.services]
     return simulation
 
 
@@ -148,23 +158,35 @@ def spot_reclaims(scenario: Scenario, layout: FleetLayout) -> list[tuple[Failure
     return processes
 
 
+def interruption_rates_per_h(layout: FleetLayout, jobs: JobTable,
+                             processes: list[tuple[FailureProcessSpec, tuple[int, ...]]]) -> list[float]:
+    """Each job's expected interruptions per hour of running: its gang packed on the
+    first pool its flavors allow (`failures.rates.interruptions_per_hour`)."""
+    by_shape: dict[int, float] = {}
+    for shape, (gpus, _, _, flavors) in enumerate(jobs.shapes):
+        pool = layout.pools[layout.pools_for(flavors)[0]]
+        relevant = [process for process, pools in processes if pool.index in pools]
+        by_shape[shape] = interruptions_per_hour(gpus, pool, relevant)
+    return [by_shape[shape] for shape in jobs.shape.tolist()]
+
+
 def checkpoint_intervals_s(scenario: Scenario, layout: FleetLayout, jobs: JobTable,
-                           processes: list[tuple[FailureProcessSpec, tuple[int, ...]]]) -> list[float]:
-    """Each job's checkpoint interval: fixed, or the Young/Daly optimum for its size."""
+                           processes: list[tuple[FailureProcessSpec, tuple[int, ...]]],
+                           work_s: np.ndarray | None = None, rates_per_h: list[float] | None = None) -> list[float]:
+    """Each job's checkpoint interval: fixed, or the Young/Daly optimum for its size
+    (capped at its work, `work_s`: default its duration cut at its limit)."""
     interval = scenario.checkpointing.interval_hours
     if interval != "young_daly":
         return [interval * HOUR_S] * len(jobs)
     write_h = scenario.checkpointing.write_minutes / 60.0
+    rates = rates_per_h if rates_per_h is not None else interruption_rates_per_h(layout, jobs, processes)
     intervals = []
     by_shape: dict[int, float] = {}
-    run_s = jobs.run_s.tolist()
+    work = (jobs.run_s if work_s is None else work_s).tolist()
     for job, shape in enumerate(jobs.shape.tolist()):
         if shape not in by_shape:
-            gpus, _, _, flavors = jobs.shapes[shape]
-            pool = layout.pools[layout.pools_for(flavors)[0]]
-            relevant = [process for process, pools in processes if pool.index in pools]
-            rate = interruptions_per_hour(gpus, pool, relevant)
+            rate = rates[job]
             by_shape[shape] = young_daly_interval_h(write_h, 1.0 / rate) * HOUR_S if rate > 0 \
                 else math.inf
-        intervals.append(min(by_shape[shape], run_s[job] or HOUR_S))
+        intervals.append(min(by_shape[shape], work[job] or HOUR_S))
     return intervals

@@ -21,6 +21,7 @@ from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
+from gpufleet.sched.headroom import ShapeInPools, headroom
 from gpufleet.sched.scheduler import PassResult, Scheduler
 from gpufleet.sim.engine import Engine
 from gpufleet.sim.outages import Outages
@@ -52,7 +53,9 @@ class RunRecord:
     Attributes:
         start_s, end_s: first start and final end per job (NaN if none yet).
         segments: (job, pool, start_s, end_s) of every run segment, as arrays.
-        samples: hourly samples (time_s, free GPUs, GPUs unusable by the smallest waiting gang).
+        samples: hourly samples: time_s, free GPUs, GPUs unusable by the smallest waiting
+            gang, and (`sched.headroom`) startable and stranded GPUs and allocated /
+            (allocated + startable).
     """
 
     start_s: np.ndarray
@@ -74,6 +77,7 @@ class RunRecord:
     overhead_gpu_s: np.ndarray
     failure_lost_gpu_s: np.ndarray
     failure_overhead_gpu_s: np.ndarray
+    limit_lost_gpu_s: np.ndarray
     checkpoint_gpu_s: np.ndarray
     failures: list
     failed_log: list[tuple[float, int, int]]
@@ -101,7 +105,9 @@ class Simulation:
         self.engine = Engine()
         n = len(jobs)
         self._submit: list[float] = jobs.submit_s.tolist()
-        self._hits_limit: list[bool] = (jobs.duration_s > jobs.time_limit_s).tolist()
+        # Limits that cap work cut a job's work short of its duration; wall-clock limits
+        # stop a run in progress, which the progress tracker reports at the job's end.
+        self._hits_limit: list[bool] = (np.asarray(self.progress.work_s) < jobs.duration_s).tolist()
         self._start = [math.nan] * n
         self._end = [math.nan] * n
         self._status = [Status.NOT_SUBMITTED] * n
@@ -111,7 +117,10 @@ class Simulation:
         self._epoch = [0] * n  # bumped whenever a job starts or stops: stale events are ignored
         self._segments: list[tuple[int, int, float, float]] = []
         self._running: dict[int, tuple[float, int]] = {}  # job -> (segment start, pool)
-        self._samples: list[tuple[float, int, int]] = []
+        self._samples: list[tuple[float, int, int, int, int, float]] = []
+        self._shapes: list[ShapeInPools] = [(gpus, group, within, layout.pools_for(flavors))
+                                            for gpus, group, within, flavors in jobs.shapes]
+        self.standing_shapes: list[ShapeInPools] = []  # serving replicas' shapes (set by sim.build)
         self._sample_times = sample_times if sample_times is not None else np.zeros(0)
         self._pass_requested = False
         self._finished = 0
@@ -177,10 +186,11 @@ class Simulation:
         if epoch != self._epoch[job]:
             return  # it was preempted before this end
         now = self.engine.now
+        limited = self.progress.at_limit[job] or self._hits_limit[job]
         self.scheduler.end(job, now)
         self._close_segment(job, now)
         self._end[job] = now
-        self._status[job] = Status.TIME_LIMIT if self._hits_limit[job] else Status.COMPLETED
+        self._status[job] = Status.TIME_LIMIT if limited else Status.COMPLETED
         self._finished += 1
         if self.scheduler.has_waiting():
             self._request_pass()
@@ -217,8 +227,13 @@ class Simulation:
 
     def _on_sample(self, index: int) -> None:
         now = self.engine.now
-        free = sum(self.state.avail_gpus)
-        self._samples.append((now, free, self.scheduler.unusable_gpus()))
+        scheduler = self.scheduler
+        waiting = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting())]
+        present = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting() | scheduler.shapes_running())]
+        room = headroom(self.state.avail, sum(self.state.allocated_gpus), self.layout, waiting,
+                        present + self.standing_shapes, scheduler.reserved_spare())
+        self._samples.append((now, room.free, scheduler.unusable_gpus(), room.startable, room.stranded,
+                              room.startable_utilisation))
         if index + 1 < len(self._sample_times):
             self.engine.at(float(self._sample_times[index + 1]), SAMPLE, self._on_sample, index + 1)
 
@@ -330,7 +345,7 @@ class Simulation:
                 reason.append("")
         segments = np.fromiter(itertools.chain.from_iterable(self._segments), dtype=np.float64,
                                count=4 * len(self._segments)).reshape(-1, 4)  # twice np.array's speed
-        samples = np.array(self._samples, dtype=np.float64).reshape(-1, 3)
+        samples = np.array(self._samples, dtype=np.float64).reshape(-1, 6)
         progress = self.progress
         gpus = self.jobs.gpus.astype(np.float64)
         return RunRecord(
@@ -353,12 +368,15 @@ class Simulation:
             overhead_gpu_s=np.array(progress.overhead_s, dtype=np.float64) * gpus,
             failure_lost_gpu_s=np.array(progress.failure_lost_s, dtype=np.float64) * gpus,
             failure_overhead_gpu_s=np.array(progress.failure_overhead_s, dtype=np.float64) * gpus,
+            limit_lost_gpu_s=np.array(progress.limit_lost_s, dtype=np.float64) * gpus,
             checkpoint_gpu_s=np.array(progress.writing_s, dtype=np.float64) * gpus,
             failures=list(self.outages.log) if self.outages is not None else [],
             failed_log=list(self.state.failed_log),
             segments={"job": segments[:, 0].astype(np.int64), "pool": segments[:, 1].astype(np.int64),
                       "start_s": segments[:, 2], "end_s": segments[:, 3]},
-            samples={"time_s": samples[:, 0], "free_gpus": samples[:, 1], "unusable_gpus": samples[:, 2]},
+            samples={"time_s": samples[:, 0], "free_gpus": samples[:, 1], "unusable_gpus": samples[:, 2],
+                     "startable_gpus": samples[:, 3], "stranded_gpus": samples[:, 4],
+                     "startable_utilisation": samples[:, 5]},
             capacity_log=list(self.state.capacity_log),
             end_of_run_s=self.until_s,
             events=self.engine.events,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from gpufleet.spec.base import SpecModel
+from gpufleet.spec.workload import Estimate
 
 
 class Backfill(StrEnum):
@@ -29,6 +30,22 @@ class Backfill(StrEnum):
     easy = "easy"
     greedy = "greedy"
     none = "none"
+
+
+class TimeLimits(StrEnum):
+    """What a job's time limit caps.
+
+    wall_clock: the time it holds its GPUs, counted from its first start and summed over
+        its runs (time before a preemption or an interruption counts; time waiting in the
+        queue does not), as Kueue's maximum execution time does and as Slurm's TimeLimit
+        does for a run that is never stopped. A job that reaches it is stopped, keeping
+        the work up to its last checkpoint.
+    work: the work it does (its run time is cut at the limit, however long failures and
+        restarts make it take).
+    """
+
+    wall_clock = "wall_clock"
+    work = "work"
 
 
 class QueueingStrategy(StrEnum):
@@ -144,6 +161,21 @@ class SchedulerSpec(SpecModel):
     backfill: Annotated[Backfill, Field(description="easy (default), greedy or none; true = easy, false = none.")] = \
         Backfill.easy
     placement: Annotated[str, Field(description="Placement strategy: best_fit, spread, random.")] = "best_fit"
+    estimate: Annotated[
+        Estimate,
+        Field(description="Run time backfill plans with, for workloads that do not say: time_limit (Slurm's "
+                          "behaviour; no limit: a year) or exact (the true run time)."),
+    ] = Estimate.time_limit
+    time_limits: Annotated[
+        TimeLimits,
+        Field(description="What a time limit caps: wall_clock (time held since the first start, as Slurm "
+                          "TimeLimit and Kueue's maximum execution time) or work (work done)."),
+    ] = TimeLimits.wall_clock
+    plan_for_failures: Annotated[
+        bool,
+        Field(description="Backfill plans each job to take its expected time under the failure model (the "
+                          "exact renewal formula: interruptions x (lost work + restart)), within its limit."),
+    ] = True
     max_job_test: Annotated[
         PositiveInt,
         Field(description="Most pending jobs one pass examines after the first blocked one (Slurm bf_max_job_test)."),

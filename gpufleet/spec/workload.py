@@ -127,7 +127,12 @@ class ArrivalSpec(SpecModel):
 
 
 class Estimate(StrEnum):
-    """What the scheduler believes a job's run time to be (used for reservations)."""
+    """What the scheduler believes a job's run time to be (used for reservations).
+
+    time_limit: the job's time limit, as Slurm's backfill plans (a job without one is
+        planned to run a year, as Slurm plans an unlimited job); exact: its true run time
+        (cut at its limit), which no real scheduler knows.
+    """
 
     exact = "exact"
     time_limit = "time_limit"
@@ -149,8 +154,9 @@ class SyntheticSpec(SpecModel):
         PositiveFloat | None, Field(description="Jobs running longer are stopped; none = no limit.")
     ] = None
     estimate: Annotated[
-        Estimate, Field(description="Run time the scheduler plans with: exact or time_limit.")
-    ] = Estimate.exact
+        Estimate | None, Field(description="Run time the scheduler plans with: time_limit or exact; "
+                               "default: the scheduler's `estimate`.")
+    ] = None
     flavors: Annotated[
         list[str] | None, Field(description="GPU types the jobs may run on; default any.")
     ] = None
@@ -206,6 +212,10 @@ class JobsSpec(SpecModel):
     name: str
     team: str | None = None
     items: Annotated[list[ExplicitJob], Field(min_length=1)]
+    estimate: Annotated[
+        Estimate | None, Field(description="Run time the scheduler plans with: time_limit or exact; "
+                               "default: the scheduler's `estimate`.")
+    ] = None
 
 
 class TraceColumns(SpecModel):
@@ -314,8 +324,9 @@ class TraceSpec(SpecModel):
         PositiveFloat | None, Field(description="Jobs running longer are stopped; none = no limit.")
     ] = None
     estimate: Annotated[
-        Estimate, Field(description="Run time the scheduler plans with: exact or time_limit.")
-    ] = Estimate.exact
+        Estimate | None, Field(description="Run time the scheduler plans with: time_limit or exact; "
+                               "default: the scheduler's `estimate`.")
+    ] = None
     strict: Annotated[
         bool, Field(description="A bad trace row is an error (default: counted, reported and skipped).")
     ] = False

@@ -14,7 +14,8 @@ def build_jobs(scenario: Scenario, layout: FleetLayout, seed: int | None = None)
     parts: list[JobColumns] = []
     for entry in scenario.workloads:
         if entry.synthetic is not None:
-            parts.append(synthetic.generate(entry.synthetic, scenario.start, scenario.end, seed))
+            parts.append(synthetic.generate(entry.synthetic, scenario.start, scenario.end, seed,
+                                            scenario.scheduler.estimate))
         elif entry.jobs is not None:
             parts.extend(explicit.explicit_jobs(entry.jobs, scenario, layout))
         elif entry.trace is not None:

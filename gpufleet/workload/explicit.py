@@ -7,6 +7,7 @@ import numpy as np
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.workload import ExplicitJob, JobsSpec
+from gpufleet.workload.estimates import planned_run_s
 from gpufleet.workload.jobs import JobColumns
 
 HOUR_S = 3600.0
@@ -45,7 +46,7 @@ def explicit_jobs(spec: JobsSpec, scenario: Scenario, layout: FleetLayout) -> li
                 within_block=np.array([job.within_block for job in jobs], dtype=bool),
                 duration_s=duration,
                 time_limit_s=limit,
-                estimate_s=np.minimum(duration, limit),
+                estimate_s=planned_run_s(duration, limit, spec.estimate or scenario.scheduler.estimate),
                 team=[job.team or spec.team or spec.name for job in jobs],
                 names=[job.name for job in jobs],
                 flavors=flavors,

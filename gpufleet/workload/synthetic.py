@@ -10,6 +10,7 @@ import numpy as np
 from gpufleet import numerics
 from gpufleet.sim.rng import stream
 from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
+from gpufleet.workload.estimates import planned_run_s
 from gpufleet.workload.jobs import JobColumns
 
 HOUR_S = 3600.0
@@ -106,8 +107,10 @@ def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -
     return np.full(count, spec.hours * HOUR_S)
 
 
-def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int) -> JobColumns:
-    """Draw the generator's jobs over [spec.start or start, spec.end or end)."""
+def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int,
+             estimate: Estimate = Estimate.time_limit) -> JobColumns:
+    """Draw the generator's jobs over [spec.start or start, spec.end or end); `estimate` is
+    the scheduler's estimate mode, used unless the spec names its own."""
     first, last = spec.start or start, min(spec.end or end, end)
     prefix = f"workload/{spec.name}"
     submit = arrival_times(spec, first, last, start, stream(seed, f"{prefix}/arrivals"))
@@ -126,7 +129,7 @@ def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int) -> 
         picked = component == index
         duration[picked] = draw_durations_s(size.duration, count, durations_rng)[picked]
     limit = np.full(count, spec.time_limit_hours * HOUR_S if spec.time_limit_hours else np.inf)
-    estimate = limit.copy() if spec.estimate is Estimate.time_limit else np.minimum(duration, limit)
+    estimate = planned_run_s(duration, limit, spec.estimate or estimate)
     return JobColumns(
         workload=spec.name,
         submit_s=submit,

@@ -18,6 +18,7 @@ from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.workload import Estimate, GpuSharing, TraceColumns, TraceSpec
 from gpufleet.traces.report import ReadReport
 from gpufleet.traces.tables import JobTrace
+from gpufleet.workload.estimates import planned_run_s
 from gpufleet.workload.jobs import JobColumns
 
 DAY_S = 86400.0
@@ -104,10 +105,7 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
     if trace.time_limit_s is not None:
         own = trace.time_limit_s[rows]
         limit = np.minimum(limit, np.where(np.isnan(own), np.inf, own))
-    if spec.estimate is Estimate.time_limit:
-        estimate = np.where(np.isfinite(limit), limit, duration)  # no limit: plan with the run time
-    else:
-        estimate = np.minimum(duration, limit)
+    estimate = planned_run_s(duration, limit, spec.estimate or scenario.scheduler.estimate)
     within_block = trace.within_block[rows] if trace.within_block is not None else np.zeros(len(rows), dtype=bool)
     teams = _teams(trace, rows, spec)
     names = _names(trace, rows, copy_of, spec)

@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from gpufleet.scenarios import builtin_path
+
 
 def test_compare_runs_every_variant_on_the_same_jobs(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "compare", "research-lab", "--policy", "fifo,srtf",
+    # research-lab with SRTF that knows each job's run time (every job has the same 48 h
+    # limit, so planning on limits would rank them all alike).
+    lab = tmp_path / "lab.yaml"
+    text = builtin_path("research-lab").read_text()  # type: ignore[union-attr]
+    lab.write_text(text.replace("backfill: true", "backfill: true\n  estimate: exact"))
+    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "compare", str(lab), "--policy", "fifo,srtf",
                            "--placement", "best_fit,spread", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

@@ -5,7 +5,9 @@
   rack while the rack is down (not even on GPUs repaired meanwhile);
 - a job's productive GPU-hours never exceed its GPUs times its wall time;
 - productive + lost + restart overhead + checkpoint writes add up to the time it held GPUs;
-- a job ends no earlier than its work allows.
+- a job ends no earlier than its work allows;
+- a wall-clock time limit holds however often a job is stopped: it never holds its GPUs
+  longer than its limit, and it is stopped with status time_limit exactly when it reaches it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def failing_runs(draw: st.DrawFn):  # noqa: ANN201
         jobs.append({"name": f"j{index}", "gpus": group * draw(st.integers(1, 3)), "group_size": group,
                      "duration_hours": draw(st.floats(0.5, 15, allow_nan=False)),
                      "submit": at(draw(st.integers(0, 10)))})
+        if draw(st.booleans()):
+            jobs[-1]["time_limit_hours"] = draw(st.floats(0.5, 20, allow_nan=False))
     checkpointing = {"interval_hours": draw(st.sampled_from([0.5, 2.0])),
                      "write_minutes": draw(st.sampled_from([0.0, 3.0])),
                      "restart_overhead_minutes": draw(st.sampled_from([0.0, 10.0])),
@@ -102,3 +106,7 @@ def test_failure_invariants_hold(problem) -> None:  # noqa: ANN001
         assert row["productive_gpu_hours"] <= gpus * wall + 1e-6
         if row["status"] == "completed":
             assert row["end_s"] - row["start_s"] >= min(row["duration_s"], row["time_limit_s"]) - 1e-6
+            assert row["end_s"] - row["start_s"] >= row["duration_s"] - 1e-6  # limits cap time, not work
+        assert row["run_s"] <= row["time_limit_s"] + 1e-6
+        if row["status"] == "time_limit":
+            assert row["run_s"] == np.float64(row["time_limit_s"]) or abs(row["run_s"] - row["time_limit_s"]) < 1e-6

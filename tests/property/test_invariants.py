@@ -3,7 +3,8 @@
 - never more GPUs held than a rack has, and only on racks live when the job started;
 - gangs all-or-nothing, NVLink groups inside one rack, `within_block` inside one block;
 - no job starts before it is submitted;
-- with exact estimates, backfill never delays the head job past its reservation;
+- backfill never delays the head job past its reservation, planning on exact run times or
+  on time limits (wall-clock limits make a planned end a bound: a job never runs past it);
 - capacity changes only at the planned delivery and retirement dates.
 """
 
@@ -52,15 +53,18 @@ def small_runs(draw: st.DrawFn):  # noqa: ANN201
                      "within_block": draw(st.booleans()),
                      "duration_hours": draw(st.floats(0.5, 30, allow_nan=False)),
                      "submit": at(draw(st.integers(0, 72)))})
-    return {"pools": pools}, jobs, draw(st.booleans())
+        if draw(st.booleans()):
+            jobs[-1]["time_limit_hours"] = draw(st.floats(0.5, 40, allow_nan=False))
+    return {"pools": pools}, jobs, draw(st.booleans()), draw(st.sampled_from(["time_limit", "exact"]))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_runs())
 def test_invariants_hold(problem) -> None:  # noqa: ANN001
-    fleet, jobs, backfill = problem
+    fleet, jobs, backfill, estimate = problem
     try:
-        spec = scenario(fleet, [{"jobs": {"name": "jobs", "items": jobs}}], end="2026-01-12", backfill=backfill)
+        spec = scenario(fleet, [{"jobs": {"name": "jobs", "items": jobs}}], end="2026-01-12",
+                        scheduler={"policy": "fifo", "backfill": backfill, "estimate": estimate})
     except InputError:
         assume(False)  # a job that can never fit is refused up front (tested elsewhere)
         return
@@ -109,7 +113,7 @@ def test_invariants_hold(problem) -> None:  # noqa: ANN001
 def test_holdings_per_node_change_no_schedule(problem) -> None:  # noqa: ANN001
     """Runs without failures keep holdings per rack only (`FleetState.track_nodes`); an
     empty failure model keeps them per node too. The jobs table must be the same."""
-    fleet, jobs, backfill = problem
+    fleet, jobs, backfill, _ = problem
     workloads = [{"jobs": {"name": "jobs", "items": jobs}}]
     try:
         per_rack = scenario(fleet, workloads, end="2026-01-12", backfill=backfill)

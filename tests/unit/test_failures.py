@@ -8,7 +8,6 @@ import pytest
 
 from gpufleet import api
 from gpufleet.failures.advice import checkpoint_advice
-from gpufleet.failures.rates import expected_ettr, young_daly_interval_h
 from gpufleet.fleet.state import FleetState
 from gpufleet.sim.build import build
 from gpufleet.sim.simulation import Simulation
@@ -123,9 +122,16 @@ def test_checkpoint_advice_follows_young_daly() -> None:
     big = rows[16384]
     assert big["mtbi_h"] == pytest.approx(1 / (2048 * 6.5e-3 / 24))  # 1.80 h, Meta's projection
     assert big["young_daly_interval_h"] == pytest.approx(math.sqrt(2 * (1 / 60) * big["mtbi_h"]))
-    assert big["ettr_at_optimum"] == pytest.approx(
-        expected_ettr(young_daly_interval_h(1 / 60, big["mtbi_h"]), 1 / 60, 10 / 60, big["mtbi_h"]))
-    assert rows[8]["ettr_at_optimum"] > big["ettr_at_optimum"] > big["ettr_at_configured"] - 0.05
+    # The exact renewal ETTR: rate x tau x e^(-rate R) / (e^(rate (tau + C)) - 1).
+    rate, tau, write, restart = 1 / big["mtbi_h"], big["young_daly_interval_h"], 1 / 60, 10 / 60
+    assert big["ettr_at_young_daly"] == pytest.approx(
+        rate * tau * math.exp(-rate * restart) / math.expm1(rate * (tau + write)), rel=1e-12)
+    assert big["ettr_at_young_daly"] == pytest.approx(0.7932, abs=5e-5)  # first order: 0.772
+    # The best interval solves (1 - x) e^x = e^(-rate C) with x = rate tau, and beats Young/Daly.
+    x = rate * big["optimal_interval_h"]
+    assert (1 - x) * math.exp(x) == pytest.approx(math.exp(-rate * write), rel=1e-12)
+    assert big["ettr_at_optimal"] >= big["ettr_at_young_daly"]
+    assert rows[8]["ettr_at_young_daly"] > big["ettr_at_young_daly"] > big["ettr_at_configured"]
 
 
 def test_gpus_repaired_while_their_rack_is_down_wait_for_the_rack() -> None:

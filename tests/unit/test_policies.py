@@ -54,7 +54,7 @@ def test_las_starvation_guard_promotes_a_waiting_job() -> None:
 
 
 def test_srtf_preempts_the_job_with_more_time_left() -> None:
-    scheduler = {"policy": "srtf"}
+    scheduler = {"policy": "srtf", "estimate": "exact"}  # it knows each job's run time
     rows = run([job("long", 8, 10), job("short", 8, 1, at=2)], scheduler)
     # At 2 h long has 8 h left, short 1 h: short preempts at once.
     assert rows["short"]["start_s"] == 2 * H
@@ -66,7 +66,7 @@ def test_srtf_preempts_the_job_with_more_time_left() -> None:
 
 def test_sjf_orders_by_run_time_without_preempting() -> None:
     rows = run([job("running", 8, 2), job("c", 8, 3, at=0.5), job("a", 8, 1, at=0.5), job("b", 8, 2, at=0.5)],
-               {"policy": "sjf"})
+               {"policy": "sjf", "estimate": "exact"})
     assert [rows[name]["start_s"] / H for name in ("running", "a", "b", "c")] == [0, 2, 3, 5]
     assert rows["running"]["preemptions"] == 0
 
@@ -81,7 +81,7 @@ def test_sjf_with_predicted_run_times_learns_from_history() -> None:
     ]
     rows = run(jobs, {"policy": {"name": "sjf", "estimates": "predicted"}})
     assert rows["y2"]["start_s"] < rows["x2"]["start_s"]
-    exact = run(jobs, {"policy": "sjf"})
+    exact = run(jobs, {"policy": "sjf", "estimate": "exact"})
     assert exact["x2"]["start_s"] < exact["y2"]["start_s"]
 
 

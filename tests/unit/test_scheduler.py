@@ -1,4 +1,5 @@
-"""Hand-worked schedules: strict FIFO, EASY backfill, reservations across deliveries, drains."""
+"""Hand-worked schedules: strict FIFO, EASY backfill, reservations across deliveries, drains,
+planning on time limits against exact run times, and wall-clock against work limits."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def job(name: str, gpus: int, hours: float, submit: str = "2026-01-01", group: i
 
 # Two racks of 8 GPUs. J2 needs both racks; J3 is short, J4 long.
 QUEUE = [job("J1", 8, 10), job("J2", 16, 5), job("J3", 8, 2), job("J4", 8, 20)]
+EXACT = {"policy": "fifo", "backfill": True, "estimate": "exact"}
+"""Backfill that knows every run time: the mechanics of EASY, apart from what it plans with."""
 
 
 def test_strict_fifo_blocks_behind_the_head() -> None:
@@ -32,7 +35,7 @@ def test_strict_fifo_blocks_behind_the_head() -> None:
 
 
 def test_easy_backfill_starts_only_what_ends_before_the_reservation() -> None:
-    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(QUEUE)], backfill=True))
+    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(QUEUE)], scheduler=EXACT))
     # J2 is reserved from 10 h (when J1 ends). J3 (2 h) ends before that and starts at once;
     # J4 (20 h) would hold a rack J2 needs, so it waits until J2 ends at 15 h.
     assert starts(result) == {"J1": 0, "J2": 10, "J3": 0, "J4": 15}
@@ -47,7 +50,7 @@ def why(result, name: str) -> list[tuple[float, str]]:  # noqa: ANN001
 
 
 def test_a_long_job_waits_behind_the_reservation_only_while_it_would_delay_the_head() -> None:
-    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(QUEUE)], backfill=True))
+    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(QUEUE)], scheduler=EXACT))
     # J4 has no room until J3 ends at 2 h; then a rack is free, but J2 needs it at 10 h and
     # J4 would hold it until 22 h; from 10 h J2 holds both racks.
     assert why(result, "J4") == [(0, "insufficient_free_gpus"), (2, "behind_head_reservation"),
@@ -56,7 +59,7 @@ def test_a_long_job_waits_behind_the_reservation_only_while_it_would_delay_the_h
 
 def test_a_long_job_starts_on_racks_the_head_will_not_need() -> None:
     queue = [job("J1", 16, 10), job("J2", 16, 5), job("J3", 8, 20), job("J4", 8, 20)]
-    result = api.run(scenario(small_fleet(racks=3), [jobs_workload(queue)], backfill=True))
+    result = api.run(scenario(small_fleet(racks=3), [jobs_workload(queue)], scheduler=EXACT))
     # Three racks of 8. J2 is reserved J1's two racks at 10 h; the third is spare then, so
     # J3 (20 h, past the reservation) starts on it at once; J4 finds nothing until J2 ends.
     assert starts(result) == {"J1": 0, "J2": 10, "J3": 0, "J4": 15}
@@ -67,7 +70,7 @@ def test_a_reservation_counts_on_a_future_delivery() -> None:
     fleet = small_fleet(racks=2)
     fleet["pools"][0]["deliveries"].append({"date": "2026-01-02", "racks": 1})
     queue = [job("J1", 24, 10), job("J2", 8, 30), job("J3", 8, 20)]
-    result = api.run(scenario(fleet, [jobs_workload(queue)], backfill=True))
+    result = api.run(scenario(fleet, [jobs_workload(queue)], scheduler=EXACT))
     # J1 needs all three racks: reserved from the delivery at 24 h. J3 ends at 20 h, before
     # it, and runs at once; J2 would still hold a rack at 24 h, so it waits for J1's end.
     assert starts(result) == {"J1": 24, "J2": 34, "J3": 0}
@@ -115,3 +118,39 @@ def test_a_job_stops_at_its_time_limit() -> None:
     result = api.run(scenario(small_fleet(racks=1), [jobs_workload(queue)], end="2026-01-02"))
     row = result.jobs.to_pylist()[0]
     assert row["status"] == "time_limit" and row["run_s"] == pytest.approx(4 * H)
+
+
+def limited(name: str, gpus: int, hours: float, limit: float) -> dict:
+    return {**job(name, gpus, hours), "time_limit_hours": limit}
+
+
+# Two racks of 8 GPUs; every job states a time limit above its run time.
+LIMITED = [limited("J1", 8, 10, 12), limited("J2", 16, 5, 6), limited("J3", 8, 2, 15), limited("J4", 8, 1, 3)]
+
+
+def test_backfill_plans_on_time_limits_by_default() -> None:
+    # As Slurm: J1 is planned to end at its 12 h limit, so J2 is reserved from 12 h. J3
+    # (limit 15 h) would still hold a rack then, so it waits; J4 (limit 3 h) starts at once.
+    # J1 really ends at 10 h: J2 starts then, before its reservation; J3 starts when J2 ends.
+    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(LIMITED)], backfill=True))
+    assert starts(result) == {"J1": 0, "J2": 10, "J3": 15, "J4": 0}
+    reserved = dict(zip(result.jobs["name"].to_pylist(), result.jobs["reserved_s"].to_pylist(), strict=True))
+    assert reserved["J2"] == 12 * H
+    assert why(result, "J3") == [(0, "behind_head_reservation"), (10, "insufficient_free_gpus")]
+    # Knowing every run time (estimate: exact) flatters the small jobs: J2 is reserved from
+    # 10 h, J3 (2 h) fits before it at 0 and J4 follows it at 2 h; the mean wait falls from
+    # (10 + 15) / 4 = 6.25 h to (10 + 2) / 4 = 3 h.
+    exact = api.run(scenario(small_fleet(racks=2), [jobs_workload(LIMITED)], scheduler=EXACT))
+    assert starts(exact) == {"J1": 0, "J2": 10, "J3": 0, "J4": 2}
+    assert result.summary["jobs"]["wait"]["mean_h"] == pytest.approx(6.25)
+    assert exact.summary["jobs"]["wait"]["mean_h"] == pytest.approx(3.0)
+
+
+def test_a_job_without_a_limit_is_planned_to_run_a_year() -> None:
+    # Slurm's backfill plans an unlimited job to run 365 days: nothing that would still run
+    # by then may take the head's racks, and the head's reservation is a year out.
+    queue = [job("J1", 8, 10), job("J2", 16, 5), limited("J3", 8, 2, 400 * 24)]
+    result = api.run(scenario(small_fleet(racks=2), [jobs_workload(queue)], backfill=True))
+    reserved = dict(zip(result.jobs["name"].to_pylist(), result.jobs["reserved_s"].to_pylist(), strict=True))
+    assert reserved["J2"] == 365 * 24 * H
+    assert starts(result) == {"J1": 0, "J2": 10, "J3": 15}
