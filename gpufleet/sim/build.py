@@ -123,9 +123,10 @@ def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[Fai
     by_name = {pool.name: pool.index for pool in layout.pools}
     processes = [(process, tuple(by_name[name] for name in process.pools) if process.pools
                   else tuple(range(len(layout.pools)))) for process in failures.processes]
-    if failures.catalog_defaults:
+    if failures.uses_catalog:
         for pool in layout.pools:
-            for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node):
+            for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node, failures.catalog_options,
+                                            pool.installed_rack_gpus, pool.nodes_per_rack):
                 processes.append((process.model_copy(update={"name": f"{process.name}:{pool.name}"}), (pool.index,)))
     return processes
 

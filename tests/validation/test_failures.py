@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from gpufleet import api
-from gpufleet.failures.defaults import llama3_processes
+from gpufleet.failures.defaults import STEPFUN_HARDWARE_REPAIR, llama3_processes
 from gpufleet.failures.fit import failures_yaml, fit_faults
 from gpufleet.testing import scenario
 from gpufleet.traces.faults import read_faults
@@ -142,3 +142,14 @@ def test_stepfun_fit_round_trip(shared: Path) -> None:
     # README: repair median 0.85 days, p90 13.5 days.
     assert np.median(repairs) == pytest.approx(0.85, rel=0.25)
     assert np.quantile(repairs, 0.9) == pytest.approx(13.5, rel=0.25)
+
+
+def test_calibrated_repairs_are_the_stepfun_fit(shared: Path) -> None:
+    # The calibrated catalog set carries the hardware level's table as `faults fit` writes it.
+    trace = read_faults(shared / "traces" / "stepfun-infinitehbd-faults" / "fault_trace.json", servers=400,
+                        observed_days=348)
+    processes, _ = fit_faults(trace, "fault_trace.json")
+    hardware = next(process for process in processes if process.name == "hardware-failure")
+    assert hardware.repair == STEPFUN_HARDWARE_REPAIR
+    table = STEPFUN_HARDWARE_REPAIR.quantiles_hours
+    assert table[0.5] == pytest.approx(32.6, abs=0.05) and table[0.9] / 24 == pytest.approx(23.3, abs=0.05)
