@@ -123,6 +123,20 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "projected_shortfall_usd": max(value - projected, 0.0),
         })
     named = jobs.filter(pc.equal(jobs["kind"], "explicit"))
+    capacity = {
+        "installed_gpu_hours": installed_gpu_h,
+        "allocated_gpu_hours": allocated_gpu_h,
+        "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
+        "full_from": first_full,
+        "share_of_days_full": share_full,
+        "full_threshold": FULL_UTILISATION,
+        "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
+        if seconds.sum() > 0 else 0.0,
+        "pools": pools,
+    }
+    if any(pool.delivery_risk is not None or any(change.slip is not None or change.burn_in_days is not None
+                                                 for change in pool.deliveries) for pool in scenario.fleet.pools):
+        capacity["deliveries"] = delivery_rows(scenario.start, layout)
     return {
         "scenario": scenario.name,
         "seed": seed,
@@ -147,20 +161,23 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()
                                         - jobs["failure_overhead_gpu_hours"].to_numpy().sum()),
         },
-        "capacity": {
-            "installed_gpu_hours": installed_gpu_h,
-            "allocated_gpu_hours": allocated_gpu_h,
-            "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
-            "full_from": first_full,
-            "share_of_days_full": share_full,
-            "full_threshold": FULL_UTILISATION,
-            "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
-            if seconds.sum() > 0 else 0.0,
-            "pools": pools,
-        },
+        "capacity": capacity,
         "money": money,
         "named_jobs": _named_rows(named),
     }
+
+
+def delivery_rows(start: datetime, layout: FleetLayout) -> list[dict[str, Any]]:
+    """Each delivery: pool, racks, GPUs, planned date, handover after its slip, ready after burn-in."""
+    def when(seconds: float) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat()
+
+    return [{"pool": layout.pools[delivery.pool].name, "racks": delivery.racks,
+             "gpus": delivery.racks * layout.pools[delivery.pool].installed_rack_gpus,
+             "planned": when(delivery.planned_s), "handover": when(delivery.handover_s),
+             "ready": when(delivery.ready_s), "slip_days": delivery.slip_s / 86400.0,
+             "burn_in_days": delivery.burn_in_s / 86400.0, "key": delivery.label}
+            for delivery in sorted(layout.deliveries, key=lambda d: (d.pool, d.planned_s))]
 
 
 def _mean(values: np.ndarray) -> float | None:

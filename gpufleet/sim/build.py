@@ -37,8 +37,10 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     `policy` and `placement` override the scenario's choices (for comparisons).
     """
     seed = scenario.seed if seed is None else seed
-    layout = build_layout(scenario)
-    jobs = build_jobs(scenario, layout, seed)
+    layout = build_layout(scenario, slip_seed=seed)
+    # Jobs submitted `when_capacity` follow the plan: a slipped delivery makes them wait.
+    plan = build_layout(scenario) if _slips(scenario) else layout
+    jobs = build_jobs(scenario, plan, seed)
     spec = scenario.scheduler
     # Keep per-block group counts for the group sizes of gangs that can span racks.
     smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
@@ -93,6 +95,12 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     if scenario.services:
         simulation.serving = ServingFleet(simulation, scenario.services, scenario.start, scenario.end)
     return simulation
+
+
+def _slips(scenario: Scenario) -> bool:
+    """Whether any delivery may slip (its drawn layout then differs from the plan)."""
+    return any((pool.delivery_risk is not None and pool.delivery_risk.slip is not None)
+               or any(change.slip is not None for change in pool.deliveries) for pool in scenario.fleet.pools)
 
 
 def injected_failures(scenario: Scenario, layout: FleetLayout) -> list[tuple[float, Strike, float, str]]:

@@ -46,6 +46,10 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
         gpus_per_node, nodes_per_rack = pool_shape(pool, gpu)
         delivered = _check_changes(problems, (*where, "deliveries"), pool.deliveries, gpus_per_node, nodes_per_rack)
         retired = _check_changes(problems, (*where, "retirements"), pool.retirements, gpus_per_node, nodes_per_rack)
+        for j, change in enumerate(pool.retirements):
+            for field in ("slip", "burn_in_days"):
+                if getattr(change, field) is not None:
+                    problems.append(((*where, "retirements", j, field), f"{field} applies to deliveries only"))
         for j, (when, total) in enumerate(retired):
             have = sum(count for date, count in delivered if date <= when)
             if total > have:
