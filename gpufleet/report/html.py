@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from gpufleet.report.format import hours, usd
+from gpufleet.report.format import hours, start_by_cell, usd
 from gpufleet.workload.size_class import LABELS
 
 if TYPE_CHECKING:
@@ -174,6 +174,11 @@ def _headline(result: RunResult) -> str:
          f"{summary['failures']['lost_gpu_hours']:,.0f} GPU-hours of work lost, "
          f"{summary['failures']['restart_overhead_gpu_hours']:,.0f} restarting, "
          f"{summary['failures']['checkpoint_gpu_hours']:,.0f} checkpointing"),
+        *([("What does waiting cost?",
+            f"cost of delay {usd(money['cost_of_delay_usd'])}; serving revenue {usd(money['serving_revenue_usd'])}, "
+            f"{usd(money['revenue_lost_to_drops_usd'])} lost to dropped requests; cost of waiting "
+            f"{usd(money['cost_of_waiting_usd'])}; net value (revenue - billed - cost of delay) "
+            f"{usd(money['net_value_usd'])}")] if "cost_of_waiting_usd" in money else []),
         ("Spending vs commitment",
          f"billed {usd(money['billed_usd'])}, used {usd(money['used_usd'])}, committed to date "
          f"{usd(money['committed_to_date_usd'])}"
@@ -214,12 +219,15 @@ def _named_table(result: RunResult) -> str:
     named = result.summary["named_jobs"]
     if not named:
         return ""
-    head = "".join(f"<th>{c}</th>" for c in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"))
+    deadlines = any("start_by" in row for row in named)
+    head = "".join(f"<th>{c}</th>" for c in ("job", "GPUs", "submitted", *(("start by",) if deadlines else ()),
+                                             "wait", "ran", "pool", "status"))
     body = ""
     for row in named:
         status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
-        cells = [row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
-                 hours(row["run_h"]), row["pool"] or "-", status]
+        cells = [row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10],
+                 *((start_by_cell(row),) if deadlines else ()), hours(row["wait_h"]), hours(row["run_h"]),
+                 row["pool"] or "-", status]
         body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
     return f"<h2>Named jobs</h2><table><tr>{head}</tr>{body}</table>"
 

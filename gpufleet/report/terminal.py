@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.report.format import hours, in_unit, rate, time_unit, usd
+from gpufleet.report.format import hours, in_unit, rate, start_by_cell, time_unit, usd
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -58,6 +58,12 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                          f"{usd(money['committed_to_date_usd'])} / {usd(money['contract_value_usd'])}")
         headline.add_row("Projected billed by term end", f"{usd(money['projected_term_billed_usd'])}")
         headline.add_row("Projected shortfall against the commitment", usd(money["projected_shortfall_usd"]))
+    if "cost_of_waiting_usd" in money:  # the scenario states what time and tokens are worth
+        headline.add_row("Cost of delay (named jobs, size ranges)", usd(money["cost_of_delay_usd"]))
+        headline.add_row("Serving revenue / lost to dropped requests",
+                         f"{usd(money['serving_revenue_usd'])} / {usd(money['revenue_lost_to_drops_usd'])}")
+        headline.add_row("Cost of waiting (delay + lost revenue)", usd(money["cost_of_waiting_usd"]))
+        headline.add_row("Net value (revenue - billed - cost of delay)", usd(money["net_value_usd"]))
 
     if "serving" in summary:
         split = summary["serving"]
@@ -105,12 +111,15 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         tables.append(services)
     if summary["named_jobs"]:
         named = Table(title="Named jobs", title_justify="left")
-        for column in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"):
+        deadlines = any("start_by" in row for row in summary["named_jobs"])
+        for column in ("job", "GPUs", "submitted", *(("start by",) if deadlines else ()), "wait", "ran", "pool",
+                       "status"):
             named.add_column(column, justify="right" if column in ("GPUs", "wait", "ran") else "left")
         for row in summary["named_jobs"]:
             status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
-            named.add_row(row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
-                          hours(row["run_h"]), row["pool"] or "-", status)
+            by = (start_by_cell(row),) if deadlines else ()
+            named.add_row(row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], *by,
+                          hours(row["wait_h"]), hours(row["run_h"]), row["pool"] or "-", status)
         tables.append(named)
     return tables
 

@@ -144,3 +144,17 @@ def gpu_split(summary_services: list[dict[str, Any]], allocated_gpu_hours: float
             "training_gpu_hours": allocated_gpu_hours - serving,
             "serving_share_of_allocated": serving / allocated_gpu_hours if allocated_gpu_hours else 0.0}
 
+
+
+def served_tokens(serving: ServingResults | None) -> dict[str, tuple[float, float, float]]:
+    """(output tokens served, input tokens served, output tokens dropped) per service."""
+    if serving is None:
+        return {}
+    months = serving.monthly
+    name = months["service"].to_numpy(zero_copy_only=False)
+    out = {}
+    for service in dict.fromkeys(name.tolist()):
+        mine = name == service
+        out[service] = tuple(float(months[column].to_numpy()[mine].sum()) for column in (
+            "output_tokens_served", "input_tokens_served", "output_tokens_dropped"))
+    return out

@@ -163,7 +163,7 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
         },
         "capacity": capacity,
         "money": money,
-        "named_jobs": _named_rows(named),
+        "named_jobs": _named_rows(named, scenario),
     }
 
 
@@ -178,6 +178,12 @@ def delivery_rows(start: datetime, layout: FleetLayout) -> list[dict[str, Any]]:
              "ready": when(delivery.ready_s), "slip_days": delivery.slip_s / 86400.0,
              "burn_in_days": delivery.burn_in_s / 86400.0, "key": delivery.label}
             for delivery in sorted(layout.deliveries, key=lambda d: (d.pool, d.planned_s))]
+
+
+def start_by_seconds(scenario: Scenario) -> dict[str, float]:
+    """The `start_by` of each explicit job that has one, in seconds from the scenario start."""
+    return {job.name: scenario.seconds(job.start_by) for entry in scenario.workloads if entry.jobs is not None
+            for job in entry.jobs.items if job.start_by is not None}
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -209,9 +215,18 @@ def _failures(failures: pa.Table, jobs: pa.Table, timeseries: pa.Table, billed_g
     }
 
 
-def _named_rows(named: pa.Table) -> list[dict[str, Any]]:
+def _named_rows(named: pa.Table, scenario: Scenario) -> list[dict[str, Any]]:
+    start_by = start_by_seconds(scenario)
     rows = []
-    for row in named.select(["name", "gpus", "status", "submit_time", "wait_s", "run_s", "pool", "reason"]).to_pylist():
+    for row in named.select(["name", "gpus", "status", "submit_time", "wait_s", "run_s", "pool", "reason",
+                             "start_s"]).to_pylist():
+        extra: dict[str, Any] = {}
+        if row["name"] in start_by:  # did it start by the date the plan needs?
+            deadline = start_by[row["name"]]
+            begun = row["start_s"] is not None and not np.isnan(row["start_s"])
+            extra = {"start_by": (scenario.start + timedelta(seconds=deadline)).isoformat(),
+                     "started_by_date": bool(begun and row["start_s"] <= deadline),
+                     "days_late": max(row["start_s"] - deadline, 0.0) / 86400.0 if begun else None}
         rows.append({
             "name": row["name"],
             "gpus": row["gpus"],
@@ -221,5 +236,6 @@ def _named_rows(named: pa.Table) -> list[dict[str, Any]]:
             "run_h": None if row["run_s"] is None or np.isnan(row["run_s"]) else row["run_s"] / 3600,
             "pool": row["pool"],
             "reason": row["reason"],
+            **extra,
         })
     return rows

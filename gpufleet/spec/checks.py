@@ -100,6 +100,25 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
             problems += check_trace(entry.trace, scenario, where)
     problems += check_scheduler(scenario)
+    problems += _check_value(scenario)
+    return problems
+
+
+def _check_value(scenario: Scenario) -> list[tuple[Path, str]]:
+    """`value` names jobs and services that exist."""
+    if scenario.value is None:
+        return []
+    problems: list[tuple[Path, str]] = []
+    jobs = {job.name for entry in scenario.workloads if entry.jobs is not None for job in entry.jobs.items}
+    for k, entry in enumerate(scenario.value.delay):
+        if entry.job is not None and entry.job not in jobs:
+            problems.append((("value", "delay", k, "job"), f"no explicit job called {entry.job!r}"))
+    services = {service.name for service in scenario.services}
+    for k, revenue in enumerate(scenario.value.revenue):
+        if revenue.service not in services:
+            known = ", ".join(sorted(services)) or "none"
+            problems.append((("value", "revenue", k, "service"),
+                             f"no service called {revenue.service!r} (services: {known})"))
     return problems
 
 

@@ -12,6 +12,7 @@ from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.serving import ServiceSpec
+from gpufleet.spec.value import ValueSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
@@ -37,6 +38,11 @@ class Scenario(SpecModel):
     checkpointing: Annotated[
         CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")
     ] = CheckpointSpec()
+    value: Annotated[
+        ValueSpec | None,
+        Field(description="Cost of a day of delay (named jobs, size ranges) and revenue per million tokens: "
+              "money answers then include the cost of waiting (docs/scenarios.md)."),
+    ] = None
 
     def seconds(self, when) -> float:  # noqa: ANN001 - datetime
         """Simulated seconds from `start` to the calendar time `when`."""

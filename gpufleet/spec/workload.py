@@ -178,6 +178,11 @@ class ExplicitJob(SpecModel):
     ] = None
     team: str | None = None
     flavors: list[str] | None = None
+    start_by: Annotated[
+        Timestamp | None,
+        Field(description="The date the plan needs the job started by: the summary says whether it did, and its "
+              "delay (for `value.delay`) counts from here. Default: its submit time."),
+    ] = None
 
     @model_validator(mode="after")
     def _one_duration(self) -> ExplicitJob:
