@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
-from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 
 
 class SlipSpec(SpecModel):
@@ -75,10 +75,15 @@ class CapacityChange(SpecModel):
     nodes: Annotated[PositiveInt | None, Field(description="Nodes; a multiple of nodes_per_rack.")] = None
     gpus: Annotated[PositiveInt | None, Field(description="GPUs; a multiple of the rack size.")] = None
     source: Annotated[str, Field(description="Where the figure comes from, or 'assumption'.")] = ""
-    slip: Annotated[SlipSpec | None, Field(description="Deliveries: this delivery's slip (overrides the "
-                                           "pool's delivery_risk.slip).")] = None
-    burn_in_days: Annotated[NonNegativeFloat | None, Field(description="Deliveries: this delivery's burn-in "
-                                                           "(overrides the pool's).")] = None
+    slip: Annotated[
+        SlipSpec | None,
+        Field(exclude_if=unless_set(None), description="Deliveries: this delivery's slip (overrides the pool's "
+              "delivery_risk.slip)."),
+    ] = None
+    burn_in_days: Annotated[
+        NonNegativeFloat | None,
+        Field(exclude_if=unless_set(None), description="Deliveries: this delivery's burn-in (overrides the pool's)."),
+    ] = None
 
     @model_validator(mode="after")
     def _exactly_one_amount(self) -> CapacityChange:
@@ -121,7 +126,8 @@ class PoolSpec(SpecModel):
     ] = []
     delivery_risk: Annotated[
         DeliveryRiskSpec | None,
-        Field(description="Slip and burn-in of every delivery of the pool (contract expansions included); "
+        Field(exclude_if=unless_set(None),
+              description="Slip and burn-in of every delivery of the pool (contract expansions included); "
               "none: racks take work on their dates."),
     ] = None
 

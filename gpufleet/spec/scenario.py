@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, NonNegativeInt
 
-from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
@@ -40,7 +40,8 @@ class Scenario(SpecModel):
     ] = CheckpointSpec()
     value: Annotated[
         ValueSpec | None,
-        Field(description="Cost of a day of delay (named jobs, size ranges) and revenue per million tokens: "
+        Field(exclude_if=unless_set(None),
+              description="Cost of a day of delay (named jobs, size ranges) and revenue per million tokens: "
               "money answers then include the cost of waiting (docs/scenarios.md)."),
     ] = None
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
+from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario, unless_set
 from gpufleet.spec.request_format import RequestColumns
 from gpufleet.spec.units import check_time_unit
 
@@ -97,13 +97,15 @@ class ReplicaSpec(SpecModel):
     ] = {}
     prefill: Annotated[
         bool,
-        Field(description="Prompt processing (prefill) costs GPU time: each prompt token not served from the "
+        Field(exclude_if=unless_set(False),
+              description="Prompt processing (prefill) costs GPU time: each prompt token not served from the "
               "prefix cache takes 1 / prefill_tokens_per_s_per_gpu GPU-seconds, which the replica no longer "
               "spends decoding (docs/serving.md, 'Prefill'). Default false: prompts cost nothing, as before."),
     ] = False
     prefill_tokens_per_s_per_gpu: Annotated[
         dict[str, PositiveFloat],
-        Field(description="Prompt tokens/s one GPU processes, by GPU type (with prefill: true); overrides the "
+        Field(exclude_if=unless_set({}),
+              description="Prompt tokens/s one GPU processes, by GPU type (with prefill: true); overrides the "
               "sourced defaults of gpufleet.serving.throughput."),
     ] = {}
 
@@ -152,7 +154,8 @@ class LaunchSpec(SpecModel):
     factor: Annotated[PositiveFloat, Field(description="Multiplies demand from the date on (steps compound).")]
     name: str = ""
     surge: Annotated[
-        SurgeSpec | None, Field(description="A spike right after the launch, e.g. {factor: 1.5, days: 3}.")
+        SurgeSpec | None, Field(exclude_if=unless_set(None),
+              description="A spike right after the launch, e.g. {factor: 1.5, days: 3}.")
     ] = None
 
 
@@ -258,12 +261,14 @@ class DemandSpec(SpecModel):
     trace: Annotated[RequestTraceSpec | None, Field(description="A recorded request trace as the demand.")] = None
     share: Annotated[
         float,
-        Field(gt=0.0, le=1.0, description="Share of this demand placed on this fleet (the rest is served "
+        Field(gt=0.0, le=1.0, exclude_if=unless_set(1.0),
+              description="Share of this demand placed on this fleet (the rest is served "
               "elsewhere); multiplies the rate. Default 1: all of it."),
     ] = 1.0
     cached_input_share: Annotated[
         float,
-        Field(ge=0.0, lt=1.0, description="Share of prompt tokens served from the prefix (KV) cache, which "
+        Field(ge=0.0, lt=1.0, exclude_if=unless_set(0.0),
+              description="Share of prompt tokens served from the prefix (KV) cache, which "
               "need no prefill (with replica.prefill). Default 0."),
     ] = 0.0
 
