@@ -64,6 +64,11 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             if option.pool not in pool_names:
                 problems.append((("contract", "expansions", k, "pool"),
                                  f"no pool called {option.pool!r} (pools: {', '.join(sorted(pool_names))})"))
+    targets = {option.pool for option in contract.expansions} if contract is not None else set()
+    for i, pool in enumerate(scenario.fleet.pools):
+        if not pool.deliveries and pool.name not in targets:
+            problems.append((("fleet", "pools", i, "deliveries"),
+                             "a pool needs deliveries, or a contract expansion that fills it"))
     fleet_types = {lookup(pool.gpu, types).name.upper() for pool in scenario.fleet.pools
                    if pool.gpu.upper() in {key.upper() for key in types}}
     workload_names: set[str] = set()

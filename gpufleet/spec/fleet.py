@@ -118,7 +118,9 @@ class PoolSpec(SpecModel):
         PositiveInt, Field(description="Racks per block (network spine / UltraCluster block).")
     ] = 64
     deliveries: Annotated[
-        list[CapacityChange], Field(min_length=1, description="Capacity arrivals, in date order.")
+        list[CapacityChange],
+        Field(description="Capacity arrivals, in date order. Empty only for a pool that contract expansions fill "
+              "(e.g. a next-generation option)."),
     ]
     retirements: Annotated[
         list[CapacityChange],
