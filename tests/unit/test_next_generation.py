@@ -26,8 +26,8 @@ def test_vr200_figures_and_sources() -> None:
 
 
 def option_fleet(exercise: bool, risk: dict | None = None) -> tuple[dict, dict]:
-    fleet = {"pools": [{"name": "gb300", "gpu": "GB300", "deliveries": [{"date": "2026-01-01", "racks": 2}]},
-                       {"name": "vr200", "gpu": "VR200", "deliveries": [], **({"delivery_risk": risk} if risk else {})}]}
+    rubin = {"name": "vr200", "gpu": "VR200", "deliveries": [], **({"delivery_risk": risk} if risk else {})}
+    fleet = {"pools": [{"name": "gb300", "gpu": "GB300", "deliveries": [{"date": "2026-01-01", "racks": 2}]}, rubin]}
     contract = {"value_usd": 1.0e7, "start": "2026-01-01", "term_years": 1,
                 "prices_usd_per_gpu_hour": {"GB300": 2.2, "VR200": 7.33},
                 "expansions": [{"name": "rubin", "date": "2026-02-01", "pool": "vr200", "racks": 3,
