@@ -38,10 +38,10 @@ def delay_costs(value: ValueSpec, jobs: pa.Table, start_by_s: dict[str, float], 
         reference = start_by_s.get(str(names[job]), float(submit[job]))
         until = float(start[job]) if started[job] else horizon_s
         delay = max(until - reference, 0.0) / DAY_S
+        per_day = entry.per_day(int(gpus[job]))
         named_rows.append({"job": str(names[job]), "gpus": int(gpus[job]), "started": bool(started[job]),
                            "delay_days": delay, "censored": not bool(started[job]) and delay > 0,
-                           "usd_per_day": entry.usd_per_day, "cost_usd": delay * entry.usd_per_day,
-                           "source": entry.source})
+                           "usd_per_day": per_day, "cost_usd": delay * per_day, "source": entry.source})
     wait_days = (np.where(started, start, horizon_s) - submit) / DAY_S
     taken = is_named | ~submitted
     size_rows = []
@@ -51,10 +51,12 @@ def delay_costs(value: ValueSpec, jobs: pa.Table, start_by_s: dict[str, float], 
         mine = ~taken & (gpus >= (entry.min_gpus or 0)) & (gpus <= (entry.max_gpus or np.iinfo(np.int64).max))
         taken |= mine  # the first matching range counts
         days = float(wait_days[mine].sum())
+        # Per job, or per GPU-day: the cost is the rate times the (GPU-)days waited.
+        cost = days * entry.usd_per_day if entry.usd_per_day is not None \
+            else float((wait_days[mine] * gpus[mine]).sum()) * entry.usd_per_gpu_day  # type: ignore[operator]
         size_rows.append({"min_gpus": entry.min_gpus, "max_gpus": entry.max_gpus, "usd_per_day": entry.usd_per_day,
-                          "jobs": int(mine.sum()), "delay_days": days,
-                          "censored_jobs": int((mine & ~started).sum()), "cost_usd": days * entry.usd_per_day,
-                          "source": entry.source})
+                          "usd_per_gpu_day": entry.usd_per_gpu_day, "jobs": int(mine.sum()), "delay_days": days,
+                          "censored_jobs": int((mine & ~started).sum()), "cost_usd": cost, "source": entry.source})
     total = sum(row["cost_usd"] for row in named_rows) + sum(row["cost_usd"] for row in size_rows)
     return {"cost_of_delay_usd": total, "named_jobs": named_rows, "size_ranges": size_rows}
 

@@ -181,9 +181,14 @@ def delivery_rows(start: datetime, layout: FleetLayout) -> list[dict[str, Any]]:
 
 
 def start_by_seconds(scenario: Scenario) -> dict[str, float]:
-    """The `start_by` of each explicit job that has one, in seconds from the scenario start."""
-    return {job.name: scenario.seconds(job.start_by) for entry in scenario.workloads if entry.jobs is not None
-            for job in entry.jobs.items if job.start_by is not None}
+    """The `start_by` of each explicit job that has one (on the job or in `value.delay`), in seconds
+    from the scenario start."""
+    dates = {job.name: job.start_by for entry in scenario.workloads if entry.jobs is not None
+             for job in entry.jobs.items if job.start_by is not None}
+    if scenario.value is not None:
+        dates.update({entry.job: entry.start_by for entry in scenario.value.delay
+                      if entry.job is not None and entry.start_by is not None})
+    return {name: scenario.seconds(when) for name, when in dates.items()}
 
 
 def _mean(values: np.ndarray) -> float | None:

@@ -114,10 +114,13 @@ def _check_value(scenario: Scenario) -> list[tuple[Path, str]]:
     if scenario.value is None:
         return []
     problems: list[tuple[Path, str]] = []
-    jobs = {job.name for entry in scenario.workloads if entry.jobs is not None for job in entry.jobs.items}
+    jobs = {job.name: job for entry in scenario.workloads if entry.jobs is not None for job in entry.jobs.items}
     for k, entry in enumerate(scenario.value.delay):
         if entry.job is not None and entry.job not in jobs:
             problems.append((("value", "delay", k, "job"), f"no explicit job called {entry.job!r}"))
+        elif entry.start_by is not None and jobs[entry.job].start_by is not None:  # type: ignore[index]
+            problems.append((("value", "delay", k, "start_by"),
+                             f"job {entry.job!r} has its own start_by: give the date in one place"))
     services = {service.name for service in scenario.services}
     for k, revenue in enumerate(scenario.value.revenue):
         if revenue.service not in services:

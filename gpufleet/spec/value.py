@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
-from gpufleet.spec.base import SpecModel
+from gpufleet.spec.base import SpecModel, Timestamp
 
 
 class DelayValueSpec(SpecModel):
@@ -18,7 +18,14 @@ class DelayValueSpec(SpecModel):
     job: Annotated[str | None, Field(description="An explicit job's name.")] = None
     min_gpus: Annotated[PositiveInt | None, Field(description="Smallest job size the rate applies to.")] = None
     max_gpus: Annotated[PositiveInt | None, Field(description="Largest job size the rate applies to.")] = None
-    usd_per_day: Annotated[NonNegativeFloat, Field(description="Dollars per day of delay of one job.")]
+    usd_per_day: Annotated[NonNegativeFloat | None, Field(description="Dollars per day of delay of one job.")] = None
+    usd_per_gpu_day: Annotated[
+        NonNegativeFloat | None, Field(description="Dollars per day of delay per GPU the job asks for.")
+    ] = None
+    start_by: Annotated[
+        Timestamp | None,
+        Field(description="With `job`: the date its delay counts from (instead of the job's own start_by).")
+    ] = None
     source: Annotated[str, Field(description="Where the figure comes from, or 'assumption'.")] = ""
 
     @model_validator(mode="after")
@@ -26,9 +33,17 @@ class DelayValueSpec(SpecModel):
         sized = self.min_gpus is not None or self.max_gpus is not None
         if (self.job is None) == (not sized):
             raise ValueError("give a job name, or a size range (min_gpus and/or max_gpus), not both")
+        if (self.usd_per_day is None) == (self.usd_per_gpu_day is None):
+            raise ValueError("give exactly one of usd_per_day or usd_per_gpu_day")
+        if self.start_by is not None and self.job is None:
+            raise ValueError("start_by goes with a named job")
         if self.min_gpus is not None and self.max_gpus is not None and self.max_gpus < self.min_gpus:
             raise ValueError(f"max_gpus {self.max_gpus} is below min_gpus {self.min_gpus}")
         return self
+
+    def per_day(self, gpus: int) -> float:
+        """Dollars per day of delay of one job of `gpus` GPUs."""
+        return self.usd_per_day if self.usd_per_day is not None else self.usd_per_gpu_day * gpus  # type: ignore[operator]
 
     def covers(self, gpus: int) -> bool:
         """Whether a job of `gpus` GPUs falls in this size range."""

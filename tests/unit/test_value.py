@@ -71,3 +71,21 @@ def test_value_names_must_exist() -> None:
         scenario(FLEET, JOBS, value={"revenue": [{"service": "chat", "usd_per_million_output_tokens": 1}]})
     with pytest.raises(InputError, match="a job name, or a size range"):
         scenario(FLEET, JOBS, value={"delay": [{"job": "big", "min_gpus": 8, "usd_per_day": 1}]})
+
+
+def test_per_gpu_day_and_start_by_in_the_value_section() -> None:
+    # s1 (8 GPUs) waits 71 h at $2 per GPU-day; late's date comes from the value section.
+    jobs = [{"jobs": {"name": "runs", "items": [{**job} for job in JOBS[0]["jobs"]["items"]]}}]
+    for job in jobs[0]["jobs"]["items"]:
+        job.pop("start_by", None)
+    value = {"delay": [{"job": "late", "usd_per_day": 1.0e4, "start_by": "2026-01-03"},
+                       {"max_gpus": 8, "usd_per_gpu_day": 2.0}]}
+    result = api.run(scenario(FLEET, jobs, end="2026-01-05", value=value))
+    delay = result.summary["money"]["value_of_time"]["delay"]
+    assert delay["named_jobs"][0]["delay_days"] == 2.0
+    assert delay["size_ranges"][0]["cost_usd"] == pytest.approx(8 * 2.0 * 71 / 24)
+    assert {row["name"]: row.get("start_by") for row in result.summary["named_jobs"]}["late"] == "2026-01-03T00:00:00"
+    with pytest.raises(InputError, match="give the date in one place"):
+        scenario(FLEET, JOBS, value={"delay": [{"job": "big", "usd_per_day": 1, "start_by": "2026-01-02"}]})
+    with pytest.raises(InputError, match="exactly one of usd_per_day or usd_per_gpu_day"):
+        scenario(FLEET, JOBS, value={"delay": [{"min_gpus": 1, "usd_per_day": 1, "usd_per_gpu_day": 1}]})
