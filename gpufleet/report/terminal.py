@@ -178,10 +178,16 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
             else:
                 base = f"{demand.output_tokens_per_s:,.0f} output tokens/s"
             growth = f", +{demand.monthly_growth:.1%}/month" if demand.monthly_growth else ""
+            if service.replica.prefill and demand.input_tokens_per_request:  # prompts cost GPU time
+                growth += (f", {demand.input_tokens_per_request:g} prompt tokens "
+                           f"({demand.cached_input_share:.0%} cached)")
+            if demand.share != 1.0:
+                growth += f", {demand.share:.0%} placed here"
+            prefill = ", prefill" if service.replica.prefill else ""
             sharing = service.sharing.mode.value + (f" ({service.sharing.queue})" if service.sharing.queue else "")
             services.add_row(service.name, ", ".join(service.flavors),
-                             f"{service.replica.gpus} GPUs, {service.replica.warmup_minutes:g} min warm-up", replicas,
-                             base + growth, f"{service.slo.wait_seconds:g} s wait, "
+                             f"{service.replica.gpus} GPUs, {service.replica.warmup_minutes:g} min warm-up{prefill}",
+                             replicas, base + growth, f"{service.slo.wait_seconds:g} s wait, "
                              f"{service.slo.output_tokens_per_s_per_request:g} tok/s", sharing)
         tables.append(services)
     if scenario.contract is not None:
