@@ -67,7 +67,7 @@ def run(
     timeseries.parquet, ledger.parquet, report.html and, when the scenario has them,
     failures.parquet, serving.parquet and serving_monthly.parquet."""
     from gpufleet import api
-    from gpufleet.report.terminal import summary_tables
+    from gpufleet.report.terminal import assumption_table, summary_tables
 
     try:
         spec = api.load(scenario)
@@ -93,6 +93,9 @@ def run(
         _fail(error)
     for table in summary_tables(result.summary):
         console.print(table)
+    notes = assumption_table(spec)
+    if notes is not None:
+        console.print(notes)
     elapsed = time.perf_counter() - began
     written = ", ".join(sorted(path.name for path in target.iterdir()))
     console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: {written}")

@@ -186,6 +186,10 @@ def _headline(result: RunResult) -> str:
             f"{money['term_end']}: {usd(money['projected_term_billed_usd'])}" if "contract_value_usd" in money
             else "")),
     ]
+    notes = result.scenario.assumption_driven
+    if notes:  # which of these answers rest on assumptions, as the scenario states them
+        rows.append(("Which answers rest on assumptions?",
+                     "; ".join(f"{answer}: {driver}" for answer, driver in notes.items())))
     cells = "".join(f"<tr><th>{html.escape(q)}</th><td>{html.escape(a)}</td></tr>" for q, a in rows)
     return f"<table class='headline'>{cells}</table>"
 

@@ -124,6 +124,18 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
     return tables
 
 
+def assumption_table(scenario: Scenario) -> Table | None:
+    """The answers the scenario says rest on assumptions, and what drives each (None if it says none)."""
+    if not scenario.assumption_driven:
+        return None
+    table = Table(title="Answers set by assumption", title_justify="left")
+    table.add_column("answer", style="bold")
+    table.add_column("driven by")
+    for answer, driver in scenario.assumption_driven.items():
+        table.add_row(answer, driver)
+    return table
+
+
 def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
     """What `gpufleet validate` understood: capacity over time, workloads, contract."""
     capacity = Table(title="GPUs installed per pool over time (planned)", title_justify="left")

@@ -38,6 +38,12 @@ class Scenario(SpecModel):
     checkpointing: Annotated[
         CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")
     ] = CheckpointSpec()
+    assumption_driven: Annotated[
+        dict[str, str],
+        Field(exclude_if=unless_set({}),
+              description="Answers set by assumption rather than by sourced figures: answer -> the assumptions that "
+              "drive it. Shown in the report's headline and the terminal summary."),
+    ] = {}
     value: Annotated[
         ValueSpec | None,
         Field(exclude_if=unless_set(None),
