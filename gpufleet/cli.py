@@ -79,7 +79,7 @@ def run(
     failures.parquet, serving.parquet and serving_monthly.parquet. With --replications N:
     N seeds through the run store, replications.json/.parquet and a report with bands."""
     from gpufleet import api
-    from gpufleet.report.terminal import summary_tables
+    from gpufleet.report.terminal import assumption_table, summary_tables
 
     if replications != 1:
         if replications < 1:
@@ -111,6 +111,9 @@ def run(
         _fail(error)
     for table in summary_tables(result.summary):
         console.print(table)
+    notes = assumption_table(spec)
+    if notes is not None:
+        console.print(notes)
     elapsed = time.perf_counter() - began
     written = ", ".join(sorted(path.name for path in target.iterdir()))
     console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: {written}")

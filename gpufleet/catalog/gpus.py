@@ -1,6 +1,8 @@
 """GPU types and their published numbers, each with its source.
 
-Figures come from ../shared/calibration.md (sections 2 and 3). Tensor throughput is
+Figures come from ../shared/calibration.md (sections 2 and 3), and for the Vera Rubin
+class (VR200), which calibration.md does not cover, from NVIDIA's GTC 2025 announcement
+as reported publicly (URLs in its sources). Tensor throughput is
 *dense* (without 2:4 sparsity). List prices are public on-demand or Capacity Block
 prices per GPU-hour; negotiated mega-deal prices are far lower and belong in a
 scenario's contract, not here.
@@ -56,6 +58,19 @@ _NVL72 = (
     "NVL72: 72 GPUs per NVLink domain, 18 compute trays of 4 GPUs "
     "(https://datacrunch.io/blog/nvidia-gb200-nvl72-for-ai-training-and-inference; "
     "https://www.fibermall.com/blog/in-depth-analysis-for-nvidia-gb200.htm; calibration.md 2b)"
+)
+
+_VERA_RUBIN = (
+    "Vera Rubin NVL144 (NVIDIA GTC 2025, as reported): a rack of 72 Rubin packages (144 GPU dies; NVIDIA counts "
+    "dies in 'NVL144', packages here, as for GB200/GB300) and 36 Vera CPUs; 288 GB HBM4 per package; 3.6 EF "
+    "NVFP4 inference and 1.2 EF FP8 training per rack, 3.3x GB300 NVL72; NVLink 6 at 260 TB/s per rack; second "
+    "half of 2026 (https://hyper.ai/en/stories/3422d6a72152beb34a564461208438ff ; "
+    "https://aitide.news/article/16401 ; https://www.sipoch.com/en/articles/300330019909058 on the die count)"
+)
+_VERA_RUBIN_TRAYS = (
+    "18 compute trays of 4 Rubin packages and 2 Vera CPUs, 9 NVLink switch trays per rack, as in the NVL72 "
+    "Oberon rack (https://regantih.github.io/reports-lab/sand-to-superintelligence/chapters/14-nvl72-drills.html, "
+    "R)"
 )
 
 CATALOG: dict[str, GpuType] = {
@@ -136,6 +151,25 @@ CATALOG: dict[str, GpuType] = {
             _NVL72,
             "price: OCI GB300 list $18/GPU-h (calibration.md 3, OCI price API via a "
             "public GitHub compilation); no public AWS GB300 price",
+        ),
+    ),
+    "VR200": GpuType(
+        name="VR200",
+        gpus_per_node=4,  # 4 Rubin packages per compute tray (R)
+        nvlink_domain_gpus=72,  # 72 packages (144 dies) per NVLink 6 domain (O)
+        hbm_gb=288,  # HBM4 per package (O)
+        # 1.2 EF FP8 training per rack / 72 packages (D); BF16 at half of FP8, as on every
+        # generation of calibration.md 2a (D).
+        bf16_dense_tflops=8333,
+        fp8_dense_tflops=16667,
+        tdp_w=1800,  # ~1,800 W per package, liquid cooled (E: third-party estimate, not published by NVIDIA)
+        list_price_usd_per_gpu_hour=None,  # no public price
+        sources=(
+            _VERA_RUBIN,
+            _VERA_RUBIN_TRAYS,
+            "TDP: ~1,800 W, third-party estimate (https://mirrorfrog.com/en/blog/nvidia-vera-rubin-platform-6-chips-"
+            "deep-dive, E); FP8 1.2 EF / 72 = 16,667 TFLOPS per package (D); BF16 half of that (D)",
+            "price: none published; a contract must price it",
         ),
     ),
 }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+
 from gpufleet.catalog import CATALOG, GpuType, lookup
-from gpufleet.fleet.layout import FleetLayout, PoolLayout
+from gpufleet.fleet.deliveries import pool_deliveries
+from gpufleet.fleet.layout import Delivery, FleetLayout, PoolLayout
 from gpufleet.spec.fleet import CapacityChange, PoolSpec
 from gpufleet.spec.scenario import Scenario
 
@@ -53,28 +57,39 @@ def racks_in(change: CapacityChange, gpus_per_node: int, nodes_per_rack: int) ->
     return change.gpus // rack_gpus
 
 
-def build_layout(scenario: Scenario) -> FleetLayout:
-    """Lay out every rack the scenario will ever have (run `check_scenario` first)."""
+def build_layout(scenario: Scenario, slip_seed: int | None = None) -> FleetLayout:
+    """Lay out every rack the scenario will ever have (run `check_scenario` first).
+
+    Deliveries with `delivery_risk` take work after their drawn slip (under `slip_seed`,
+    the run's seed) and their burn-in; without `slip_seed` the layout is the plan: every
+    delivery on its date, burn-in kept.
+    """
     types = gpu_types(scenario)
-    expansions: dict[str, list[tuple[float, int]]] = {}
+    expansions: dict[str, list[tuple[datetime, int, str]]] = {}
     if scenario.contract is not None:
         for option in scenario.contract.expansions:
             if option.exercise:
-                expansions.setdefault(option.pool, []).append((scenario.seconds(option.date), option.racks))
+                expansions.setdefault(option.pool, []).append((option.date, option.racks, f"expansion/{option.name}"))
 
     spare_nodes = scenario.failures.spares.nodes_per_rack if scenario.failures is not None else 0
     pools: list[PoolLayout] = []
     all_deliveries: list[list[tuple[float, int]]] = []
     all_retirements: list[list[tuple[float, int]]] = []
+    all_records: list[list[Delivery]] = []
     rack_lo = block_lo = 0
     for index, spec in enumerate(scenario.fleet.pools):
         gpu = lookup(spec.gpu, types)
         gpus_per_node, nodes_per_rack = pool_shape(spec, gpu)
-        deliveries = [
-            (scenario.seconds(change.date), racks_in(change, gpus_per_node, nodes_per_rack))
-            for change in spec.deliveries
-        ] + expansions.get(spec.name, [])
-        deliveries.sort(key=lambda item: item[0])  # stable: spec order within a date
+        seen: Counter[str] = Counter()  # deliveries planned for the same instant get their own streams
+        planned = []
+        for change in spec.deliveries:
+            key = change.date.isoformat()
+            planned.append((change.date, racks_in(change, gpus_per_node, nodes_per_rack), f"{key}/{seen[key]}"))
+            seen[key] += 1
+        options = expansions.get(spec.name, [])
+        overrides = [(change.slip, change.burn_in_days) for change in spec.deliveries] + [(None, None)] * len(options)
+        records = pool_deliveries(spec, index, scenario.start, planned + options, overrides, slip_seed)
+        deliveries = [(record.ready_s, record.racks) for record in records]
         retirements = [
             (scenario.seconds(change.date), racks_in(change, gpus_per_node, nodes_per_rack))
             for change in spec.retirements
@@ -96,10 +111,12 @@ def build_layout(scenario: Scenario) -> FleetLayout:
                 block_lo=block_lo,
                 block_hi=block_lo + blocks,
                 spare_nodes=min(spare_nodes, nodes_per_rack - 1) if nodes_per_rack > 1 else 0,
+                burn_in_billed=spec.delivery_risk.burn_in_billed if spec.delivery_risk is not None else True,
             )
         )
         all_deliveries.append(deliveries)
+        all_records.append(records)
         all_retirements.append(retirements)
         rack_lo += racks
         block_lo += blocks
-    return FleetLayout(pools, all_deliveries, all_retirements)
+    return FleetLayout(pools, all_deliveries, all_retirements, all_records)

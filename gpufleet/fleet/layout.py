@@ -33,6 +33,7 @@ class PoolLayout:
     block_lo: int
     block_hi: int
     spare_nodes: int = 0
+    burn_in_billed: bool = True
 
     @property
     def rack_gpus(self) -> int:
@@ -51,13 +52,33 @@ class PoolLayout:
 
 @dataclass(frozen=True, slots=True)
 class PoolCapacity:
-    """Racks of a pool that arrive or retire together at one time."""
+    """Racks of a pool that arrive (take work) or retire together at one time."""
 
     time_s: float
     pool: int
     rack_lo: int
     rack_hi: int
     retire: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery: planned, handed over after its slip, taking work after its burn-in."""
+
+    pool: int
+    racks: int
+    planned_s: float
+    handover_s: float
+    ready_s: float
+    label: str = ""
+
+    @property
+    def slip_s(self) -> float:
+        return self.handover_s - self.planned_s
+
+    @property
+    def burn_in_s(self) -> float:
+        return self.ready_s - self.handover_s
 
 
 class FleetLayout:
@@ -67,7 +88,9 @@ class FleetLayout:
         pools: the pools, in spec order.
         rack_pool, rack_block: per-rack pool index and global block id.
         rack_gpus, rack_installed_gpus: per-rack placeable GPUs, and GPUs with spares.
-        rack_delivered_s, rack_retire_s: when each rack arrives and starts to drain.
+        rack_delivered_s, rack_retire_s: when each rack takes work and starts to drain.
+        deliveries: every delivery per pool, in the order its racks are numbered, with its
+            planned date, handover (after any slip) and ready time (after any burn-in).
         rack_node_lo: index of each rack's first node; nodes of rack r are
             rack_node_lo[r] .. rack_node_lo[r + 1].
         block_pool: pool index per block.
@@ -75,8 +98,14 @@ class FleetLayout:
     """
 
     def __init__(self, pools: list[PoolLayout], deliveries: list[list[tuple[float, int]]],
-                 retirements: list[list[tuple[float, int]]]) -> None:
+                 retirements: list[list[tuple[float, int]]],
+                 records: list[list[Delivery]] | None = None) -> None:
         self.pools = pools
+        # Without records every delivery is on time and takes work on arrival.
+        self.deliveries: list[Delivery] = [
+            record for pool_records in records for record in pool_records] if records is not None else [
+            Delivery(pool.index, racks, time_s, time_s, time_s)
+            for pool, pool_deliveries in zip(pools, deliveries, strict=True) for time_s, racks in pool_deliveries]
         n_racks = pools[-1].rack_hi if pools else 0
         self.rack_pool = np.zeros(n_racks, dtype=np.int32)
         self.rack_block = np.zeros(n_racks, dtype=np.int32)
@@ -116,6 +145,20 @@ class FleetLayout:
     @property
     def n_racks(self) -> int:
         return len(self.rack_pool)
+
+    @property
+    def has_burn_in(self) -> bool:
+        """Whether any delivery spends time installed before it takes work."""
+        return any(delivery.ready_s > delivery.handover_s for delivery in self.deliveries)
+
+    def burn_in_log(self) -> list[tuple[float, int, int]]:
+        """(time_s, pool, GPUs entering (+) or leaving (-) burn-in) for every delivery in burn-in."""
+        log = []
+        for delivery in self.deliveries:
+            if delivery.ready_s > delivery.handover_s:
+                gpus = delivery.racks * self.pools[delivery.pool].installed_rack_gpus
+                log += [(delivery.handover_s, delivery.pool, gpus), (delivery.ready_s, delivery.pool, -gpus)]
+        return log
 
     @property
     def n_blocks(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 
 def hours(value: float | None) -> str:
@@ -26,6 +27,8 @@ def usd(value: float | None) -> str:
     """'$1.23B', '$4.56M', '$7.89k', '$12' or '$0.19'; '-' for None."""
     if value is None:
         return "-"
+    if value < 0:
+        return "-" + usd(-value)
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:
             return f"${value / scale:,.2f}{unit}"
@@ -60,3 +63,13 @@ def rate(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def start_by_cell(row: dict[str, Any]) -> str:
+    """A named job's start-by date and whether it made it (days late if not)."""
+    if "start_by" not in row:
+        return "-"
+    if row["started_by_date"]:
+        return f"{row['start_by'][:10]} (met)"
+    late = row["days_late"]
+    return f"{row['start_by'][:10]} ({f'{late:.1f} d late' if late is not None else 'not started'})"

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from gpufleet.report.format import hours, km_hours, usd
+from gpufleet.report.format import hours, km_hours, start_by_cell, usd
 from gpufleet.workload.size_class import LABELS
 
 if TYPE_CHECKING:
@@ -188,6 +188,11 @@ def _headline(result: RunResult) -> str:
          f"{summary['failures']['lost_gpu_hours']:,.0f} GPU-hours of work lost, "
          f"{summary['failures']['restart_overhead_gpu_hours']:,.0f} restarting, "
          f"{summary['failures']['checkpoint_gpu_hours']:,.0f} checkpointing"),
+        *([("What does waiting cost?",
+            f"cost of delay {usd(money['cost_of_delay_usd'])}; serving revenue {usd(money['serving_revenue_usd'])}, "
+            f"{usd(money['revenue_lost_to_drops_usd'])} lost to dropped requests; cost of waiting "
+            f"{usd(money['cost_of_waiting_usd'])}; net value (revenue - billed - cost of delay) "
+            f"{usd(money['net_value_usd'])}")] if "cost_of_waiting_usd" in money else []),
         ("Spending vs commitment",
          f"billed {usd(money['billed_usd'])}, used {usd(money['used_usd'])}, committed to date "
          f"{usd(money['committed_to_date_usd'])}"
@@ -195,6 +200,10 @@ def _headline(result: RunResult) -> str:
             f"{money['term_end']}: {usd(money['projected_term_billed_usd'])}" if "contract_value_usd" in money
             else "")),
     ]
+    notes = result.scenario.assumption_driven
+    if notes:  # which of these answers rest on assumptions, as the scenario states them
+        rows.append(("Which answers rest on assumptions?",
+                     "; ".join(f"{answer}: {driver}" for answer, driver in notes.items())))
     cells = "".join(f"<tr><th>{html.escape(q)}</th><td>{html.escape(a)}</td></tr>" for q, a in rows)
     return f"<table class='headline'>{cells}</table>"
 
@@ -237,12 +246,15 @@ def _named_table(result: RunResult) -> str:
     named = result.summary["named_jobs"]
     if not named:
         return ""
-    head = "".join(f"<th>{c}</th>" for c in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"))
+    deadlines = any("start_by" in row for row in named)
+    head = "".join(f"<th>{c}</th>" for c in ("job", "GPUs", "submitted", *(("start by",) if deadlines else ()),
+                                             "wait", "ran", "pool", "status"))
     body = ""
     for row in named:
         status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
-        cells = [row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
-                 hours(row["run_h"]), row["pool"] or "-", status]
+        cells = [row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10],
+                 *((start_by_cell(row),) if deadlines else ()), hours(row["wait_h"]), hours(row["run_h"]),
+                 row["pool"] or "-", status]
         body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
     return f"<h2>Named jobs</h2><table><tr>{head}</tr>{body}</table>"
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.report.format import hours, in_unit, km_hours, rate, time_unit, usd
+from gpufleet.report.format import hours, in_unit, km_hours, rate, start_by_cell, time_unit, usd
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -79,6 +79,12 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                          f"{usd(money['committed_to_date_usd'])} / {usd(money['contract_value_usd'])}")
         headline.add_row("Projected billed by term end", f"{usd(money['projected_term_billed_usd'])}")
         headline.add_row("Projected shortfall against the commitment", usd(money["projected_shortfall_usd"]))
+    if "cost_of_waiting_usd" in money:  # the scenario states what time and tokens are worth
+        headline.add_row("Cost of delay (named jobs, size ranges)", usd(money["cost_of_delay_usd"]))
+        headline.add_row("Serving revenue / lost to dropped requests",
+                         f"{usd(money['serving_revenue_usd'])} / {usd(money['revenue_lost_to_drops_usd'])}")
+        headline.add_row("Cost of waiting (delay + lost revenue)", usd(money["cost_of_waiting_usd"]))
+        headline.add_row("Net value (revenue - billed - cost of delay)", usd(money["net_value_usd"]))
 
     if "serving" in summary:
         split = summary["serving"]
@@ -131,14 +137,29 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
         tables.append(services)
     if summary["named_jobs"]:
         named = Table(title="Named jobs", title_justify="left")
-        for column in ("job", "GPUs", "submitted", "wait", "ran", "pool", "status"):
+        deadlines = any("start_by" in row for row in summary["named_jobs"])
+        for column in ("job", "GPUs", "submitted", *(("start by",) if deadlines else ()), "wait", "ran", "pool",
+                       "status"):
             named.add_column(column, justify="right" if column in ("GPUs", "wait", "ran") else "left")
         for row in summary["named_jobs"]:
             status = row["status"] + (f" ({row['reason']})" if row["reason"] else "")
-            named.add_row(row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], hours(row["wait_h"]),
-                          hours(row["run_h"]), row["pool"] or "-", status)
+            by = (start_by_cell(row),) if deadlines else ()
+            named.add_row(row["name"], f"{row['gpus']:,}", (row["submitted"] or "never")[:10], *by,
+                          hours(row["wait_h"]), hours(row["run_h"]), row["pool"] or "-", status)
         tables.append(named)
     return tables
+
+
+def assumption_table(scenario: Scenario) -> Table | None:
+    """The answers the scenario says rest on assumptions, and what drives each (None if it says none)."""
+    if not scenario.assumption_driven:
+        return None
+    table = Table(title="Answers set by assumption", title_justify="left")
+    table.add_column("answer", style="bold")
+    table.add_column("driven by")
+    for answer, driver in scenario.assumption_driven.items():
+        table.add_row(answer, driver)
+    return table
 
 
 def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
@@ -196,10 +217,16 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
             else:
                 base = f"{demand.output_tokens_per_s:,.0f} output tokens/s"
             growth = f", +{demand.monthly_growth:.1%}/month" if demand.monthly_growth else ""
+            if service.replica.prefill and demand.input_tokens_per_request:  # prompts cost GPU time
+                growth += (f", {demand.input_tokens_per_request:g} prompt tokens "
+                           f"({demand.cached_input_share:.0%} cached)")
+            if demand.share != 1.0:
+                growth += f", {demand.share:.0%} placed here"
+            prefill = ", prefill" if service.replica.prefill else ""
             sharing = service.sharing.mode.value + (f" ({service.sharing.queue})" if service.sharing.queue else "")
             services.add_row(service.name, ", ".join(service.flavors),
-                             f"{service.replica.gpus} GPUs, {service.replica.warmup_minutes:g} min warm-up", replicas,
-                             base + growth, f"{service.slo.wait_seconds:g} s wait, "
+                             f"{service.replica.gpus} GPUs, {service.replica.warmup_minutes:g} min warm-up{prefill}",
+                             replicas, base + growth, f"{service.slo.wait_seconds:g} s wait, "
                              f"{service.slo.output_tokens_per_s_per_request:g} tok/s", sharing)
         tables.append(services)
     if scenario.contract is not None:

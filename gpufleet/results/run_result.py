@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gpufleet.econ.ledger import ledger_table
+from gpufleet.econ.value import value_of_time
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.serving import ServingResults, gpu_split, serving_results
-from gpufleet.results.summary import summarize
+from gpufleet.results.serving import ServingResults, gpu_split, served_tokens, serving_results
+from gpufleet.results.summary import start_by_seconds, summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
 from gpufleet.results.timeseries import interval_starts
 from gpufleet.sim.simulation import RunRecord
@@ -69,6 +70,10 @@ class RunResult:
             serving_work = summary["serving"]["serving_gpu_hours"] - summary["serving"]["serving_warmup_gpu_hours"]
             summary["failures"]["goodput_with_serving"] = \
                 (summary["failures"]["productive_gpu_hours"] + serving_work) / billed if billed else None
+        if scenario.value is not None:
+            summary["money"].update(value_of_time(
+                scenario.value, job_rows, start_by_seconds(scenario), record.end_of_run_s,
+                served_tokens(serving), summary["money"]["billed_usd"]))
         return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving)
 
     @property

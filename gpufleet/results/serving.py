@@ -19,6 +19,7 @@ from gpufleet.serving.accounting import interval_table, monthly
 from gpufleet.serving.queueing import interval_metrics
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.serving import ServiceSpec
 
 HOUR_S = 3600.0
 
@@ -123,7 +124,16 @@ def _summary(record: ServiceRecord, table: pa.Table, months: pa.Table) -> dict[s
         "placements": record.placements,
         "training_jobs_preempted": record.jobs_preempted,
         "replicas_lost": dict(sorted(record.lost.items())),
+        **(_prefill(spec, months) if spec.replica.prefill else {}),
     }
+
+
+def _prefill(spec: ServiceSpec, months: pa.Table) -> dict[str, Any]:
+    """With prefill: the prompt tokens served and those that took prefill work (not cached)."""
+    served = float(np.sum(months["input_tokens_served"].to_numpy()))
+    cached = spec.demand.cached_input_share
+    return {"prefill": {"cached_input_share": cached, "input_tokens_served": served,
+                        "prompt_tokens_prefilled": served * (1.0 - cached)}}
 
 
 def gpu_split(summary_services: list[dict[str, Any]], allocated_gpu_hours: float) -> dict[str, float]:
@@ -134,3 +144,17 @@ def gpu_split(summary_services: list[dict[str, Any]], allocated_gpu_hours: float
             "training_gpu_hours": allocated_gpu_hours - serving,
             "serving_share_of_allocated": serving / allocated_gpu_hours if allocated_gpu_hours else 0.0}
 
+
+
+def served_tokens(serving: ServingResults | None) -> dict[str, tuple[float, float, float]]:
+    """(output tokens served, input tokens served, output tokens dropped) per service."""
+    if serving is None:
+        return {}
+    months = serving.monthly
+    name = months["service"].to_numpy(zero_copy_only=False)
+    out = {}
+    for service in dict.fromkeys(name.tolist()):
+        mine = name == service
+        out[service] = tuple(float(months[column].to_numpy()[mine].sum()) for column in (
+            "output_tokens_served", "input_tokens_served", "output_tokens_dropped"))
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,19 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "projected_shortfall_usd": max(value - projected, 0.0),
         })
     named = jobs.filter(pc.equal(jobs["kind"], "explicit"))
+    capacity = {
+        "installed_gpu_hours": installed_gpu_h,
+        "allocated_gpu_hours": allocated_gpu_h,
+        "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
+        **fullness(scenario.start, timeseries),
+        "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
+        if seconds.sum() > 0 else 0.0,
+        **_idle(layout, timeseries, pools, billed, installed_gpu_h),
+        "pools": pools,
+    }
+    if any(pool.delivery_risk is not None or any(change.slip is not None or change.burn_in_days is not None
+                                                 for change in pool.deliveries) for pool in scenario.fleet.pools):
+        capacity["deliveries"] = delivery_rows(scenario.start, layout)
     return {
         "scenario": scenario.name,
         "seed": seed,
@@ -147,18 +160,9 @@ def summarize(scenario: Scenario, layout: FleetLayout, seed: int, horizon: datet
             "overhead_gpu_hours": float(jobs["overhead_gpu_hours"].to_numpy().sum()
                                         - jobs["failure_overhead_gpu_hours"].to_numpy().sum()),
         },
-        "capacity": {
-            "installed_gpu_hours": installed_gpu_h,
-            "allocated_gpu_hours": allocated_gpu_h,
-            "utilisation": allocated_gpu_h / installed_gpu_h if installed_gpu_h else 0.0,
-            **fullness(scenario.start, timeseries),
-            "mean_unusable_gpus": float(np.average(timeseries["unusable_gpus"].to_numpy(), weights=seconds))
-            if seconds.sum() > 0 else 0.0,
-            **_idle(layout, timeseries, pools, billed, installed_gpu_h),
-            "pools": pools,
-        },
+        "capacity": capacity,
         "money": money,
-        "named_jobs": _named_rows(named),
+        "named_jobs": _named_rows(named, scenario),
     }
 
 
@@ -178,6 +182,30 @@ def _idle(layout: FleetLayout, timeseries: pa.Table, pools: list[dict[str, Any]]
         "spare_gpu_hours": float(spare_h),
         "spare_share_of_installed": float(spare_h) / installed_gpu_h if installed_gpu_h else 0.0,
     }
+
+
+def delivery_rows(start: datetime, layout: FleetLayout) -> list[dict[str, Any]]:
+    """Each delivery: pool, racks, GPUs, planned date, handover after its slip, ready after burn-in."""
+    def when(seconds: float) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat()
+
+    return [{"pool": layout.pools[delivery.pool].name, "racks": delivery.racks,
+             "gpus": delivery.racks * layout.pools[delivery.pool].installed_rack_gpus,
+             "planned": when(delivery.planned_s), "handover": when(delivery.handover_s),
+             "ready": when(delivery.ready_s), "slip_days": delivery.slip_s / 86400.0,
+             "burn_in_days": delivery.burn_in_s / 86400.0, "key": delivery.label}
+            for delivery in sorted(layout.deliveries, key=lambda d: (d.pool, d.planned_s))]
+
+
+def start_by_seconds(scenario: Scenario) -> dict[str, float]:
+    """The `start_by` of each explicit job that has one (on the job or in `value.delay`), in seconds
+    from the scenario start."""
+    dates = {job.name: job.start_by for entry in scenario.workloads if entry.jobs is not None
+             for job in entry.jobs.items if job.start_by is not None}
+    if scenario.value is not None:
+        dates.update({entry.job: entry.start_by for entry in scenario.value.delay
+                      if entry.job is not None and entry.start_by is not None})
+    return {name: scenario.seconds(when) for name, when in dates.items()}
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -209,9 +237,18 @@ def _failures(failures: pa.Table, jobs: pa.Table, timeseries: pa.Table, billed_g
     }
 
 
-def _named_rows(named: pa.Table) -> list[dict[str, Any]]:
+def _named_rows(named: pa.Table, scenario: Scenario) -> list[dict[str, Any]]:
+    start_by = start_by_seconds(scenario)
     rows = []
-    for row in named.select(["name", "gpus", "status", "submit_time", "wait_s", "run_s", "pool", "reason"]).to_pylist():
+    for row in named.select(["name", "gpus", "status", "submit_time", "wait_s", "run_s", "pool", "reason",
+                             "start_s"]).to_pylist():
+        extra: dict[str, Any] = {}
+        if row["name"] in start_by:  # did it start by the date the plan needs?
+            deadline = start_by[row["name"]]
+            begun = row["start_s"] is not None and not np.isnan(row["start_s"])
+            extra = {"start_by": (scenario.start + timedelta(seconds=deadline)).isoformat(),
+                     "started_by_date": bool(begun and row["start_s"] <= deadline),
+                     "days_late": max(row["start_s"] - deadline, 0.0) / 86400.0 if begun else None}
         rows.append({
             "name": row["name"],
             "gpus": row["gpus"],
@@ -221,5 +258,6 @@ def _named_rows(named: pa.Table) -> list[dict[str, Any]]:
             "run_h": None if row["run_s"] is None or np.isnan(row["run_s"]) else row["run_s"] / 3600,
             "pool": row["pool"],
             "reason": row["reason"],
+            **extra,
         })
     return rows

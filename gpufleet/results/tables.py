@@ -135,9 +135,16 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     installed_h = np.zeros((len(seconds), n_pools))
     allocated_h = np.zeros((len(seconds), n_pools))
     log = np.array(record.capacity_log, dtype=np.float64).reshape(-1, 3)
+    burn_in = np.array(layout.burn_in_log(), dtype=np.float64).reshape(-1, 3)
+    burn_in_h = np.zeros((len(seconds), n_pools))
     for pool in range(n_pools):
         mine = log[:, 1] == pool
         installed_h[:, pool] = integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / 3600.0
+        testing = burn_in[:, 1] == pool
+        if testing.any():
+            burn_in_h[:, pool] = integrate_steps(burn_in[testing, 0], burn_in[testing, 2], edges)[0] / 3600.0
+            if layout.pools[pool].burn_in_billed:  # handed over: installed and billed, not yet placeable
+                installed_h[:, pool] += burn_in_h[:, pool]
         ran = segments["pool"] == pool
         times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
         deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
@@ -180,6 +187,7 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
         "queued_gpus": (system_gpus - running_gpus) / seconds,
         "running_jobs": running / seconds,
         **sampled,
+        **({"burn_in_gpu_hours": burn_in_h} if layout.has_burn_in else {}),
     }
 
 
@@ -219,6 +227,8 @@ def timeseries_table(start: datetime, layout: FleetLayout, series: dict[str, np.
         "failures": series["failures"],
         "gpus_in_repair": series["gpus_in_repair"],
     }
+    if "burn_in_gpu_hours" in series:  # racks handed over, in acceptance tests (delivery risk)
+        columns["burn_in_gpus"] = series["burn_in_gpu_hours"].sum(axis=1) / hours
     for pool in layout.pools:
         columns[f"{pool.name}.installed_gpus"] = series["installed_gpu_hours"][:, pool.index] / hours
         columns[f"{pool.name}.allocated_gpus"] = series["allocated_gpu_hours"][:, pool.index] / hours

@@ -15,7 +15,7 @@ import numpy as np
 
 from gpufleet.serving.demand import DAY_S, Demand, grid
 from gpufleet.serving.erlang import erlang_c
-from gpufleet.serving.throughput import replica_tokens_per_s, slots_per_replica
+from gpufleet.serving.throughput import effective_slots, replica_tokens_per_s, slots_per_replica
 from gpufleet.spec.serving import ServiceSpec
 
 MESSAGES_PER_DAY = 2.6e9
@@ -149,17 +149,22 @@ def size_service(service: ServiceSpec, origin: datetime, flavor: str | None = No
                  attainment: float = 0.99) -> Sizing:
     """Replicas and GPUs the service's synthetic demand needs over its first week from `origin`."""
     flavor = flavor or service.flavors[0]
-    slots = slots_per_replica(service, flavor)
     r = service.slo.output_tokens_per_s_per_request
     week = Demand(service.demand, origin).intervals(grid(0.0, 7 * DAY_S, 3600.0))
     rate = week.requests_per_s
     tokens = float(week.output_tokens_per_request.mean())
+    prompt = float(week.input_tokens_per_request.mean())
+    # With prefill a replica's slots shrink by the GPU time its prompts take (at the week's mix).
+    slots = int(effective_slots(service, flavor, np.array([tokens]), np.array([prompt]))[0]) \
+        if service.replica.prefill else slots_per_replica(service, flavor)
 
     def need(value: float) -> int:
         return replicas_needed(value, tokens, slots, r, service.slo.wait_seconds, attainment)
 
     hourly = [need(float(value)) for value in rate]
-    per_gpu = replica_tokens_per_s(service, flavor) / service.replica.gpus
+    # Output tokens/s one GPU delivers at this mix (prefill takes its share of the GPU time).
+    per_gpu = slots * r / service.replica.gpus if service.replica.prefill \
+        else replica_tokens_per_s(service, flavor) / service.replica.gpus
     return Sizing(
         flavor=flavor, mean_requests_per_s=float(rate.mean()), peak_requests_per_s=float(rate.max()),
         output_tokens_per_s_mean=float((rate * tokens).mean()),

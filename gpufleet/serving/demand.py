@@ -208,12 +208,17 @@ class Demand:
         launches = sorted(spec.launches, key=lambda launch: launch.date)
         self._launch_s = np.array([(launch.date - origin).total_seconds() for launch in launches])
         self._launch_factor = np.cumprod([1.0] + [launch.factor for launch in launches])
+        # Launch spikes: (start, end, extra factor) while each surge lasts.
+        self._surges = [((launch.date - origin).total_seconds(),
+                         (launch.date - origin).total_seconds() + launch.surge.days * DAY_S, launch.surge.factor)
+                        for launch in launches if launch.surge is not None]
 
     def curve(self, edges_s: np.ndarray) -> np.ndarray:
         """Mean of the multiplicative curve (shapes x growth x launches x active) over each interval."""
         edges = _edges(edges_s)
         lo, hi = float(edges[0]), float(edges[-1])
-        points = [edges[[0, -1]], self._launch_s, [self.start_s, self.end_s]]
+        points = [edges[[0, -1]], self._launch_s, [self.start_s, self.end_s],
+                  [when for lo_s, hi_s, _ in self._surges for when in (lo_s, hi_s)]]
         shaped = self.spec.hour_of_day is not None or self.spec.day_of_week is not None
         origin_epoch = (self.origin - EPOCH).total_seconds()
         if shaped:
@@ -235,6 +240,8 @@ class Demand:
             value = value * numerics.powers(1.0 + self.spec.monthly_growth, month)
         if len(self._launch_s):
             value = value * self._launch_factor[np.searchsorted(self._launch_s, middle, side="right")]
+        for lo_s, hi_s, factor in self._surges:
+            value = np.where((middle >= lo_s) & (middle < hi_s), value * factor, value)
         integral = np.concatenate([[0.0], np.cumsum(value * np.diff(breaks))])
         area = np.interp(edges, breaks, integral)
         return np.diff(area) / np.diff(edges)
@@ -251,6 +258,8 @@ class Demand:
         """Requests/s and mean tokens per request over each interval [edges[i], edges[i+1])."""
         edges = _edges(edges_s)
         curve = self.curve(edges)
+        if self.spec.share != 1.0:  # the share of this demand placed on the fleet
+            curve = curve * self.spec.share
         duration = np.diff(edges)
         spec = self.spec
         if self.profile is None:

@@ -25,7 +25,7 @@ import numpy as np
 from gpufleet.serving.autoscaler import Autoscaler, ReplicaSet
 from gpufleet.serving.demand import Demand, DemandIntervals, build_demand, grid
 from gpufleet.serving.queueing import IntervalMetrics, interval_metrics
-from gpufleet.serving.throughput import slots_per_replica
+from gpufleet.serving.throughput import effective_slots, slots_per_replica
 from gpufleet.spec.serving import ServiceSpec
 
 
@@ -36,7 +36,8 @@ class ServiceRun:
     Attributes:
         flavor: the GPU type its replicas ran on.
         gpus_per_replica: GPUs of one replica.
-        slots_per_replica: requests one replica serves at once.
+        slots_per_replica: requests one replica serves at once (decoding only; with prefill
+            the slots of each interval are in `metrics.slots`).
         demand: the demand per interval.
         metrics: the interval model's results.
         target_replicas: the autoscaler's target after each decision.
@@ -106,7 +107,9 @@ def run_service(service: ServiceSpec, origin: datetime, end: datetime, *, flavor
         placed.append(len(replicas.starting) + len(replicas.ready))
         pending.append(len(replicas.pending))
     ready_a = np.array(ready, dtype=np.int64)
-    metrics = interval_metrics(intervals, ready_a * slots,
+    per_replica = effective_slots(service, flavor, intervals.output_tokens_per_request,
+                                  intervals.input_tokens_per_request) if service.replica.prefill else slots
+    metrics = interval_metrics(intervals, ready_a * per_replica,
                                tokens_per_s_per_request=service.slo.output_tokens_per_s_per_request,
                                wait_target_s=service.slo.wait_seconds, abandon_after_s=service.abandon_after_seconds)
     return ServiceRun(flavor=flavor, gpus_per_replica=service.replica.gpus, slots_per_replica=slots,

@@ -40,8 +40,10 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     `policy` and `placement` override the scenario's choices (for comparisons).
     """
     seed = scenario.seed if seed is None else seed
-    layout = build_layout(scenario)
-    jobs = build_jobs(scenario, layout, seed)
+    layout = build_layout(scenario, slip_seed=seed)
+    # Jobs submitted `when_capacity` follow the plan: a slipped delivery makes them wait.
+    plan = build_layout(scenario) if _slips(scenario) else layout
+    jobs = build_jobs(scenario, plan, seed)
     spec = scenario.scheduler
     # Keep per-block group counts for the group sizes of gangs that can span racks.
     smallest_rack = min((pool.rack_gpus for pool in layout.pools), default=0)
@@ -107,6 +109,12 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     return simulation
 
 
+def _slips(scenario: Scenario) -> bool:
+    """Whether any delivery may slip (its drawn layout then differs from the plan)."""
+    return any((pool.delivery_risk is not None and pool.delivery_risk.slip is not None)
+               or any(change.slip is not None for change in pool.deliveries) for pool in scenario.fleet.pools)
+
+
 def injected_failures(scenario: Scenario, layout: FleetLayout) -> list[tuple[float, Strike, float, str]]:
     """(time, what it hits, repair seconds, cause) of the scenario's injected failures."""
     if scenario.failures is None:
@@ -135,9 +143,10 @@ def failure_processes(scenario: Scenario, layout: FleetLayout) -> list[tuple[Fai
     by_name = {pool.name: pool.index for pool in layout.pools}
     processes = [(process, tuple(by_name[name] for name in process.pools) if process.pools
                   else tuple(range(len(layout.pools)))) for process in failures.processes]
-    if failures.catalog_defaults:
+    if failures.uses_catalog:
         for pool in layout.pools:
-            for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node):
+            for process in catalog_defaults(pool.gpu.name, pool.gpus_per_node, failures.catalog_options,
+                                            pool.installed_rack_gpus, pool.nodes_per_rack):
                 processes.append((process.model_copy(update={"name": f"{process.name}:{pool.name}"}), (pool.index,)))
     return processes + spot_reclaims(scenario, layout)
 

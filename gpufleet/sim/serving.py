@@ -28,7 +28,7 @@ from gpufleet.fleet.state import Allocation, Placement
 from gpufleet.sched import preemption
 from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
 from gpufleet.serving.demand import DemandIntervals, build_demand, grid
-from gpufleet.serving.throughput import slots_per_replica
+from gpufleet.serving.throughput import effective_slots, slots_per_replica
 from gpufleet.spec.serving import ServiceSpec, SharingMode
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ class Service:
     lost: dict[str, int] = field(default_factory=dict)  # replicas lost, by cause
     ready_slots: int = 0  # slots of the ready replicas
     _slots_of_ready: dict[int, int] = field(default_factory=dict)  # replica -> its slots, while ready
+    # With prefill: slots of one replica per flavor and interval (they move with the token
+    # mix), and the ready replicas per flavor.
+    interval_slots: dict[str, list[int]] | None = None
+    ready_by_flavor: dict[str, int] = field(default_factory=dict)
+    _flavor_of_ready: dict[int, str] = field(default_factory=dict)
     rates: list[float] = field(default_factory=list)  # requests/s per interval, as floats
     decide_at: list[float] = field(default_factory=list)  # decision times (the interval edges)
     gpus: int = field(init=False)  # per replica
@@ -84,10 +89,22 @@ class Service:
             slots = self.slots_of[replica.flavor]  # type: ignore[index]
             self._slots_of_ready[replica.id] = slots
             self.ready_slots += slots
+            flavor: str = replica.flavor  # type: ignore[assignment]
+            self._flavor_of_ready[replica.id] = flavor
+            self.ready_by_flavor[flavor] = self.ready_by_flavor.get(flavor, 0) + 1
 
     def gone(self, replica_id: int) -> None:
         """A replica stopped or was lost."""
         self.ready_slots -= self._slots_of_ready.pop(replica_id, 0)
+        flavor = self._flavor_of_ready.pop(replica_id, None)
+        if flavor is not None:
+            self.ready_by_flavor[flavor] -= 1
+
+    def slots_at(self, k: int) -> int:
+        """Slots of the ready replicas in interval k (at that interval's token mix with prefill)."""
+        if self.interval_slots is None:
+            return self.ready_slots
+        return sum(count * self.interval_slots[flavor][k] for flavor, count in self.ready_by_flavor.items())
 
 
 @dataclass
@@ -128,6 +145,11 @@ class ServingFleet:
             if spec.sharing.mode is SharingMode.quota:
                 queue = scheduler.quotas.names.index(spec.sharing.queue)
             intervals = build_demand(spec, origin, end).intervals(edges)
+            interval_slots = None
+            if spec.replica.prefill:
+                interval_slots = {flavor: effective_slots(spec, flavor, intervals.output_tokens_per_request,
+                                                          intervals.input_tokens_per_request).tolist()
+                                  for flavor, _ in flavor_pools}
             self.services.append(Service(
                 spec=spec, index=index, intervals=intervals,
                 rates=intervals.requests_per_s.tolist(), decide_at=edges.tolist(),
@@ -135,7 +157,7 @@ class ServingFleet:
                 replicas=ReplicaSet(warmup_s=spec.replica.warmup_minutes * 60.0),
                 flavor_pools=[(flavor, pools) for flavor, pools in flavor_pools if pools],
                 slots_of={flavor: slots_per_replica(spec, flavor) for flavor, _ in flavor_pools},
-                queue=queue))
+                queue=queue, interval_slots=interval_slots))
 
     def start(self) -> None:
         for service in self.services:
@@ -168,7 +190,7 @@ class ServingFleet:
         service.promote(now)
         service.target.append(goal)
         service.ready.append(len(replicas.ready))
-        service.slots.append(service.ready_slots)
+        service.slots.append(service.slots_at(k))
         service.pending.append(len(replicas.pending))
         if k + 1 < len(rate):
             simulation.engine.at(service.decide_at[k + 1], DECIDE, self._on_decision, (index, k + 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,12 @@ def _naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value
+
+
+def unless_set(default: object) -> Callable[[object], bool]:
+    """`exclude_if` for an opt-in field: left out of the dumped scenario (scenario.json) at its
+    default, so a scenario that does not use the option is written as before."""
+    return lambda value: value == default
 
 
 Timestamp = Annotated[datetime, AfterValidator(_naive_utc)]

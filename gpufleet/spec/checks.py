@@ -46,6 +46,10 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
         gpus_per_node, nodes_per_rack = pool_shape(pool, gpu)
         delivered = _check_changes(problems, (*where, "deliveries"), pool.deliveries, gpus_per_node, nodes_per_rack)
         retired = _check_changes(problems, (*where, "retirements"), pool.retirements, gpus_per_node, nodes_per_rack)
+        for j, change in enumerate(pool.retirements):
+            for field in ("slip", "burn_in_days"):
+                if getattr(change, field) is not None:
+                    problems.append(((*where, "retirements", j, field), f"{field} applies to deliveries only"))
         for j, (when, total) in enumerate(retired):
             have = sum(count for date, count in delivered if date <= when)
             if total > have:
@@ -60,6 +64,11 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             if option.pool not in pool_names:
                 problems.append((("contract", "expansions", k, "pool"),
                                  f"no pool called {option.pool!r} (pools: {', '.join(sorted(pool_names))})"))
+    targets = {option.pool for option in contract.expansions} if contract is not None else set()
+    for i, pool in enumerate(scenario.fleet.pools):
+        if not pool.deliveries and pool.name not in targets:
+            problems.append((("fleet", "pools", i, "deliveries"),
+                             "a pool needs deliveries, or a contract expansion that fills it"))
     fleet_types = {lookup(pool.gpu, types).name.upper() for pool in scenario.fleet.pools
                    if pool.gpu.upper() in {key.upper() for key in types}}
     workload_names: set[str] = set()
@@ -96,6 +105,28 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
             problems += check_trace(entry.trace, scenario, where)
     problems += check_scheduler(scenario)
+    problems += _check_value(scenario)
+    return problems
+
+
+def _check_value(scenario: Scenario) -> list[tuple[Path, str]]:
+    """`value` names jobs and services that exist."""
+    if scenario.value is None:
+        return []
+    problems: list[tuple[Path, str]] = []
+    jobs = {job.name: job for entry in scenario.workloads if entry.jobs is not None for job in entry.jobs.items}
+    for k, entry in enumerate(scenario.value.delay):
+        if entry.job is not None and entry.job not in jobs:
+            problems.append((("value", "delay", k, "job"), f"no explicit job called {entry.job!r}"))
+        elif entry.start_by is not None and jobs[entry.job].start_by is not None:  # type: ignore[index]
+            problems.append((("value", "delay", k, "start_by"),
+                             f"job {entry.job!r} has its own start_by: give the date in one place"))
+    services = {service.name for service in scenario.services}
+    for k, revenue in enumerate(scenario.value.revenue):
+        if revenue.service not in services:
+            known = ", ".join(sorted(services)) or "none"
+            problems.append((("value", "revenue", k, "service"),
+                             f"no service called {revenue.service!r} (services: {known})"))
     return problems
 
 

@@ -61,6 +61,38 @@ class FailureProcessSpec(SpecModel):
         return self.mttf_hours if self.mttf_hours is not None else 1.0 / self.rate_per_unit_hour  # type: ignore[operator]
 
 
+class RepairModel(StrEnum):
+    """Repair times of the catalog's hardware processes."""
+
+    assumed = "assumed"  # lognormal, median 4 h, sigma 1 (an assumption; `catalog_defaults: true`)
+    fitted = "fitted"  # the quantile table `gpufleet faults fit` fits to the StepFun fault log's hardware faults
+
+
+class CatalogDefaultsSpec(SpecModel):
+    """Options of the catalog's default processes (docs/failures.md, "catalog_defaults").
+
+    `catalog_defaults: true` is the 2024 set: the Llama 3 rates with assumed 4-hour
+    repairs and no rack failures. This mapping form defaults to the calibrated set:
+    repairs from the StepFun fault log, and rack-level failures of NVL72 racks.
+    """
+
+    repair: Annotated[
+        RepairModel,
+        Field(description="fitted: StepFun's hardware repair times (p50 33 h, p90 23 days); assumed: lognormal, "
+              "median 4 h."),
+    ] = RepairModel.fitted
+    rack_failures: Annotated[
+        bool,
+        Field(description="Add NVLink switch tray, power shelf and cooling failures that take a whole NVLink "
+              "rack down (racks of more than one node)."),
+    ] = True
+    rate_scale: Annotated[
+        dict[str, PositiveFloat],
+        Field(description="Multiply every catalog rate of pools of a GPU type, e.g. {GB300: 1.5} (a sensitivity; "
+              "no published rates distinguish the generations)."),
+    ] = {}
+
+
 class SparesSpec(SpecModel):
     """Hot spares: nodes kept idle in each rack (as UltraServers expose spare instances).
 
@@ -90,10 +122,22 @@ class FailuresSpec(SpecModel):
 
     processes: Annotated[list[FailureProcessSpec], Field(description="What fails, how often, repair times.")] = []
     catalog_defaults: Annotated[
-        bool, Field(description="Add the catalog's default processes of each pool's GPU type.")
+        bool | CatalogDefaultsSpec,
+        Field(description="Add the catalog's default processes of each pool's GPU type: true for the 2024 set "
+              "(assumed 4 h repairs), or a mapping of options (fitted repairs and rack failures by default)."),
     ] = False
     spares: SparesSpec = SparesSpec()
     injected: Annotated[list[InjectedFailureSpec], Field(description="Failures at set times and places.")] = []
+
+    @property
+    def catalog_options(self) -> CatalogDefaultsSpec | None:
+        """The options of the catalog defaults in the mapping form (None for `true`, `false`)."""
+        return self.catalog_defaults if isinstance(self.catalog_defaults, CatalogDefaultsSpec) else None
+
+    @property
+    def uses_catalog(self) -> bool:
+        """Whether the catalog's processes are added."""
+        return self.catalog_defaults is not False
 
 
 class CheckpointSpec(SpecModel):

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from pydantic import Field, NonNegativeInt
 
-from gpufleet.spec.base import SpecModel, Timestamp
+from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.serving import ServiceSpec
+from gpufleet.spec.value import ValueSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
@@ -37,6 +38,18 @@ class Scenario(SpecModel):
     checkpointing: Annotated[
         CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")
     ] = CheckpointSpec()
+    assumption_driven: Annotated[
+        dict[str, str],
+        Field(exclude_if=unless_set({}),
+              description="Answers set by assumption rather than by sourced figures: answer -> the assumptions that "
+              "drive it. Shown in the report's headline and the terminal summary."),
+    ] = {}
+    value: Annotated[
+        ValueSpec | None,
+        Field(exclude_if=unless_set(None),
+              description="Cost of a day of delay (named jobs, size ranges) and revenue per million tokens: "
+              "money answers then include the cost of waiting (docs/scenarios.md)."),
+    ] = None
 
     def seconds(self, when) -> float:  # noqa: ANN001 - datetime
         """Simulated seconds from `start` to the calendar time `when`."""

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
+from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario, unless_set
 from gpufleet.spec.request_format import RequestColumns
 from gpufleet.spec.units import check_time_unit
 
@@ -95,11 +95,26 @@ class ReplicaSpec(SpecModel):
         Field(description="Output tokens/s per GPU at the latency target, by GPU type; overrides the sourced "
               "defaults of gpufleet.serving.throughput (calibration.md 5b)."),
     ] = {}
+    prefill: Annotated[
+        bool,
+        Field(exclude_if=unless_set(False),
+              description="Prompt processing (prefill) costs GPU time: each prompt token not served from the "
+              "prefix cache takes 1 / prefill_tokens_per_s_per_gpu GPU-seconds, which the replica no longer "
+              "spends decoding (docs/serving.md, 'Prefill'). Default false: prompts cost nothing, as before."),
+    ] = False
+    prefill_tokens_per_s_per_gpu: Annotated[
+        dict[str, PositiveFloat],
+        Field(exclude_if=unless_set({}),
+              description="Prompt tokens/s one GPU processes, by GPU type (with prefill: true); overrides the "
+              "sourced defaults of gpufleet.serving.throughput."),
+    ] = {}
 
     @model_validator(mode="after")
     def _group_divides(self) -> ReplicaSpec:
         if self.group_size is not None and self.gpus % self.group_size:
             raise ValueError(f"group_size {self.group_size} does not divide the replica's {self.gpus} GPUs")
+        if self.prefill_tokens_per_s_per_gpu and not self.prefill:
+            raise ValueError("prefill_tokens_per_s_per_gpu takes effect only with prefill: true")
         return self
 
     @property
@@ -124,12 +139,24 @@ class SloSpec(SpecModel):
     ] = 25.0
 
 
+class SurgeSpec(SpecModel):
+    """A launch's first days: demand is multiplied by `factor` more for `days` after the launch."""
+
+    factor: Annotated[PositiveFloat, Field(description="Extra multiplier during the surge (on top of the step).")]
+    days: Annotated[PositiveFloat, Field(description="How long the surge lasts after the launch.")]
+
+
 class LaunchSpec(SpecModel):
-    """A step in demand, e.g. a new model shipping: demand is multiplied by `factor` from `date` on."""
+    """A step in demand, e.g. a new model shipping: demand is multiplied by `factor` from `date` on,
+    and by `surge.factor` more during the surge's first `surge.days` (a launch spike)."""
 
     date: Timestamp
     factor: Annotated[PositiveFloat, Field(description="Multiplies demand from the date on (steps compound).")]
     name: str = ""
+    surge: Annotated[
+        SurgeSpec | None, Field(exclude_if=unless_set(None),
+              description="A spike right after the launch, e.g. {factor: 1.5, days: 3}.")
+    ] = None
 
 
 class RequestWindow(SpecModel):
@@ -232,6 +259,18 @@ class DemandSpec(SpecModel):
     ] = 0.0
     launches: Annotated[list[LaunchSpec], Field(description="Demand steps (e.g. a new model ships).")] = []
     trace: Annotated[RequestTraceSpec | None, Field(description="A recorded request trace as the demand.")] = None
+    share: Annotated[
+        float,
+        Field(gt=0.0, le=1.0, exclude_if=unless_set(1.0),
+              description="Share of this demand placed on this fleet (the rest is served "
+              "elsewhere); multiplies the rate. Default 1: all of it."),
+    ] = 1.0
+    cached_input_share: Annotated[
+        float,
+        Field(ge=0.0, lt=1.0, exclude_if=unless_set(0.0),
+              description="Share of prompt tokens served from the prefix (KV) cache, which "
+              "need no prefill (with replica.prefill). Default 0."),
+    ] = 0.0
 
     @field_validator("hour_of_day", "day_of_week")
     @classmethod
@@ -342,10 +381,11 @@ class ServiceSpec(SpecModel):
                              f"{self.slo.wait_seconds}")
         if len({flavor.upper() for flavor in self.flavors}) != len(self.flavors):
             raise ValueError("flavors lists a GPU type twice")
-        unknown = [name for name in self.replica.tokens_per_s_per_gpu
-                   if name.upper() not in {flavor.upper() for flavor in self.flavors}]
-        if unknown:
-            raise ValueError(f"replica.tokens_per_s_per_gpu names {', '.join(unknown)}, not in flavors")
+        for field in ("tokens_per_s_per_gpu", "prefill_tokens_per_s_per_gpu"):
+            unknown = [name for name in getattr(self.replica, field)
+                       if name.upper() not in {flavor.upper() for flavor in self.flavors}]
+            if unknown:
+                raise ValueError(f"replica.{field} names {', '.join(unknown)}, not in flavors")
         return self
 
 
@@ -363,7 +403,7 @@ def check_services(services: list[ServiceSpec], *, queues: set[str], domain_gpus
     Returns:
         (field path, message) for each problem; empty when the services can run.
     """
-    from gpufleet.serving.throughput import slots_per_replica
+    from gpufleet.serving.throughput import prefill_tokens_per_s_per_gpu, slots_per_replica
 
     domains = {name.upper(): gpus for name, gpus in domain_gpus.items()}
     problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -388,6 +428,8 @@ def check_services(services: list[ServiceSpec], *, queues: set[str], domain_gpus
                                  f"({domains[flavor.upper()]} GPUs placeable per rack, hot spares excluded)"))
             try:
                 slots_per_replica(service, flavor)
+                if service.replica.prefill:
+                    prefill_tokens_per_s_per_gpu(service, flavor)
             except ValueError as exc:
                 problems.append((at, str(exc)))
     return problems

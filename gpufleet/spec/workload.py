@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
+from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario, unless_set
 from gpufleet.spec.units import check_duration_unit, check_time_unit
 
 
@@ -184,6 +184,12 @@ class ExplicitJob(SpecModel):
     ] = None
     team: str | None = None
     flavors: list[str] | None = None
+    start_by: Annotated[
+        Timestamp | None,
+        Field(exclude_if=unless_set(None),
+              description="The date the plan needs the job started by: the summary says whether it did, and its "
+              "delay (for `value.delay`) counts from here. Default: its submit time."),
+    ] = None
 
     @model_validator(mode="after")
     def _one_duration(self) -> ExplicitJob:

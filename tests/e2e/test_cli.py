@@ -48,6 +48,12 @@ def test_default_scenario_runs_end_to_end(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "default" / "summary.json").read_text())
     assert summary["scenario"] == "openai-aws-2025" and summary["horizon"].startswith("2026-02-01")
     assert summary["jobs"]["started"] > 1000 and summary["money"]["contract_value_usd"] > 38e9
+    # The calibrated default (#24): three product lines, the cost of waiting, and the
+    # answers it says rest on assumptions, in the terminal and the report.
+    assert [service["name"] for service in summary["serving"]["services"]] == ["chatgpt", "api", "agents"]
+    assert "cost_of_waiting_usd" in summary["money"] and summary["capacity"]["deliveries"]
+    assert "Answers set by assumption" in done.stdout and "serving share of GPU-hours" in done.stdout
+    assert "Which answers rest on assumptions?" in (tmp_path / "default" / "report.html").read_text()
 
 
 def test_a_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:

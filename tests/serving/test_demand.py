@@ -75,3 +75,16 @@ def test_output_tokens_per_s_base() -> None:
 def test_edges_must_increase() -> None:
     with pytest.raises(ValueError):
         demand().intervals(np.array([0.0, 0.0]))
+
+
+def test_launch_surge_and_share_by_hand() -> None:
+    # 10 req/s; a launch on day 2 multiplies by 1.2 and surges 1.5x more for 36 hours; a
+    # quarter of the demand is placed here.
+    spec = DemandSpec(requests_per_s=10.0, output_tokens_per_request=1.0, share=0.25, launches=[
+        {"date": "2026-01-03", "factor": 1.2, "name": "new model", "surge": {"factor": 1.5, "days": 1.5}}])
+    d = Demand(spec, ORIGIN)
+    day2, surge_end = 2 * DAY, 2 * DAY + 36 * HOUR
+    pairs = [(0.0, HOUR), (day2, day2 + HOUR), (surge_end - HOUR, surge_end), (surge_end, surge_end + HOUR),
+             (surge_end - HOUR, surge_end + HOUR)]
+    rates = [d.intervals(np.array(pair)).requests_per_s[0] for pair in pairs]
+    assert rates == pytest.approx([2.5, 2.5 * 1.8, 2.5 * 1.8, 2.5 * 1.2, 2.5 * 1.5])
