@@ -8,18 +8,30 @@ keeps the work up to its last completed checkpoint and loses the rest.
 
 Accounting identity, per job: time holding GPUs = productive work kept + work lost +
 restart overhead + checkpoint writes.
+
+Free preemption (`free_preemption`): a job stopped by a preemption keeps all its work
+and restarts without overhead (failures still cost). Its work is then counted exactly
+(as a fraction of the float times), so any number of preemptions adds no rounding: the
+last segment runs exactly what is left, rounded once.
+
+Speed (`set_speeds`): work is measured in seconds on a reference GPU type; a segment on a
+pool where the job's class runs `speed` times as fast does `speed` seconds of work per
+second. Checkpoint cycles, overhead and writes are wall time. Without speeds every speed
+is 1 and the arithmetic is exactly that of a fleet of one speed.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 
 class JobProgress:
     """Per-job progress, shared by the scheduler (estimates, policies) and the simulation."""
 
     def __init__(self, work_s: list[float], estimate_s: list[float], gpus: list[int],
-                 checkpoint_s: list[float], restart_overhead_s: float, write_s: float = 0.0) -> None:
+                 checkpoint_s: list[float], restart_overhead_s: float, write_s: float = 0.0,
+                 free_preemption: bool = False) -> None:
         n = len(work_s)
         self.work_s = work_s
         self.estimate_s = estimate_s
@@ -42,9 +54,36 @@ class JobProgress:
         self.segment_start = [math.nan] * n
         self.last_stop_s = [math.nan] * n
         self.last_run_s = [0.0] * n
+        self.free_preemption = free_preemption
+        self._resume_free = [False] * n  # stopped by a free preemption: the next start has no overhead
+        self._done_exact: dict[int, Fraction] = {}  # exact work of jobs freely preempted
+        self._overhead = [0.0] * n  # restart overhead of the current (or last) segment
+        self.speed = [1.0] * n  # work per second of the current (or last) segment
+        self.varied_speed = False
+        self._class_of: list[int] = []
+        self._pool_speed: list[list[float]] = []
+        self.productive_s: list[float] = []  # wall seconds of kept work (kept only with speeds)
+
+    def set_speeds(self, class_of: list[int], pool_speed: list[list[float]]) -> None:
+        """Per job its class, per class the speed on each pool (1.0: the reference type)."""
+        self._class_of = class_of
+        self._pool_speed = pool_speed
+        self.varied_speed = True
+        self.productive_s = [0.0] * len(self.work_s)
+
+    def speed_on(self, job: int, pool: int) -> float:
+        """How fast `job` works on `pool`, relative to the reference type."""
+        return self._pool_speed[self._class_of[job]][pool] if self.varied_speed else 1.0
 
     def overhead_before_start(self, job: int) -> float:
-        return self.restart_overhead_s if self.starts[job] else 0.0
+        return self.restart_overhead_s if self.starts[job] and not self._resume_free[job] else 0.0
+
+    def _left(self, job: int) -> float:
+        """Work left, in reference seconds."""
+        exact = self._done_exact.get(job)
+        if exact is not None:
+            return float(Fraction(self.work_s[job]) - exact)
+        return self.work_s[job] - self.done_s[job]
 
     def _time_for(self, job: int, work: float) -> float:
         """Running time to do `work` more seconds of work, checkpoint writes included."""
@@ -52,22 +91,35 @@ class JobProgress:
             return 0.0
         return work + self.write_s * (math.ceil(work / self.checkpoint_s[job]) - 1)
 
-    def start(self, job: int, now: float) -> float:
-        """The job (re)starts at `now`; return how long it will run if nothing stops it."""
+    def start(self, job: int, now: float, pool: int = 0) -> float:
+        """The job (re)starts at `now` on `pool`; return how long it will run if nothing stops it."""
         overhead = self.overhead_before_start(job)
+        self._overhead[job] = overhead
+        self._resume_free[job] = False
         self.starts[job] += 1
         self.segment_start[job] = now
-        return overhead + self._time_for(job, self.work_s[job] - self.done_s[job])
+        if self.varied_speed:
+            speed = self.speed[job] = self.speed_on(job, pool)
+            return overhead + self._time_for(job, self._left(job) / speed)
+        return overhead + self._time_for(job, self._left(job))
 
-    def expected_run_s(self, job: int) -> float:
-        """What the scheduler expects a start now to take: overhead plus estimated work left."""
-        return self.overhead_before_start(job) + self._time_for(job, max(self.estimate_s[job] - self.done_s[job], 0.0))
+    def expected_run_s(self, job: int, speed: float = 1.0) -> float:
+        """What the scheduler expects a start now to take (at `speed`): overhead plus estimated work left."""
+        left = max(self.estimate_s[job] - self.done_s[job], 0.0)
+        return self.overhead_before_start(job) + self._time_for(job, left / speed if speed != 1.0 else left)
 
     def expected_end(self, job: int) -> float:
         """For a running job: when the scheduler expects it to end."""
-        overhead = self.restart_overhead_s if self.starts[job] > 1 else 0.0
         left = max(self.estimate_s[job] - self.done_s[job], 0.0)
-        return self.segment_start[job] + overhead + self._time_for(job, left)
+        speed = self.speed[job]
+        return self.segment_start[job] + self._overhead[job] + self._time_for(job, left / speed if speed != 1.0 else left)
+
+    def work_now(self, job: int, now: float) -> float:
+        """Work done (reference seconds) by a job, counting a run in progress as if it stopped freely now."""
+        started = self.segment_start[job]
+        if math.isnan(started):
+            return self.done_s[job]
+        return self.done_s[job] + max(now - started - self._overhead[job], 0.0) * self.speed[job]
 
     def attained_now(self, job: int, now: float) -> float:
         """GPU-seconds of service the job has had, including a run in progress."""
@@ -77,20 +129,43 @@ class JobProgress:
     def stop(self, job: int, now: float, finished: bool, failure: bool = False) -> None:
         """The run segment ends at `now`: by finishing, or stopped early (preempted, or by a failure)."""
         ran = now - self.segment_start[job]
-        overhead = min(ran, self.restart_overhead_s if self.starts[job] > 1 else 0.0)
+        overhead = min(ran, self._overhead[job])
         working = ran - overhead
+        speed = self.speed[job]
         if finished:
-            work = self.work_s[job] - self.done_s[job]
+            work = self._left(job)
+            if speed != 1.0:
+                work /= speed
+            if self.varied_speed:
+                self.productive_s[job] += work
             self.done_s[job] = self.work_s[job]
+            self._done_exact.pop(job, None)
             writes = working - work
         else:
             cycle = self.checkpoint_s[job] + self.write_s
             cycles = math.floor(working / cycle)
             into = working - cycles * cycle
-            kept = cycles * self.checkpoint_s[job]
-            lost = min(into, self.checkpoint_s[job])
             writes = cycles * self.write_s + max(into - self.checkpoint_s[job], 0.0)
-            self.done_s[job] += kept
+            if self.free_preemption and not failure:
+                lost = 0.0
+                if self.write_s == 0.0:
+                    writes = 0.0  # no cycle rounding: every second worked is kept
+                exact = (Fraction(now) - Fraction(self.segment_start[job]) - Fraction(overhead) - Fraction(writes))
+                kept = float(exact)
+                done = self._done_exact.get(job, Fraction(self.done_s[job])) + exact * Fraction(speed)
+                self._done_exact[job] = done
+                self.done_s[job] = float(done)
+                self._resume_free[job] = True
+            else:
+                kept = cycles * self.checkpoint_s[job]
+                lost = min(into, self.checkpoint_s[job])
+                if job in self._done_exact:
+                    self._done_exact[job] += Fraction(kept) * Fraction(speed)
+                    self.done_s[job] = float(self._done_exact[job])
+                else:
+                    self.done_s[job] += kept * speed if speed != 1.0 else kept
+            if self.varied_speed:
+                self.productive_s[job] += kept
             self.lost_s[job] += lost
             if failure:
                 self.interruptions[job] += 1
@@ -107,3 +182,14 @@ class JobProgress:
         self.last_run_s[job] = ran
         self.last_stop_s[job] = now
         self.segment_start[job] = math.nan
+
+    def productive_base_s(self) -> list[float]:
+        """Per job, wall seconds of kept work in finished and stopped segments."""
+        return self.productive_s if self.varied_speed else self.done_s
+
+    def running_productive_s(self, job: int, until: float) -> float:
+        """Wall seconds of work of the segment running since `segment_start` up to `until`."""
+        working = max(until - self.segment_start[job] - self._overhead[job], 0.0)
+        cycle = self.checkpoint_s[job] + self.write_s
+        cycles = working // cycle
+        return working - cycles * self.write_s - max(working - cycles * cycle - self.checkpoint_s[job], 0.0)

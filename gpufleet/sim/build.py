@@ -24,6 +24,7 @@ from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.scheduler import PreemptionCost
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
 
@@ -56,7 +57,8 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     processes = failure_processes(scenario, layout)
     progress = JobProgress(jobs.run_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
                            checkpoint_intervals_s(scenario, layout, jobs, processes),
-                           checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0)
+                           checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0,
+                           free_preemption=spec.preemption_cost is PreemptionCost.none)
     flavor_of_pool = [flavors.index(pool.gpu.name) for pool in layout.pools]
 
     def capacity_by_flavor() -> list[float]:
@@ -71,7 +73,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         jobs=jobs, progress=progress, priority=priority, queue=queue_of,
         queue_weights=[queue.fair_share.weight for queue in queue_specs], flavor_of_pool=flavor_of_pool,
         capacity_by_flavor=capacity_by_flavor, half_life_s=half_life * HOUR_S if half_life else None,
-        n_flavors=len(flavors), options=spec.policy.options if policy in (None, spec.policy.name) else {},
+        n_flavors=len(flavors), options=spec.options_for(policy),
     )
     scheduler = Scheduler(
         jobs, layout, state,
@@ -82,6 +84,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected)
         or bool(scenario.services),  # replicas preempt by rack
         rank_victims=bool(scenario.services),
+        preemption_scope=spec.preemption_scope, tie_order=spec.ties,
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
     samples = hour_edges(scenario.start, until_s)[1:]

@@ -289,14 +289,9 @@ class Simulation:
         """Work kept per job: checkpointed work, plus for jobs running at the horizon the
         work of their current run (not lost: the run goes on)."""
         progress = self.progress
-        productive = np.array(progress.done_s, dtype=np.float64)
-        for job, (since, _) in self._running.items():
-            overhead = progress.restart_overhead_s if progress.starts[job] > 1 else 0.0
-            working = max(self.until_s - since - overhead, 0.0)
-            cycle = progress.checkpoint_s[job] + progress.write_s
-            cycles = working // cycle
-            productive[job] += working - cycles * progress.write_s - max(working - cycles * cycle
-                                                                        - progress.checkpoint_s[job], 0.0)
+        productive = np.array(progress.productive_base_s(), dtype=np.float64)
+        for job in self._running:
+            productive[job] += progress.running_productive_s(job, self.until_s)
         return productive
 
     def _find_never_fits(self) -> dict[int, str]:

@@ -87,6 +87,12 @@ class Policy:
         del victim, now  # Unused.
         return 0.0
 
+    def sort_value(self, job: int, now: float, running: bool) -> tuple[float, ...]:
+        """The job's place in a list of waiting and running jobs sorted by this policy now
+        (its key without the job index; `ties: stable` orders equals by their last place)."""
+        del now, running  # Unused: the key does not change while the job runs.
+        return tuple(self.key(job)[:-1])
+
     def next_change(self, job: int, now: float, running: bool) -> float | None:
         """When the job's rank will change by itself (a timer), or None."""
         del job, now, running  # Unused.
