@@ -60,20 +60,22 @@ class JobProgress:
         self._overhead = [0.0] * n  # restart overhead of the current (or last) segment
         self.speed = [1.0] * n  # work per second of the current (or last) segment
         self.varied_speed = False
-        self._class_of: list[int] = []
+        self.class_of: list[int] = []
         self._pool_speed: list[list[float]] = []
+        self.class_names: list[str] = []
         self.productive_s: list[float] = []  # wall seconds of kept work (kept only with speeds)
 
-    def set_speeds(self, class_of: list[int], pool_speed: list[list[float]]) -> None:
-        """Per job its class, per class the speed on each pool (1.0: the reference type)."""
-        self._class_of = class_of
+    def set_speeds(self, class_of: list[int], pool_speed: list[list[float]], names: list[str]) -> None:
+        """Per job its class, per class the speed on each pool (1.0: the reference type) and its name."""
+        self.class_of = class_of
         self._pool_speed = pool_speed
+        self.class_names = names
         self.varied_speed = True
         self.productive_s = [0.0] * len(self.work_s)
 
     def speed_on(self, job: int, pool: int) -> float:
         """How fast `job` works on `pool`, relative to the reference type."""
-        return self._pool_speed[self._class_of[job]][pool] if self.varied_speed else 1.0
+        return self._pool_speed[self.class_of[job]][pool] if self.varied_speed else 1.0
 
     def overhead_before_start(self, job: int) -> float:
         return self.restart_overhead_s if self.starts[job] and not self._resume_free[job] else 0.0
@@ -112,14 +114,14 @@ class JobProgress:
         """For a running job: when the scheduler expects it to end."""
         left = max(self.estimate_s[job] - self.done_s[job], 0.0)
         speed = self.speed[job]
-        return self.segment_start[job] + self._overhead[job] + self._time_for(job, left / speed if speed != 1.0 else left)
+        work = left / speed if speed != 1.0 else left
+        return self.segment_start[job] + self._overhead[job] + self._time_for(job, work)
 
     def work_now(self, job: int, now: float) -> float:
-        """Work done (reference seconds) by a job, counting a run in progress as if it stopped freely now."""
-        started = self.segment_start[job]
-        if math.isnan(started):
+        """Work done (reference seconds) by a job, counting the work of a run in progress."""
+        if math.isnan(self.segment_start[job]):
             return self.done_s[job]
-        return self.done_s[job] + max(now - started - self._overhead[job], 0.0) * self.speed[job]
+        return self.done_s[job] + self.running_productive_s(job, now) * self.speed[job]
 
     def attained_now(self, job: int, now: float) -> float:
         """GPU-seconds of service the job has had, including a run in progress."""

@@ -35,7 +35,7 @@ from sortedcontainers import SortedList
 from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
-from gpufleet.sched import preemption, reasons, reservation, ties
+from gpufleet.sched import preemption, reasons, reservation, rounds, ties
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
@@ -131,6 +131,7 @@ class Scheduler:
         self._new: list[int] = []
         self._head: Key | None = None  # first job in order when the last pass ended
         self._blocked_head: Key | None = None  # first job blocked for room in the last pass
+        self._round_due = False  # round-based policies: a round starts at this pass
 
     # -- events from the simulation ---------------------------------------------------
 
@@ -346,9 +347,50 @@ class Scheduler:
 
     # -- the pass ---------------------------------------------------------------------
 
+    def start_round(self) -> None:
+        """A round of a round-based policy starts: the next pass decides it."""
+        self._round_due = True
+
+    def waiting_jobs(self) -> list[int]:
+        """The waiting jobs, in no particular order."""
+        return list(self._key)
+
+    def pools_of(self, job: int) -> tuple[int, ...]:
+        """The pools `job` may run on (its flavors)."""
+        return self._shape_pools[self._shape[job]]
+
+    def note_reason(self, job: int, reason: str, now: float) -> None:
+        """Record why `job` is not running (kept in its reason history when it changes)."""
+        self._set_reason(job, reason, now)
+
+    def start_on_flavor(self, job: int, flavor: int, now: float, result: PassResult) -> bool:
+        """Start waiting `job` on a pool of `flavor` if quota and topology allow; else say why."""
+        queue, gpus = self.queue_of[job], self._gpus[job]
+        pools = tuple(p for p in self._shape_pools[self._shape[job]]
+                      if self.flavor_of_pool[p] == flavor and self.quotas.fits(queue, flavor, gpus))
+        if not pools:
+            self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
+            return False
+        if not self._counts_fit(job, pools, now):
+            return False
+        placement = self._place(job, self.state, pools)
+        if placement is None:
+            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
+            return False
+        self._start(job, placement, now, result)
+        return True
+
     def schedule(self, now: float) -> PassResult:
         """Start (and preempt) what the rules allow at `now`."""
         result = PassResult()
+        if self.policy.round_s is not None:
+            for job in self._new:
+                self._enqueue(job)
+            self._new = []
+            if self._round_due:
+                self._round_due = False
+                rounds.play_round(self, now, result)
+            return result
         if self.ties is not None:
             self._restamp(now)
         new, self._new = self._new, []
@@ -541,8 +583,10 @@ class Scheduler:
     def _restamp(self, now: float) -> None:
         """Stable ties: order every waiting and running job by the policy's value now, equals
         in their previous order, and re-key the waiting ones with their new places."""
+        assert self.ties is not None
         waiting = list(self._key) + [job for job in self._new if job not in self._key]
-        self.ties.resort(waiting, list(self.allocations), lambda job, running: self.policy.sort_value(job, now, running))
+        policy = self.policy
+        self.ties.resort(waiting, list(self.allocations), lambda job, running: policy.sort_value(job, now, running))
         for job in list(self._key):
             self._dequeue(job)
             self._enqueue(job)

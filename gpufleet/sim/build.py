@@ -19,7 +19,9 @@ from gpufleet.sched.policies import POLICIES, PolicyContext
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.scheduler import Scheduler
+from gpufleet.sched.speeds import job_speeds
 from gpufleet.sched.tenants import assign_priorities, assign_queues
+from gpufleet.serving.by_type import services_by_type
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
@@ -59,6 +61,9 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                            checkpoint_intervals_s(scenario, layout, jobs, processes),
                            checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0,
                            free_preemption=spec.preemption_cost is PreemptionCost.none)
+    if scenario.throughput is not None:
+        speeds = job_speeds(scenario.throughput, layout, jobs)
+        progress.set_speeds(speeds.class_of, speeds.pool_speed, speeds.names)
     flavor_of_pool = [flavors.index(pool.gpu.name) for pool in layout.pools]
 
     def capacity_by_flavor() -> list[float]:
@@ -94,7 +99,8 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             failure_processes=runtime_processes,
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
-        simulation.serving = ServingFleet(simulation, scenario.services, scenario.start, scenario.end)
+        services = services_by_type(scenario.services, scenario.throughput)
+        simulation.serving = ServingFleet(simulation, services, scenario.start, scenario.end)
     return simulation
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, NonNegativeInt
 
@@ -10,13 +10,17 @@ from gpufleet.spec.base import SpecModel, Timestamp
 from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
+from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.serving import ServiceSpec
+from gpufleet.spec.throughput import ThroughputSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
-class Scenario(SpecModel):
+class Scenario(QuietDefaults, SpecModel):
     """A fleet, its contract, its workloads and its scheduler over a horizon."""
+
+    _quiet_defaults: ClassVar[tuple[str, ...]] = ("throughput",)
 
     name: str
     description: str = ""
@@ -37,6 +41,11 @@ class Scenario(SpecModel):
     checkpointing: Annotated[
         CheckpointSpec, Field(description="Checkpoint interval and cost, restart overhead (preemption, failures).")
     ] = CheckpointSpec()
+    throughput: Annotated[
+        ThroughputSpec | None,
+        Field(description="Speed per job class and GPU type, relative to a reference type; none: every job runs "
+                          "its duration on any type (docs/scheduling.md, 'Speed per GPU type')."),
+    ] = None
 
     def seconds(self, when) -> float:  # noqa: ANN001 - datetime
         """Simulated seconds from `start` to the calendar time `when`."""

@@ -63,6 +63,8 @@ class Policy:
     Options: type[PolicyOptions] = PolicyOptions
     dynamic_queue_order = False
     preemptive = False
+    round_s: float | None = None
+    """Round-based policies (gavel_las) decide only at round starts, every `round_s` seconds."""
 
     def __init__(self, context: PolicyContext) -> None:
         self.context = context
