@@ -85,7 +85,8 @@ class Scheduler:
         self.track_racks = track_racks
         self.rank_victims = rank_victims
         self.any_scope = preemption_scope is PreemptionScope.any
-        self.ties = ties.TieOrder(len(jobs)) if tie_order is Ties.stable else None
+        # Stable ties differ from submit order only where keys move while jobs run (`sched.ties`).
+        self.ties = ties.TieOrder(len(jobs)) if tie_order is Ties.stable and policy.keys_move else None
         # Per rack, its running jobs (kept when failures or serving replicas need them).
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
@@ -188,6 +189,10 @@ class Scheduler:
         and look at the queue again either way (a running job may now be preempted)."""
         if job in self._key:
             self._dequeue(job)
+            if self.ties is not None:  # its value moved: a stable re-sort puts it after its new equals
+                self.ties.arrive(job)
+                self.ties.place([job], lambda _: self._by_queue[self.queue_of[job]],
+                                lambda other, running: self.policy.sort_value(other, 0.0, running), set())
             self._enqueue(job)
         self._full_pass = True
 
@@ -581,22 +586,20 @@ class Scheduler:
         result.events.append(("start", job, allocation, run_s))
 
     def _restamp(self, now: float) -> None:
-        """Stable ties: order every waiting and running job by the policy's value now, equals
-        in their previous order, and re-key the waiting ones with their new places."""
+        """Stable ties: put the running jobs and the arrivals where a stable re-sort of the
+        whole list puts them (`sched.ties`); waiting jobs keep their places."""
         assert self.ties is not None
-        waiting = list(self._key) + [job for job in self._new if job not in self._key]
         policy = self.policy
-        self.ties.resort(waiting, list(self.allocations), lambda job, running: policy.sort_value(job, now, running))
-        for job in list(self._key):
-            self._dequeue(job)
-            self._enqueue(job)
+        running = set(self.allocations)
+        self.ties.place(list(self.allocations) + self._new, lambda job: self._by_queue[self.queue_of[job]],
+                        lambda job, is_running: policy.sort_value(job, now, is_running), running)
 
     def victim_order(self, victim: int) -> tuple[float, ...]:
         """Tie-break among preemption victims of equal priority and rank (smaller goes first):
         the most recently started (then the latest submitted), or with stable ties the
         latest in the previous pass's order."""
         if self.ties is not None:
-            return (-self.ties.stamp[victim],)
+            return (-self.ties.label[victim],)
         return (-self.started_at[victim], -victim)
 
     def _racks_changed(self, racks: np.ndarray) -> None:

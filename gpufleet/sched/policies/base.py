@@ -65,6 +65,9 @@ class Policy:
     preemptive = False
     round_s: float | None = None
     """Round-based policies (gavel_las) decide only at round starts, every `round_s` seconds."""
+    keys_move = False
+    """Whether a job's place in the order moves while it runs (srtf, srsf, las): only then do
+    stable ties (`sched.ties`) differ from submit order."""
 
     def __init__(self, context: PolicyContext) -> None:
         self.context = context

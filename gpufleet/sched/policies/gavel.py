@@ -17,7 +17,8 @@ chosen ones start. Nothing starts between rounds.
 from the scenario's throughput matrix (`throughput:`), normalised by the job's throughput
 under an equal share of every type (X^equal), as the paper's LAS policy.
 `gavel_las_agnostic` is Gavel's heterogeneity-agnostic baseline: every throughput is 1,
-so types are interchangeable and which type a job gets is whatever the LP returns.
+so types are interchangeable; the LP fixes each job's total share of time, spread over
+the types it may use in proportion to their GPUs.
 Weights are 1 for every job; a job's scale factor is its GPUs.
 """
 
@@ -94,6 +95,14 @@ class GavelLasPolicy(Policy):
         else:
             coefficients = np.repeat(scale[:, None], len(capacity), axis=1)
         x = max_min_allocation(coefficients * allowed, scale, capacity, allowed)
+        if not self.heterogeneity_aware:
+            # Types are interchangeable to this policy: which type the LP's vertex happens to
+            # pick means nothing, so each job's time is spread over the types it may use in
+            # proportion to their GPUs (the equal share of every type; Gavel's interior-point
+            # solver returns such a spread too).
+            spread = capacity * allowed
+            total = spread.sum(axis=1, keepdims=True)
+            x = np.round(x.sum(axis=1, keepdims=True) * spread / np.where(total > 0, total, 1.0), 9) + 0.0
         self.allocation = {job: x[k] for k, job in enumerate(jobs)}
         self.solves += 1
         self.reset_s = now

@@ -32,6 +32,8 @@ class LasOptions(PolicyOptions):
     @field_validator("starvation_factor", mode="before")
     @classmethod
     def _off(cls, value: Any) -> Any:
+        if value is False:  # YAML reads a bare `off` as false
+            return None
         return None if isinstance(value, str) and value.strip().lower() in ("off", "none", "null") else value
 
     @model_validator(mode="after")
@@ -55,6 +57,7 @@ class LasPolicy(Policy):
 
     Options = LasOptions
     preemptive = True
+    keys_move = True
 
     def __init__(self, context: PolicyContext) -> None:
         super().__init__(context)

@@ -50,6 +50,7 @@ class SrtfPolicy(SjfPolicy):
     """Shortest remaining time first: a waiting job preempts a running one with more left."""
 
     preemptive = True
+    keys_move = True
 
     def key(self, job: int) -> Key:
         return (self.remaining_s(job), job)
