@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench validate-research clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check gpufleet tests benchmarks
+	$(BIN)/ruff check gpufleet tests benchmarks validation
 
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed
@@ -34,6 +34,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/serving_fleet.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/failures.py
+
+# The research-simulator reproductions in full (about 15 minutes); figures in docs/validation.md.
+validate-research: $(VENV)/.installed
+	$(BIN)/python validation/research_simulators.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info
