@@ -7,7 +7,7 @@ or `trace:`), so new kinds (inference services) slot in beside them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario
+from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.units import check_duration_unit, check_time_unit
 
 
@@ -31,7 +32,7 @@ class DurationDist(StrEnum):
     trace = "trace"
 
 
-class DurationSpec(SpecModel):
+class DurationSpec(QuietDefaults, SpecModel):
     """A duration distribution in hours.
 
     lognormal: `median_hours` and `sigma` (of the log); exponential: `mean_hours`;
@@ -40,6 +41,8 @@ class DurationSpec(SpecModel):
     trace: the run times of a job trace (`path`, `format`), each job drawing one of them
     at random (zero taken as one second), as Gavel draws its durations from Philly's.
     """
+
+    _quiet_defaults: ClassVar[tuple[str, ...]] = ("path", "format")
 
     dist: DurationDist = DurationDist.lognormal
     median_hours: PositiveFloat | None = None
