@@ -181,7 +181,8 @@ class SchedulerSpec(QuietDefaults, SpecModel):
 
     policy: Annotated[
         PolicySpec,
-        Field(description="Queue ordering: fifo, priority, sjf, srtf, las, drf (a name, or {name, options...})."),
+        Field(description="Queue ordering: fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive, las, drf, gavel_las, "
+                          "gavel_las_agnostic (a name, or {name, options...})."),
     ] = PolicySpec(name="fifo")
     backfill: Annotated[Backfill, Field(description="easy (default), greedy or none; true = easy, false = none.")] = \
         Backfill.easy
