@@ -30,8 +30,6 @@ the last bits never decides a round.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 DIGITS = 9
 """Decimal digits the allocation is rounded to."""
@@ -53,6 +51,10 @@ def max_min_allocation(coefficients: np.ndarray, scale: np.ndarray, capacity: np
     Raises:
         RuntimeError: when HiGHS does not find an optimum (it always exists: X = 0 is feasible).
     """
+    # scipy.optimize takes about a second to import: only runs with a Gavel policy pay it.
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
     m, n = coefficients.shape
     if m == 0:
         return np.zeros((0, n))
