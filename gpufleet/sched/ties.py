@@ -55,9 +55,9 @@ class TieOrder:
         entries = []
         for job in movers:
             arrived = job in self._arrived
+            self._arrived.discard(job)
             previous: Label | float = float("inf") if arrived else self.label[job]
             entries.append((value(job, job in running), previous, job))
-        self._arrived.clear()
         entries.sort()
         gaps: dict[tuple[int, Label | None, Label | None], list[int]] = {}
         for job_value, previous, job in entries:
