@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz determinism clean
+.PHONY: run test lint bench fuzz determinism validate-research clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ determinism: $(VENV)/.installed
 	$(BIN)/python benchmarks/determinism.py
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check gpufleet tests benchmarks
+	$(BIN)/ruff check gpufleet tests benchmarks validation
 
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed
@@ -61,6 +61,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/failures.py
 	$(BIN)/python benchmarks/sweeps.py
+
+# The research-simulator reproductions in full (about 15 minutes); figures in docs/validation.md.
+validate-research: $(VENV)/.installed
+	$(BIN)/python validation/research_simulators.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info

@@ -105,44 +105,85 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def compare(scenario: Scenario, policies: list[str], placements: list[str], seed: int | None = None,
             until: datetime | None = None, progress: Callable[[str, float, int, int], None] | None = None,
-            sharings: list[str] | None = None, queueings: list[str] | None = None) -> Comparison:
-    """Run every policy x placement (x serving sharing mode x queueing strategy) on the same
-    workload (same seed) and compare them. A sharing mode is `preempt` or `quota:QUEUE`; it
-    replaces the `sharing` of every service of the scenario. A queueing strategy
-    (`StrictFIFO`, `BestEffortFIFO`) replaces every queue's."""
+            sharings: list[str] | None = None, queueings: list[str] | None = None,
+            backfills: list[str] | None = None, preemption_scopes: list[str] | None = None) -> Comparison:
+    """Run every policy x placement (x serving sharing mode x queueing strategy x backfill x
+    preemption scope) on the same workload (same seed) and compare them. A sharing mode is
+    `preempt` or `quota:QUEUE`; it replaces the `sharing` of every service of the scenario. A
+    queueing strategy (`StrictFIFO`, `BestEffortFIFO`) replaces every queue's. A backfill
+    (`none`, `greedy`, `easy`) and a preemption scope (`first_blocked`, `any`) replace the
+    scheduler's. A policy written `NAME@BACKFILL` (e.g. `fifo@none`) runs with that backfill
+    only, whatever `backfills` says: so `fifo@none,fifo@greedy,srtf` compares strict FIFO,
+    FIFO that skips jobs that do not fit, and SRTF under the scenario's backfill."""
     from gpufleet.results.compare import Comparison, Variant
     from gpufleet.sched.placement import PLACEMENTS
     from gpufleet.sched.policies import POLICIES
+    from gpufleet.spec.scheduler import Backfill, PreemptionScope
 
+    items = [_policy_item(item) for item in policies]
     problems = [Problem(f"unknown policy {name!r}; choose one of: {', '.join(POLICIES.names())}")
-                for name in policies if name not in POLICIES]
+                for name, _ in items if name not in POLICIES]
     problems += [Problem(f"unknown placement {name!r}; choose one of: {', '.join(PLACEMENTS.names())}")
                  for name in placements if name not in PLACEMENTS]
+    problems += [Problem(f"backfill {name!r}: choose none, greedy or easy")
+                 for name in [b for _, b in items if b] + (backfills or []) if name not in Backfill.__members__]
+    problems += [Problem(f"--preemption-scope {name!r}: choose first_blocked or any")
+                 for name in preemption_scopes or [] if name not in PreemptionScope.__members__]
     if problems:
         raise InputError(problems)
     sharings = sharings or [""]
     queueings = queueings or [""]
+    axis_backfills = backfills or [""]
+    scopes = preemption_scopes or [""]
 
-    def variant_of(sharing: str, queueing: str) -> Scenario:
+    def variant_of(sharing: str, queueing: str, backfill: str, scope: str) -> Scenario:
         changed = with_sharing(scenario, sharing) if sharing else scenario
-        return with_queueing(changed, queueing) if queueing else changed
+        changed = with_queueing(changed, queueing) if queueing else changed
+        return with_scheduler(changed, backfill=backfill or None, preemption_scope=scope or None)
 
-    scenarios = {(sharing, queueing): variant_of(sharing, queueing) for sharing in sharings for queueing in queueings}
+    scenarios: dict[tuple[str, str, str, str], Scenario] = {}
     variants = []
-    for policy in policies:
+    for policy, pinned in items:
         for placement in placements:
             for sharing in sharings:
                 for queueing in queueings:
-                    parts = [policy] + ([placement] if len(placements) > 1 else []) \
-                        + ([sharing.replace(":", "-")] if len(sharings) > 1 else []) \
-                        + ([queueing] if len(queueings) > 1 else [])
-                    name = "+".join(parts)
-                    report = None if progress is None else \
-                        (lambda now, done, events, n=name: progress(n, now, done, events))
-                    result = run(scenarios[(sharing, queueing)], seed=seed, until=until, progress=report,
-                                 policy=policy, placement=placement)
-                    variants.append(Variant(name, policy, placement, result, sharing))
+                    for backfill in [pinned] if pinned else axis_backfills:
+                        for scope in scopes:
+                            parts = [policy] + ([placement] if len(placements) > 1 else []) \
+                                + ([sharing.replace(":", "-")] if len(sharings) > 1 else []) \
+                                + ([queueing] if len(queueings) > 1 else []) \
+                                + ([backfill] if pinned or len(axis_backfills) > 1 else []) \
+                                + ([scope] if len(scopes) > 1 else [])
+                            name = "+".join(parts)
+                            key = (sharing, queueing, backfill, scope)
+                            if key not in scenarios:
+                                scenarios[key] = variant_of(*key)
+                            report = None if progress is None else \
+                                (lambda now, done, events, n=name: progress(n, now, done, events))
+                            result = run(scenarios[key], seed=seed, until=until, progress=report,
+                                         policy=policy, placement=placement)
+                            variants.append(Variant(name, policy, placement, result, sharing, backfill, scope))
     return Comparison(scenario, variants)
+
+
+def _policy_item(item: str) -> tuple[str, str]:
+    """'fifo@none' -> ('fifo', 'none'); 'srtf' -> ('srtf', '')."""
+    name, _, backfill = item.partition("@")
+    return name.strip(), backfill.strip()
+
+
+def with_scheduler(scenario: Scenario, backfill: str | None = None, preemption_scope: str | None = None) -> Scenario:
+    """`scenario` with the scheduler's backfill and preemption scope replaced (None: kept)."""
+    from gpufleet.spec.scheduler import Backfill, PreemptionScope
+
+    update: dict[str, Any] = {}
+    if backfill is not None:
+        update["backfill"] = Backfill(backfill)
+    if preemption_scope is not None:
+        update["preemption_scope"] = PreemptionScope(preemption_scope)
+    if not update:
+        return scenario
+    return scenario.model_copy(update={"scheduler": scenario.scheduler.model_copy(update=update)})
 
 
 def with_queueing(scenario: Scenario, strategy: str) -> Scenario:

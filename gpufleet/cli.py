@@ -128,15 +128,19 @@ def compare(
         help="Comma-separated serving sharing modes for every service, e.g. preempt,quota:inference.")] = None,
     queueing: Annotated[str | None, typer.Option(
         help="Comma-separated queueing strategies for every queue: StrictFIFO,BestEffortFIFO.")] = None,
+    backfill: Annotated[str | None, typer.Option(
+        help="Comma-separated backfill modes: none,greedy,easy (a policy written NAME@MODE keeps its own).")] = None,
+    preemption_scope: Annotated[str | None, typer.Option(
+        "--preemption-scope", help="Comma-separated preemption scopes: first_blocked,any.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>-compare].")]
     = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this date (YYYY-MM-DD).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
 ) -> None:
-    """Run policies x placements (x serving sharing modes x queueing strategies) on the same
-    workload and compare waits, completion times, utilisation, preemption and serving SLOs,
-    overall, by job size and by queue."""
+    """Run policies x placements (x serving sharing modes x queueing strategies x backfill modes x
+    preemption scopes) on the same workload and compare waits, completion times, utilisation,
+    preemption and serving SLOs, overall, by job size and by queue."""
     from gpufleet import api
     from gpufleet.report.terminal import comparison_tables
 
@@ -158,10 +162,11 @@ def compare(
                 progress.update(tasks[name], completed=now_s,
                                 date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
 
-            sharings = [mode.strip() for mode in sharing.split(",") if mode.strip()] if sharing else None
-            queueings = [mode.strip() for mode in queueing.split(",") if mode.strip()] if queueing else None
+            sharings = _listed(sharing)
+            queueings = _listed(queueing)
             comparison = api.compare(spec, policies, placements, seed=seed, until=stop, progress=on_progress,
-                                     sharings=sharings, queueings=queueings)
+                                     sharings=sharings, queueings=queueings, backfills=_listed(backfill),
+                                     preemption_scopes=_listed(preemption_scope))
         target = out or Path("runs") / f"{spec.name}-compare"
         comparison.write(target, report=report)
     except InputError as error:
@@ -170,6 +175,11 @@ def compare(
         console.print(table)
     console.print(f"Wrote {target}/: comparison.json, comparison.parquet, variants/"
                   f"{', report.html' if report else ''}")
+
+
+def _listed(text: str | None) -> list[str] | None:
+    """'a, b,' -> ['a', 'b']; None stays None."""
+    return [item.strip() for item in text.split(",") if item.strip()] if text else None
 
 
 @app.command("checkpoint-advice")

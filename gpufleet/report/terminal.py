@@ -135,6 +135,15 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                              usd(service["usd_per_million_output_tokens"]),
                              f"{service['training_jobs_preempted']:,}", f"{sum(service['replicas_lost'].values()):,}")
         tables.append(services)
+    if summary.get("speed_by_gpu"):
+        speeds = Table(title="Speed by job class and GPU type (completed jobs, by the pool they started on)",
+                       title_justify="left")
+        for column in ("class", "GPU", "jobs", "mean duration (reference)", "mean run", "speed"):
+            speeds.add_column(column, justify="left" if column in ("class", "GPU") else "right")
+        for row in summary["speed_by_gpu"]:
+            speeds.add_row(row["job_class"], row["gpu"], f"{row['completed']:,}", hours(row["mean_duration_h"]),
+                           hours(row["mean_run_h"]), "-" if row["mean_speed"] is None else f"{row['mean_speed']:.3f}")
+        tables.append(speeds)
     if summary["named_jobs"]:
         named = Table(title="Named jobs", title_justify="left")
         deadlines = any("start_by" in row for row in summary["named_jobs"])
@@ -229,6 +238,19 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
                              replicas, base + growth, f"{service.slo.wait_seconds:g} s wait, "
                              f"{service.slo.output_tokens_per_s_per_request:g} tok/s", sharing)
         tables.append(services)
+    if scenario.throughput is not None:
+        throughput = scenario.throughput
+        types = list(dict.fromkeys(pool.gpu.name for pool in layout.pools))
+        speed = Table(title=f"Throughput relative to {throughput.reference} (run time there = duration)",
+                      title_justify="left")
+        for column in ("class", "jobs of", *types, "source"):
+            speed.add_column(column, justify="right" if column in types else "left")
+        for cls in throughput.classes:
+            members = ", ".join([*cls.workloads, *(f"label {label}" for label in cls.label_set if cls.labels),
+                                 *(f"service {name}" for name in cls.services)]) or f"label {cls.name}"
+            values = [throughput.relative(cls, gpu) for gpu in types]
+            speed.add_row(cls.name, members, *["-" if v is None else f"{v:g}" for v in values], cls.source)
+        tables.append(speed)
     if scenario.contract is not None:
         contract = scenario.contract
         money = Table(title=f"Contract: {contract.name}", show_header=False, title_justify="left")

@@ -26,6 +26,8 @@ class Variant:
     placement: str
     result: RunResult
     sharing: str = ""  # serving sharing mode when compared (preempt, quota:QUEUE)
+    backfill: str = ""  # scheduler backfill when compared or pinned (none, greedy, easy)
+    preemption_scope: str = ""  # when compared (first_blocked, any)
 
 
 @dataclass
@@ -41,8 +43,10 @@ class Comparison:
         for variant in self.variants:
             summary = variant.result.summary
             jobs, preemption = summary["jobs"], summary["preemption"]
+            scheduler = {name: value for name, value in (("backfill", variant.backfill),
+                                                         ("preemption_scope", variant.preemption_scope)) if value}
             rows.append({
-                "variant": variant.name, "policy": variant.policy, "placement": variant.placement,
+                "variant": variant.name, "policy": variant.policy, "placement": variant.placement, **scheduler,
                 **_flat("wait", jobs["wait"]), **_flat("jct", jobs["completion_time"]),
                 "utilisation": summary["capacity"]["utilisation"],
                 "mean_unusable_gpus": summary["capacity"]["mean_unusable_gpus"],

@@ -18,6 +18,7 @@ from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.serving import ServingResults, gpu_split, served_tokens, serving_results
 from gpufleet.results.summary import start_by_seconds, summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
+from gpufleet.results.throughput import speed_summary, with_speed_columns
 from gpufleet.results.timeseries import interval_starts
 from gpufleet.sim.simulation import RunRecord
 from gpufleet.spec.scenario import Scenario
@@ -55,13 +56,15 @@ class RunResult:
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,
                     record: RunRecord) -> RunResult:
         horizon = scenario.start + timedelta(seconds=record.end_of_run_s)
-        job_rows = jobs_table(scenario.start, layout, jobs, record)
+        job_rows = with_speed_columns(jobs_table(scenario.start, layout, jobs, record), record)
         series = timeseries_arrays(scenario.start, layout, jobs, record)
         timeseries = timeseries_table(scenario.start, layout, series)
         ledger = ledger_table(scenario, layout, interval_starts(scenario.start, series["edges"]),
                               series["installed_gpu_hours"], series["allocated_gpu_hours"], horizon)
         failures = failures_table(scenario.start, layout, record)
         summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger, failures)
+        if record.job_class is not None:
+            summary["speed_by_gpu"] = speed_summary(layout, job_rows)
         serving = serving_results(scenario, layout, record.services)
         if serving is not None:
             summary["serving"] = {"services": serving.services,

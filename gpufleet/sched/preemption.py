@@ -10,9 +10,9 @@ A running job r may be preempted for a waiting job j when
   LowerPriority), or j would borrow and r has lower priority (`borrow_within_cohort`).
 
 Candidates are taken lowest priority first, then as the policy ranks them (most attained
-service, most time left), then most recently started, until j's quota and placement both
-fit with their GPUs back; victims not needed in the end are spared (Kueue's order and
-minimisation).
+service, most time left), then most recently started (or, with stable ties, latest in the
+previous pass's order), until j's quota and placement both fit with their GPUs back;
+victims not needed in the end are spared (Kueue's order and minimisation).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def choose_victims(scheduler: Scheduler, job: int, now: float) -> tuple[list[int
     candidates = [victim for victim in scheduler.allocations if allowed(scheduler, job, victim, now)]
     if not candidates:
         return None
-    policy, priority, started = scheduler.policy, scheduler.priority, scheduler.started_at
-    candidates.sort(key=lambda v: (priority[v], -policy.victim_rank(v, now), -started[v], -v))
+    policy, priority = scheduler.policy, scheduler.priority
+    candidates.sort(key=lambda v: (priority[v], -policy.victim_rank(v, now), *scheduler.victim_order(v)))
     candidates = candidates[:MAX_CANDIDATES]
     chosen: list[int] = []
     for victim in candidates:

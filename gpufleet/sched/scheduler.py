@@ -9,9 +9,13 @@ cannot start is *blocked*:
 - the first job blocked for lack of room (not quota) is the head. Backfill `easy` gives
   it a reservation (`sched.reservation`) that later jobs may not delay; `none` stops the
   pass there; `greedy` lets anything that fits go on;
-- a job whose queue has had no failure yet this pass may preempt running jobs, when its
-  queue's Kueue preemption settings or the policy itself (las, srtf) allow it
+- a job whose queue has had no failure yet this pass (`preemption_scope: first_blocked`),
+  or any waiting job (`any`), may preempt running jobs, when its queue's Kueue
+  preemption settings or the policy itself (las, srtf, srsf, fgf_preemptive) allow it
   (`sched.preemption`). Preemption moves the reservation.
+
+Equal policy keys are broken by submit order, or with `ties: stable` by the order of the
+previous pass (`sched.ties`).
 
 Passes stay cheap on long queues: jobs are bucketed by (queue, shape), where a shape is
 (GPUs, group, block rule, flavors). If one job of a bucket cannot be placed none can, so
@@ -31,13 +35,13 @@ from sortedcontainers import SortedList
 from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
-from gpufleet.sched import preemption, reasons, reservation
+from gpufleet.sched import preemption, reasons, reservation, rounds, ties
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.reservation import UNCONSTRAINED, Reservation
-from gpufleet.spec.scheduler import Backfill, QueueingStrategy, QueueSpec
+from gpufleet.spec.scheduler import Backfill, PreemptionScope, QueueingStrategy, QueueSpec, Ties
 from gpufleet.workload.jobs import JobTable
 
 _STARTED, _FAIL_QUOTA, _FAIL_PLACE, _FAIL_LONG = 0, 1, 2, 3
@@ -67,7 +71,8 @@ class Scheduler:
                  policy: Policy, quotas: QuotaBook, progress: JobProgress, queue_of: list[int],
                  priority: list[int], queue_specs: list[QueueSpec], backfill: Backfill = Backfill.easy,
                  max_job_test: int = 500, max_restarts: int | None = None, track_racks: bool = False,
-                 rank_victims: bool = False) -> None:
+                 rank_victims: bool = False, preemption_scope: PreemptionScope = PreemptionScope.first_blocked,
+                 tie_order: Ties = Ties.submit_order) -> None:
         self.layout = layout
         self.state = state
         self.placement = placement
@@ -79,6 +84,9 @@ class Scheduler:
         self.max_restarts = max_restarts
         self.track_racks = track_racks
         self.rank_victims = rank_victims
+        self.any_scope = preemption_scope is PreemptionScope.any
+        # Stable ties differ from submit order only where keys move while jobs run (`sched.ties`).
+        self.ties = ties.TieOrder(len(jobs)) if tie_order is Ties.stable and policy.keys_move else None
         # Per rack, its running jobs (kept when failures or serving replicas need them).
         self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
         # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
@@ -125,6 +133,7 @@ class Scheduler:
         self._new: list[int] = []
         self._head: Key | None = None  # first job in order when the last pass ended
         self._blocked_head: Key | None = None  # first job blocked for room in the last pass
+        self._round_due = False  # round-based policies: a round starts at this pass
 
     # -- events from the simulation ---------------------------------------------------
 
@@ -136,6 +145,8 @@ class Scheduler:
         self.pending_gpus += self._gpus[job]
         self.n_pending += 1
         self._new.append(job)
+        if self.ties is not None:
+            self.ties.arrive(job)
 
     def has_waiting(self) -> bool:
         """Whether any job waits (queued, or handed over since the last pass)."""
@@ -179,6 +190,10 @@ class Scheduler:
         and look at the queue again either way (a running job may now be preempted)."""
         if job in self._key:
             self._dequeue(job)
+            if self.ties is not None:  # its value moved: a stable re-sort puts it after its new equals
+                self.ties.arrive(job)
+                self.ties.place([job], lambda _: self._by_queue[self.queue_of[job]],
+                                lambda other, running: self.policy.sort_value(other, 0.0, running), set())
             self._enqueue(job)
         self._full_pass = True
 
@@ -273,8 +288,8 @@ class Scheduler:
         self._ends.remove((planned_end, job))
         self.progress.stop(job, now, finished=False, failure=True)
         self.policy.on_stop(job, allocation.pool, now, False)
-        expected = now + self.progress.expected_run_s(job)
-        run_s = self.progress.start(job, now)
+        expected = now + self.progress.expected_run_s(job, self.progress.speed_on(job, allocation.pool))
+        run_s = self.progress.start(job, now, allocation.pool)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
         if self.rank_victims:
@@ -292,7 +307,7 @@ class Scheduler:
     # -- queue structures -------------------------------------------------------------
 
     def _enqueue(self, job: int) -> Key:
-        key = self.policy.key(job)
+        key = self.policy.key(job) if self.ties is None else self.ties.key(self.policy.key(job))
         self._key[job] = key
         queue, shape = self.queue_of[job], self._shape[job]
         self._by_queue[queue].add(key)
@@ -301,7 +316,7 @@ class Scheduler:
             self._buckets[bucket] = SortedList()
             self._bucket_runs[bucket] = SortedList()
         self._buckets[bucket].add(key)
-        run_key = (self.progress.expected_run_s(job), key)  # fixed while the job waits
+        run_key = (self._planned_run_s(job), key)  # fixed while the job waits
         self._run_key[job] = run_key
         self._bucket_runs[bucket].add(run_key)
         return key
@@ -319,7 +334,16 @@ class Scheduler:
     def _expected_run(self, job: int) -> float:
         """What a start now would take (known for a waiting job since it was queued)."""
         run_key = self._run_key.get(job)
-        return run_key[0] if run_key is not None else self.progress.expected_run_s(job)
+        return run_key[0] if run_key is not None else self._planned_run_s(job)
+
+    def _planned_run_s(self, job: int) -> float:
+        """The run time backfill plans a start with: on the slowest pool the job may use,
+        so a job called short is short wherever it lands."""
+        progress = self.progress
+        if not progress.varied_speed:
+            return progress.expected_run_s(job)
+        speed = min(progress.speed_on(job, pool) for pool in self._shape_pools[self._shape[job]])
+        return progress.expected_run_s(job, speed)
 
     def _first(self, now: float) -> Key | None:
         """The first pending job in the policy's order."""
@@ -333,9 +357,52 @@ class Scheduler:
 
     # -- the pass ---------------------------------------------------------------------
 
+    def start_round(self) -> None:
+        """A round of a round-based policy starts: the next pass decides it."""
+        self._round_due = True
+
+    def waiting_jobs(self) -> list[int]:
+        """The waiting jobs, in no particular order."""
+        return list(self._key)
+
+    def pools_of(self, job: int) -> tuple[int, ...]:
+        """The pools `job` may run on (its flavors)."""
+        return self._shape_pools[self._shape[job]]
+
+    def note_reason(self, job: int, reason: str, now: float) -> None:
+        """Record why `job` is not running (kept in its reason history when it changes)."""
+        self._set_reason(job, reason, now)
+
+    def start_on_flavor(self, job: int, flavor: int, now: float, result: PassResult) -> bool:
+        """Start waiting `job` on a pool of `flavor` if quota and topology allow; else say why."""
+        queue, gpus = self.queue_of[job], self._gpus[job]
+        pools = tuple(p for p in self._shape_pools[self._shape[job]]
+                      if self.flavor_of_pool[p] == flavor and self.quotas.fits(queue, flavor, gpus))
+        if not pools:
+            self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
+            return False
+        if not self._counts_fit(job, pools, now):
+            return False
+        placement = self._place(job, self.state, pools)
+        if placement is None:
+            self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
+            return False
+        self._start(job, placement, now, result)
+        return True
+
     def schedule(self, now: float) -> PassResult:
         """Start (and preempt) what the rules allow at `now`."""
         result = PassResult()
+        if self.policy.round_s is not None:
+            for job in self._new:
+                self._enqueue(job)
+            self._new = []
+            if self._round_due:
+                self._round_due = False
+                rounds.play_round(self, now, result)
+            return result
+        if self.ties is not None:
+            self._restamp(now)
         new, self._new = self._new, []
         if new and not self._key and not self.policy.dynamic_queue_order:
             # Nothing queued: arrivals start in policy order while they fit, never queued.
@@ -347,7 +414,7 @@ class Scheduler:
                 self._full_pass = True
         fresh = sorted(self._enqueue(job) for job in new)
         first = self._first(now)
-        if self._full_pass or self.policy.dynamic_queue_order or first != self._head:
+        if self._full_pass or self.policy.dynamic_queue_order or first != self._head or self.ties is not None:
             self._full_pass = False
             self._pass(now, result)
         elif fresh:
@@ -435,7 +502,7 @@ class Scheduler:
              long_blocked: set[tuple[int, int]], result: PassResult) -> int:
         """Admit `job` now if quota, room and the reservation allow (preempting if it may)."""
         queue, shape, gpus = self.queue_of[job], self._shape[job], self._gpus[job]
-        may_preempt = self._can_preempt[queue] and queue not in failed_queues
+        may_preempt = self._can_preempt[queue] and (self.any_scope or queue not in failed_queues)
         long = (head_reservation is not None and head_reservation.spare is not None
                 and self._expected_run(job) > head_reservation.start_s - now)
         if long and (queue, shape) in long_blocked:
@@ -498,6 +565,8 @@ class Scheduler:
 
     def _start(self, job: int, placement: Placement, now: float, result: PassResult) -> None:
         run = self._dequeue(job) if job in self._key else self.progress.expected_run_s(job)
+        if self.progress.varied_speed:  # planned on the slowest pool; it runs on this one
+            run = self.progress.expected_run_s(job, self.progress.speed_on(job, placement.pool))
         allocation = self.state.allocate(placement)
         self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
         self._running_shapes[self._shape[job]] = self._running_shapes.get(self._shape[job], 0) + 1
@@ -513,7 +582,7 @@ class Scheduler:
         if self.rank_victims:
             self.cheapest_first[allocation.pool].add((self.priority[job], self._gpus[job], -now, job))
         expected = now + run
-        run_s = self.progress.start(job, now)
+        run_s = self.progress.start(job, now, allocation.pool)
         self._expected_end[job] = expected
         self._ends.add((expected, job))
         self.policy.on_start(job, allocation.pool, now)
@@ -521,6 +590,23 @@ class Scheduler:
         if self._reservation is not None and self._reservation.job == job:
             self._reservation = None
         result.events.append(("start", job, allocation, run_s))
+
+    def _restamp(self, now: float) -> None:
+        """Stable ties: put the running jobs and the arrivals where a stable re-sort of the
+        whole list puts them (`sched.ties`); waiting jobs keep their places."""
+        assert self.ties is not None
+        policy = self.policy
+        running = set(self.allocations)
+        self.ties.place(list(self.allocations) + self._new, lambda job: self._by_queue[self.queue_of[job]],
+                        lambda job, is_running: policy.sort_value(job, now, is_running), running)
+
+    def victim_order(self, victim: int) -> tuple[float, ...]:
+        """Tie-break among preemption victims of equal priority and rank (smaller goes first):
+        the most recently started (then the latest submitted), or with stable ties the
+        latest in the previous pass's order."""
+        if self.ties is not None:
+            return (-self.ties.label[victim],)
+        return (-self.started_at[victim], -victim)
 
     def _racks_changed(self, racks: np.ndarray) -> None:
         """The running jobs of `racks` changed (see `rack_changes`)."""

@@ -19,13 +19,15 @@ from gpufleet.sched.policies import POLICIES, PolicyContext
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.scheduler import Scheduler
+from gpufleet.sched.speeds import job_speeds
 from gpufleet.sched.tenants import assign_priorities, assign_queues
+from gpufleet.serving.by_type import services_by_type
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
 from gpufleet.spec.purchase import PurchaseKind
 from gpufleet.spec.scenario import Scenario
-from gpufleet.spec.scheduler import TimeLimits
+from gpufleet.spec.scheduler import PreemptionCost, TimeLimits
 from gpufleet.spec.workload import DurationSpec
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
@@ -65,9 +67,13 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     progress = JobProgress(work_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
                            checkpoint_intervals_s(scenario, layout, jobs, processes, work_s, rates),
                            checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0,
+                           free_preemption=spec.preemption_cost is PreemptionCost.none,
                            limit_s=jobs.time_limit_s.tolist() if wall_clock else None,
                            rate_per_s=[rate / HOUR_S for rate in rates] if spec.plan_for_failures and any(rates)
                            else None)
+    if scenario.throughput is not None:
+        speeds = job_speeds(scenario.throughput, layout, jobs)
+        progress.set_speeds(speeds.class_of, speeds.pool_speed, speeds.names)
     flavor_of_pool = [flavors.index(pool.gpu.name) for pool in layout.pools]
 
     def capacity_by_flavor() -> list[float]:
@@ -82,7 +88,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         jobs=jobs, progress=progress, priority=priority, queue=queue_of,
         queue_weights=[queue.fair_share.weight for queue in queue_specs], flavor_of_pool=flavor_of_pool,
         capacity_by_flavor=capacity_by_flavor, half_life_s=half_life * HOUR_S if half_life else None,
-        n_flavors=len(flavors), options=spec.policy.options if policy in (None, spec.policy.name) else {},
+        n_flavors=len(flavors), options=spec.options_for(policy),
     )
     scheduler = Scheduler(
         jobs, layout, state,
@@ -93,6 +99,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
         track_racks=bool(processes) or bool(scenario.failures and scenario.failures.injected)
         or bool(scenario.services),  # replicas preempt by rack
         rank_victims=bool(scenario.services),
+        preemption_scope=spec.preemption_scope, tie_order=spec.ties,
     )
     until_s = scenario.seconds(min(until, scenario.end) if until is not None else scenario.end)
     samples = hour_edges(scenario.start, until_s)[1:]
@@ -102,10 +109,11 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             failure_processes=runtime_processes,
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
-        simulation.serving = ServingFleet(simulation, scenario.services, scenario.start, scenario.end)
+        services = services_by_type(scenario.services, scenario.throughput)
+        simulation.serving = ServingFleet(simulation, services, scenario.start, scenario.end)
         simulation.standing_shapes = [(service.replica.gpus, service.replica.group, False,
                                        layout.pools_for(tuple(service.flavors) if service.flavors else None))
-                                      for service in scenario.services]
+                                      for service in services]
     return simulation
 
 

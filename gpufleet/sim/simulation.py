@@ -28,7 +28,7 @@ from gpufleet.sim.outages import Outages
 from gpufleet.sim.serving import ServiceRecord, ServingFleet
 from gpufleet.workload.jobs import JobTable
 
-CAPACITY, JOB_END, ARRIVAL, TIMER, SCHEDULE, SAMPLE = 0, 1, 2, 3, 5, 9
+CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = 0, 1, 2, 3, 4, 5, 9
 
 ProgressFn = Callable[[float, int, int], None]
 """progress(simulated seconds, jobs finished, events processed)."""
@@ -87,6 +87,10 @@ class RunRecord:
     end_of_run_s: float
     events: int
     services: list[ServiceRecord]
+    job_class: np.ndarray | None = None
+    """Per job, its throughput class (with a throughput matrix; else None)."""
+    speed: np.ndarray | None = None
+    """Per job, reference seconds of work per second of productive work so far (NaN before any)."""
 
 
 class Simulation:
@@ -141,6 +145,8 @@ class Simulation:
             engine.at(self._submit[0], ARRIVAL, self._on_arrival, 0)
         if len(self._sample_times):
             engine.at(float(self._sample_times[0]), SAMPLE, self._on_sample, 0)
+        if self.scheduler.policy.round_s is not None:
+            engine.at(0.0, ROUND, self._on_round, 0)
         if self.outages is not None:
             self.outages.start()
         if self.serving is not None:
@@ -225,6 +231,16 @@ class Simulation:
             self.engine.at(now + run_s, JOB_END, self._on_job_end, (job, self._epoch[job]))
             self._arm_timer(job, running=True)
 
+    def _on_round(self, index: int) -> None:
+        """A round of a round-based policy starts (rounds start at multiples of its length)."""
+        self.scheduler.start_round()
+        self._request_pass()
+        round_s = self.scheduler.policy.round_s
+        assert round_s is not None
+        following = (index + 1) * round_s
+        if following <= self.until_s:
+            self.engine.at(following, ROUND, self._on_round, index + 1)
+
     def _on_sample(self, index: int) -> None:
         now = self.engine.now
         scheduler = self.scheduler
@@ -304,14 +320,9 @@ class Simulation:
         """Work kept per job: checkpointed work, plus for jobs running at the horizon the
         work of their current run (not lost: the run goes on)."""
         progress = self.progress
-        productive = np.array(progress.done_s, dtype=np.float64)
-        for job, (since, _) in self._running.items():
-            overhead = progress.restart_overhead_s if progress.starts[job] > 1 else 0.0
-            working = max(self.until_s - since - overhead, 0.0)
-            cycle = progress.checkpoint_s[job] + progress.write_s
-            cycles = working // cycle
-            productive[job] += working - cycles * progress.write_s - max(working - cycles * cycle
-                                                                        - progress.checkpoint_s[job], 0.0)
+        productive = np.array(progress.productive_base_s(), dtype=np.float64)
+        for job in self._running:
+            productive[job] += progress.running_productive_s(job, self.until_s)
         return productive
 
     def _find_never_fits(self) -> dict[int, str]:
@@ -381,4 +392,17 @@ class Simulation:
             end_of_run_s=self.until_s,
             events=self.engine.events,
             services=self.serving.records() if self.serving is not None else [],
+            **self._speeds(),
         )
+
+    def _speeds(self) -> dict[str, np.ndarray]:
+        """The throughput columns of the record (none without a throughput matrix)."""
+        progress = self.progress
+        if not progress.varied_speed:
+            return {}
+        names = np.array(progress.class_names, dtype=object)
+        work = np.array([progress.work_now(job, self.until_s) for job in range(len(self.jobs))], dtype=np.float64)
+        wall = self._productive_s()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            speed = np.where(wall > 0, work / wall, np.nan)
+        return {"job_class": names[np.array(progress.class_of, dtype=np.int64)], "speed": speed}

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
+from gpufleet.serving.by_type import services_by_type
 from gpufleet.spec.failure_checks import check_failures
 from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.spec.serving import check_services
+from gpufleet.spec.throughput_checks import check_throughput
 from gpufleet.workload.explicit import default_group, submit_time_s
 from gpufleet.workload.trace import check_trace
 
@@ -24,7 +26,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[Path, str]]:
     problems = _check_basics(scenario)
     if problems:
         return problems  # the fleet cannot be laid out; fit checks would only add noise
-    return _check_fits(scenario) + check_failures(scenario) + _check_services(scenario)
+    return _check_fits(scenario) + check_failures(scenario) + _check_services(scenario) + check_throughput(scenario)
 
 
 def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -139,7 +141,11 @@ def _check_services(scenario: Scenario) -> list[tuple[Path, str]]:
     domains: dict[str, int] = {}
     for pool in layout.pools:
         domains[pool.gpu.name] = max(domains.get(pool.gpu.name, 0), pool.rack_gpus)
-    problems = check_services(scenario.services, queues={queue.name for queue in scenario.scheduler.queues},
+    try:
+        services = services_by_type(scenario.services, scenario.throughput)
+    except ValueError as exc:
+        return [(("throughput",), str(exc))]
+    problems = check_services(services, queues={queue.name for queue in scenario.scheduler.queues},
                               domain_gpus=domains)
     for i, service in enumerate(scenario.services):
         first, last = service.start or scenario.start, service.end or scenario.end

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, NonNegativeInt
 
@@ -10,14 +10,18 @@ from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
+from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.serving import ServiceSpec
+from gpufleet.spec.throughput import ThroughputSpec
 from gpufleet.spec.value import ValueSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
-class Scenario(SpecModel):
+class Scenario(QuietDefaults, SpecModel):
     """A fleet, its contract, its workloads and its scheduler over a horizon."""
+
+    _quiet_defaults: ClassVar[tuple[str, ...]] = ("throughput",)
 
     name: str
     description: str = ""
@@ -49,6 +53,11 @@ class Scenario(SpecModel):
         Field(exclude_if=unless_set(None),
               description="Cost of a day of delay (named jobs, size ranges) and revenue per million tokens: "
               "money answers then include the cost of waiting (docs/scenarios.md)."),
+    ] = None
+    throughput: Annotated[
+        ThroughputSpec | None,
+        Field(description="Speed per job class and GPU type, relative to a reference type; none: every job runs "
+                          "its duration on any type (docs/scheduling.md, 'Speed per GPU type')."),
     ] = None
 
     def seconds(self, when) -> float:  # noqa: ANN001 - datetime

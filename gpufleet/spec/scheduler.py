@@ -9,11 +9,12 @@ values keep Kueue's spelling (StrictFIFO, LowerPriority, ...).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from gpufleet.spec.base import SpecModel
+from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.workload import Estimate
 
 
@@ -46,6 +47,45 @@ class TimeLimits(StrEnum):
 
     wall_clock = "wall_clock"
     work = "work"
+
+
+class PreemptionScope(StrEnum):
+    """Which waiting jobs of a pass may preempt running ones.
+
+    first_blocked: in each queue, jobs up to and including the first one that cannot
+        start (Kueue: only the head of a queue preempts).
+    any: every waiting job in policy order, as the research simulators (Tiresias,
+        Gavel) that re-decide the whole allocation at every event.
+    """
+
+    first_blocked = "first_blocked"
+    any = "any"
+
+
+class PreemptionCost(StrEnum):
+    """What a preempted job loses.
+
+    checkpoint: the work since its last checkpoint, and it pays the restart overhead
+        (`checkpointing`).
+    none: nothing: it resumes with every second of its work and no restart overhead,
+        as the research simulators suspend and resume jobs. Failures still cost.
+    """
+
+    checkpoint = "checkpoint"
+    none = "none"
+
+
+class Ties(StrEnum):
+    """How jobs with equal policy keys are ordered.
+
+    submit_order: the earlier-submitted job first among waiting jobs; among preemption
+        victims of equal rank the most recently started first.
+    stable: the order of the previous pass among equals (what simulators that re-sort
+        one job list with a stable sort at every event do); newcomers after everyone.
+    """
+
+    submit_order = "submit_order"
+    stable = "stable"
 
 
 class QueueingStrategy(StrEnum):
@@ -151,12 +191,15 @@ class PolicySpec(SpecModel):
         return dict(self.model_extra or {})
 
 
-class SchedulerSpec(SpecModel):
+class SchedulerSpec(QuietDefaults, SpecModel):
     """How pending jobs are ordered, admitted against quota, placed and preempted."""
+
+    _quiet_defaults: ClassVar[tuple[str, ...]] = ("preemption_scope", "preemption_cost", "ties", "policy_options")
 
     policy: Annotated[
         PolicySpec,
-        Field(description="Queue ordering: fifo, priority, sjf, srtf, las, drf (a name, or {name, options...})."),
+        Field(description="Queue ordering: fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive, las, drf, gavel_las, "
+                          "gavel_las_agnostic (a name, or {name, options...})."),
     ] = PolicySpec(name="fifo")
     backfill: Annotated[Backfill, Field(description="easy (default), greedy or none; true = easy, false = none.")] = \
         Backfill.easy
@@ -184,6 +227,33 @@ class SchedulerSpec(SpecModel):
     cohorts: list[CohortSpec] = []
     priority_classes: list[PriorityClassSpec] = []
     fair_share: FairShareDecaySpec = FairShareDecaySpec()
+    preemption_scope: Annotated[
+        PreemptionScope,
+        Field(description="Which waiting jobs may preempt: first_blocked (default; the first job of a queue that "
+                          "cannot start, as Kueue) or any (every waiting job in policy order, as research "
+                          "simulators)."),
+    ] = PreemptionScope.first_blocked
+    preemption_cost: Annotated[
+        PreemptionCost,
+        Field(description="What a preempted job loses: checkpoint (default: the work since its last checkpoint, "
+                          "plus the restart overhead) or none (it keeps every second of its work)."),
+    ] = PreemptionCost.checkpoint
+    ties: Annotated[
+        Ties,
+        Field(description="Order among equal policy keys: submit_order (default) or stable (the previous "
+                          "pass's order, as list-sorting simulators)."),
+    ] = Ties.submit_order
+    policy_options: Annotated[
+        dict[str, dict[str, Any]],
+        Field(description="Options of other policies, by policy name, used when `compare` or `run --policy` "
+                          "switches to them (the scenario's own policy takes its options from `policy`)."),
+    ] = {}
+
+    def options_for(self, policy: str | None) -> dict[str, Any]:
+        """The options a run under `policy` (None: the scenario's own) uses."""
+        if policy is None or policy == self.policy.name:
+            return self.policy.options
+        return dict(self.policy_options.get(policy, {}))
 
     @model_validator(mode="before")
     @classmethod

@@ -39,6 +39,16 @@ def check_scheduler(scenario: Scenario) -> list[tuple[Path, str]]:
         except ValidationError as exc:
             for error in exc.errors():
                 problems.append((("scheduler", "policy", *error["loc"]), str(error["msg"])))
+    for name, options in spec.policy_options.items():
+        where = ("scheduler", "policy_options", name)
+        if name not in POLICIES:
+            problems.append((where, f"unknown policy {name!r}; choose one of: {', '.join(POLICIES.names())}"))
+            continue
+        try:
+            POLICIES.get(name).Options(**options)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(((*where, *error["loc"]), str(error["msg"])))
     if spec.placement not in PLACEMENTS:
         problems.append((("scheduler", "placement"),
                          f"unknown placement {spec.placement!r}; choose one of: {', '.join(PLACEMENTS.names())}"))

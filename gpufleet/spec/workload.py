@@ -7,7 +7,7 @@ or `trace:`), so new kinds (inference services) slot in beside them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario, unless_set
+from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.units import check_duration_unit, check_time_unit
 
 
@@ -28,15 +29,20 @@ class DurationDist(StrEnum):
     exponential = "exponential"
     fixed = "fixed"
     quantiles = "quantiles"
+    trace = "trace"
 
 
-class DurationSpec(SpecModel):
+class DurationSpec(QuietDefaults, SpecModel):
     """A duration distribution in hours.
 
     lognormal: `median_hours` and `sigma` (of the log); exponential: `mean_hours`;
     fixed: `hours`; quantiles: `quantiles_hours`, a table {probability: hours} from 0 to
-    1, sampled by interpolating the inverse CDF (in log space between positive values).
+    1, sampled by interpolating the inverse CDF (in log space between positive values);
+    trace: the run times of a job trace (`path`, `format`), each job drawing one of them
+    at random (zero taken as one second), as Gavel draws its durations from Philly's.
     """
+
+    _quiet_defaults: ClassVar[tuple[str, ...]] = ("path", "format")
 
     dist: DurationDist = DurationDist.lognormal
     median_hours: PositiveFloat | None = None
@@ -44,6 +50,17 @@ class DurationSpec(SpecModel):
     mean_hours: PositiveFloat | None = None
     hours: PositiveFloat | None = None
     quantiles_hours: dict[float, NonNegativeFloat] | None = None
+    path: Annotated[str | None, Field(description="dist trace: the job trace whose run times are drawn.")] = None
+    format: Annotated[
+        str | None,
+        Field(description="dist trace: its format, one with run times (philly-runtime, tiresias, alibaba-openb, "
+                          "swf, gpufleet-jobs, slurm-sacct)."),
+    ] = None
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_path(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else path_beside_scenario(value, info)
 
     @model_validator(mode="after")
     def _fields_match_dist(self) -> DurationSpec:
@@ -58,18 +75,25 @@ class DurationSpec(SpecModel):
             DurationDist.exponential: ("mean_hours",),
             DurationDist.fixed: ("hours",),
             DurationDist.quantiles: ("quantiles_hours",),
+            DurationDist.trace: ("path", "format"),
         }[self.dist]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"dist {self.dist.value} needs {', '.join(missing)}")
         extra = [
             name
-            for name in ("median_hours", "sigma", "mean_hours", "hours", "quantiles_hours")
+            for name in ("median_hours", "sigma", "mean_hours", "hours", "quantiles_hours", "path", "format")
             if name not in needed and getattr(self, name) is not None
         ]
         if extra:
             raise ValueError(f"dist {self.dist.value} does not take {', '.join(extra)}")
+        if self.format is not None and self.format not in TRACE_RUN_TIME_FORMATS:
+            raise ValueError(f"format {self.format!r}: choose one of {', '.join(TRACE_RUN_TIME_FORMATS)}")
         return self
+
+
+TRACE_RUN_TIME_FORMATS = ("philly-runtime", "tiresias", "alibaba-openb", "swf", "gpufleet-jobs", "slurm-sacct")
+"""Job trace formats with run times and a fixed layout (a run-time distribution can be drawn from them)."""
 
 
 class SizeComponent(SpecModel):
@@ -278,10 +302,11 @@ class TraceSpec(SpecModel):
 
     name: str
     format: Annotated[
-        Literal["alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs"],
+        Literal["alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs", "tiresias", "philly-runtime"],
         Field(description="alibaba-openb (pod list), generic-jobs (any job CSV, with `columns`), slurm-sacct "
-                          "(sacct -P), swf (Parallel Workloads Archive) or gpufleet-jobs (what `gpufleet "
-                          "import` writes)."),
+                          "(sacct -P), swf (Parallel Workloads Archive), gpufleet-jobs (what `gpufleet "
+                          "import` writes), tiresias (the research simulators' job CSV) or philly-runtime "
+                          "(run times only: see duration dist trace)."),
     ]
     path: Annotated[
         str, Field(description="Trace file; a relative path is read beside the scenario file when the loader "

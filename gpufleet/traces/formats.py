@@ -12,6 +12,9 @@
 | slurm-sacct | Slurm accounting dump (`sacct -P`) | JobTrace |
 | swf | Standard Workload Format (Parallel Workloads Archive) | JobTrace |
 | gpufleet-jobs | gpufleet's own job list (what `gpufleet import` writes) | JobTrace |
+| tiresias | the research simulators' job CSV (Tiresias; Gavel's Tiresias-derived traces) | JobTrace |
+| philly-runtime | Philly job run times (`philly_runtime.csv`) | JobTrace |
+| philly-node-sequence | Philly servers in use and online per minute (Helios artifact) | NodeSequence |
 """
 
 from __future__ import annotations
@@ -35,8 +38,12 @@ FORMATS: dict[str, str] = {
     "slurm-sacct": "Slurm accounting dump (sacct -P): Submit, Start, End, AllocTRES gres/gpu, Timelimit, State, ...",
     "swf": "Standard Workload Format of the Parallel Workloads Archive (18 fields, -1 unknown)",
     "gpufleet-jobs": "gpufleet's job list CSV (submit, start, end, gpus, gpus_per_group, time_limit_s, ...)",
+    "tiresias": "research simulators' job CSV: job_id, num_gpu, submit_time, iterations, model_name, duration, "
+                "interval (seconds; Tiresias, Gavel)",
+    "philly-runtime": "Philly job run times (philly_runtime.csv: runtime, seconds; no submit times or GPU counts)",
+    "philly-node-sequence": "Philly servers in use and online per minute (Helios artifact philly_node_sequence.csv)",
 }
-JOB_FORMATS = ("alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs")
+JOB_FORMATS = ("alibaba-openb", "generic-jobs", "slurm-sacct", "swf", "gpufleet-jobs", "tiresias", "philly-runtime")
 REQUEST_FORMATS = ("azure-llm", "generic-requests")
 
 
@@ -96,8 +103,12 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
         from gpufleet.traces.openb import read_pods
 
         return read_pods(path)
-    if format_name in ("slurm-sacct", "swf", "gpufleet-jobs"):
+    if format_name in ("slurm-sacct", "swf", "gpufleet-jobs", "tiresias", "philly-runtime"):
         return read_job_trace(path, format_name, options.columns)
+    if format_name == "philly-node-sequence":
+        from gpufleet.traces.philly import read_node_sequence
+
+        return read_node_sequence(path)
     if format_name == "alibaba-openb-nodes":
         from gpufleet.traces.openb import read_nodes
 
@@ -133,7 +144,7 @@ def read_trace(path: str | Path, format_name: str, options: ReadOptions | None =
 
 
 def read_job_trace(path: Path, format_name: str, columns: dict[str, str | None] | None = None) -> Any:
-    """A job trace of the formats added for imported clusters (slurm-sacct, swf, gpufleet-jobs)."""
+    """A job trace of a fixed-layout format (slurm-sacct, swf, gpufleet-jobs, tiresias, philly-runtime)."""
     if format_name == "slurm-sacct":
         from gpufleet.spec.workload import TraceColumns
         from gpufleet.traces.sacct import read_sacct
@@ -143,6 +154,14 @@ def read_job_trace(path: Path, format_name: str, columns: dict[str, str | None] 
         from gpufleet.traces.swf import read_swf
 
         return read_swf(path)
+    if format_name == "tiresias":
+        from gpufleet.traces.tiresias import read_tiresias
+
+        return read_tiresias(path)
+    if format_name == "philly-runtime":
+        from gpufleet.traces.philly import read_runtimes
+
+        return read_runtimes(path)
     from gpufleet.traces.jobfile import read_job_file
 
     return read_job_file(path)
@@ -174,6 +193,7 @@ def characterise(trace: Any) -> dict[str, Any]:
     """The statistics of whatever `read_trace` returned."""
     from gpufleet.traces.faults import FaultTrace, fault_stats
     from gpufleet.traces.openb import NodeList
+    from gpufleet.traces.philly import NodeSequence, node_sequence_stats
     from gpufleet.traces.stats import job_stats, node_stats, request_stats
     from gpufleet.traces.summary import ClusterSummary, summary_stats
     from gpufleet.traces.tables import JobTrace, RequestTrace
@@ -188,4 +208,6 @@ def characterise(trace: Any) -> dict[str, Any]:
         return node_stats(trace)
     if isinstance(trace, FaultTrace):
         return fault_stats(trace)
+    if isinstance(trace, NodeSequence):
+        return node_sequence_stats(trace)
     raise TypeError(f"cannot characterise {type(trace).__name__}")

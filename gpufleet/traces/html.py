@@ -103,6 +103,9 @@ def figures(stats: dict[str, Any]) -> list[go.Figure]:
     elif kind == "faults":
         out.append(_bar(list(stats["by_class"]), list(stats["by_class"].values()), "Faults by class", "class",
                         "faults"))
+    elif kind == "node_series" and stats["samples"]:
+        out.append(_bar(list(range(24)), stats["share_in_use_by_hour"], "Share of servers in use by hour of day",
+                        "hour of day (UTC)", "share in use"))
     return [figure for figure in out if figure is not None]
 
 

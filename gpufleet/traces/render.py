@@ -74,6 +74,30 @@ def stats_tables(stats: dict[str, Any]) -> list[Table]:
         tables += _node_tables(stats)
     elif kind == "faults":
         tables += _fault_tables(stats)
+    elif kind == "node_series":
+        tables += _node_series_tables(stats)
+    return tables
+
+
+def _node_series_tables(stats: dict[str, Any]) -> list[Table]:
+    if not stats["samples"]:
+        return []
+    share = stats["share_in_use"]
+    gaps = stats["gaps"]
+    rows = [("samples", number(stats["samples"])), *_span_rows(stats),
+            ("sample step", seconds(stats["sample_step_s"])),
+            ("gaps", f"{gaps['count']:,} (longest {gaps['longest_h']:,.1f} h, {gaps['missing_h']:,.1f} h missing)"),
+            ("share in use (mean of samples)", f"{share['mean_of_samples']:.3f}"),
+            ("share in use (servers weighted)", number(share["servers_weighted"]))]
+    tables = [_overview("Overview", rows),
+              quantile_table("Servers", [("online (total)", stats["total"]), ("in use (active)", stats["active"]),
+                                         ("share in use", share)])]
+    table = Table(title="Share in use by hour of day (UTC)", title_justify="left")
+    table.add_column("hour", justify="right")
+    table.add_column("share", justify="right")
+    for hour, value in enumerate(stats["share_in_use_by_hour"]):
+        table.add_row(str(hour), "-" if value is None else f"{value:.3f}")
+    tables.append(table)
     return tables
 
 

@@ -38,6 +38,8 @@ class JobTrace:
             for traces without.
         withdrawn_s: per job that never started, when it left the queue (cancelled); NaN
             when unknown or when it started; None for traces without.
+        job_class: per job, its class label for a throughput matrix (e.g. the model it
+            trains); None for traces without.
     """
 
     report: ReadReport
@@ -59,6 +61,7 @@ class JobTrace:
     time_limit_s: np.ndarray | None = None
     nodes: list[str | None] | None = None
     withdrawn_s: np.ndarray | None = None
+    job_class: pa.ChunkedArray | None = None
 
     def __len__(self) -> int:
         return len(self.duration_s)

@@ -31,6 +31,8 @@ class JobColumns:
     names: list[str] | None = None
     flavors: tuple[str, ...] | None = None
     kind: str = "synthetic"
+    labels: list[str] | None = None
+    """Per job, its class label (e.g. a trace's model name) for the throughput matrix; None: none."""
 
     def __len__(self) -> int:
         return len(self.submit_s)
@@ -59,6 +61,8 @@ class JobTable:
     estimate_s: np.ndarray
     shape: np.ndarray
     shapes: list[Shape] = field(default_factory=list)
+    label: np.ndarray | None = None
+    """Per job, its class label ("" when it has none); None when no workload labels its jobs."""
 
     def __len__(self) -> int:
         return len(self.submit_s)
@@ -96,6 +100,10 @@ class JobTable:
         assert not (gpus % group).any(), "every job's GPUs split into whole NVLink groups"
         unique, shape = _unique_rows(np.stack([gpus, group, within.astype(np.int64), flavor_index], axis=1))
         shapes = [(g, s, bool(w), flavor_lists[f]) for g, s, w, f in unique.tolist()]
+        label = None
+        if any(part.labels is not None for part in parts):
+            label = np.concatenate([np.array(part.labels if part.labels is not None else [""] * len(part),
+                                             dtype=object) for part in parts])[order]
         return cls(
             workload=workload[order],
             workloads=[part.workload for part in parts],
@@ -111,6 +119,7 @@ class JobTable:
             estimate_s=col("estimate_s", np.float64),
             shape=shape.reshape(-1).astype(np.int64),
             shapes=shapes,
+            label=label,
         )
 
 

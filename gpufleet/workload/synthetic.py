@@ -3,13 +3,17 @@ by hour of day and weekday), a size mixture, and a run-time distribution per siz
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
 from gpufleet import numerics
+from gpufleet.errors import InputError, Problem
 from gpufleet.sim.rng import stream
 from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
+from gpufleet.traces.formats import read_trace
 from gpufleet.workload.estimates import planned_run_s
 from gpufleet.workload.jobs import JobColumns
 
@@ -103,8 +107,33 @@ def draw_durations_s(spec: DurationSpec, count: int, rng: np.random.Generator) -
         hours = np.array([spec.quantiles_hours[p] for p in probabilities])
         logs = numerics.log(np.maximum(hours, _FLOOR_H))  # log-linear between quantiles; zero taken as one second
         return numerics.exp(np.interp(rng.uniform(size=count), probabilities, logs)) * HOUR_S
+    if spec.dist is DurationDist.trace:
+        assert spec.path is not None and spec.format is not None
+        values = trace_run_times_s(spec.path, spec.format)
+        return values[rng.integers(0, len(values), size=count)]
     assert spec.hours is not None
     return np.full(count, spec.hours * HOUR_S)
+
+
+def trace_run_times_s(path: str, format_name: str) -> np.ndarray:
+    """The finite run times of a job trace (zero taken as one second), read once per file version."""
+    file = Path(path)
+    try:
+        stat = file.stat()
+    except OSError:
+        raise InputError([Problem("trace file not found (duration dist trace)", file=path)]) from None
+    values = _run_times(str(file), format_name, stat.st_mtime_ns, stat.st_size)
+    if not len(values):
+        raise InputError([Problem("the trace has no run times to draw from", file=path)])
+    return values
+
+
+@functools.lru_cache(maxsize=8)
+def _run_times(path: str, format_name: str, mtime_ns: int, size: int) -> np.ndarray:
+    del mtime_ns, size  # Unused: part of the cache key, so an edited file is read again.
+    trace = read_trace(path, format_name)
+    run = trace.duration_s[np.isfinite(trace.duration_s)]
+    return np.maximum(run, 1.0)
 
 
 def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int,

@@ -30,6 +30,8 @@ NO_RUN_TIME = "started, but the trace has no run time (still running when it was
 SHARING_SKIPPED = "GPU-sharing pod (gpu_sharing: skip)"
 OUTSIDE_WINDOW = "submitted outside the window"
 AFTER_END = "arrives after the scenario end"
+NO_ARRIVALS = ("philly-runtime holds run times only (no submit times or GPU counts): draw a synthetic workload's "
+               "run times from it instead, duration: {dist: trace, format: philly-runtime, path: ...}")
 
 
 @dataclass
@@ -88,6 +90,8 @@ def largest_divisor_at_most(gpus: np.ndarray, cap: int) -> np.ndarray:
 def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = None) -> TraceWorkload:
     """The jobs a trace workload submits to the scenario."""
     trace = read(spec) if trace is None else trace
+    if spec.format == "philly-runtime":
+        raise InputError([Problem(NO_ARRIVALS, file=trace.report.path)])
     if not trace.has_submit or not trace.has_gpus:
         raise InputError([Problem("a trace workload needs submit times and GPU counts (columns.submit and "
                                   "columns.gpus must name columns)", file=trace.report.path)])
@@ -109,6 +113,7 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
     within_block = trace.within_block[rows] if trace.within_block is not None else np.zeros(len(rows), dtype=bool)
     teams = _teams(trace, rows, spec)
     names = _names(trace, rows, copy_of, spec)
+    labels = trace.job_class.take(rows).to_pylist() if trace.job_class is not None else None
     parts: list[JobColumns] = []
     order: list[np.ndarray] = []
     for flavors, mine in _by_flavors(_flavors(trace, rows, spec)):
@@ -123,7 +128,7 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
             workload=spec.name, submit_s=pick(submit_s), gpus=pick(gpus), group=pick(group),
             within_block=pick(within_block), duration_s=pick(duration),
             time_limit_s=pick(limit), estimate_s=pick(estimate), team=pick_list(teams), names=pick_list(names),
-            flavors=flavors, kind="trace",
+            flavors=flavors, kind="trace", labels=pick_list(labels) if labels is not None else None,
         ))
     ordered = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
     ordered_names = names if len(parts) == 1 else [names[i] for i in ordered.tolist()]
@@ -242,10 +247,12 @@ def check_trace(spec: TraceSpec, scenario: Scenario, where: tuple[str | int, ...
 
     problems: list[tuple[tuple, str]] = []
     path = trace_path(spec)
+    if spec.format == "philly-runtime":
+        problems.append(((*where, "format"), NO_ARRIVALS))
     if not path.is_file():
         relative = "" if path.is_absolute() else f" (relative paths are read from {Path.cwd()})"
         problems.append(((*where, "path"), f"trace file not found: {path}{relative}"))
-    elif spec.format in ("alibaba-openb", "generic-jobs", "gpufleet-jobs"):
+    elif spec.format in ("alibaba-openb", "generic-jobs", "gpufleet-jobs", "tiresias"):
         try:
             header = read_header(path)
             if spec.format == "alibaba-openb":
@@ -254,6 +261,10 @@ def check_trace(spec: TraceSpec, scenario: Scenario, where: tuple[str | int, ...
                 from gpufleet.traces.jobfile import COLUMNS, REQUIRED
 
                 resolve_columns(path, header, {name: name for name in COLUMNS}, set(COLUMNS) - set(REQUIRED))
+            elif spec.format == "tiresias":
+                from gpufleet.traces import tiresias
+
+                resolve_columns(path, header, {name: name for name in tiresias.COLUMNS}, tiresias.OPTIONAL)
             else:
                 problems += _check_generic_columns(spec.columns or TraceColumns(), header, path, where)
         except InputError as error:

@@ -43,3 +43,26 @@ def test_compare_rejects_an_unknown_policy(tmp_path: Path) -> None:
                            "--out", str(tmp_path / "cmp")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 2 and "unknown policy 'lottery'" in done.stderr
     assert not (tmp_path / "cmp").exists()
+
+
+def test_compare_varies_backfill_and_preemption_scope(tmp_path: Path) -> None:
+    """One command for a research table: strict FIFO and FIFO that skips (NAME@BACKFILL), and
+    the preemptive policies under both preemption scopes."""
+    out = tmp_path / "cmp"
+    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "compare", "research-lab", "--policy",
+                           "fifo@none,fifo@greedy,srsf", "--preemption-scope", "first_blocked,any", "--until",
+                           "2026-01-15", "--no-report", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((out / "comparison.json").read_text())
+    names = [row["variant"] for row in data["overall"]]
+    assert names == ["fifo+none+first_blocked", "fifo+none+any", "fifo+greedy+first_blocked", "fifo+greedy+any",
+                     "srsf+first_blocked", "srsf+any"]
+    rows = {row["variant"]: row for row in data["overall"]}
+    assert rows["fifo+none+any"]["backfill"] == "none" and rows["srsf+any"]["preemption_scope"] == "any"
+    assert "fifo+greedy+any" in done.stdout
+
+
+def test_compare_rejects_an_unknown_backfill(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "compare", "research-lab", "--policy", "fifo@eager",
+                           "--out", str(tmp_path / "cmp")], capture_output=True, text=True)
+    assert done.returncode == 2 and "backfill 'eager': choose none, greedy or easy" in done.stderr

@@ -70,6 +70,9 @@ FORMAT_CASES: dict[str, tuple[str, list[str]]] = {
     "slurm-sacct": ("interop/workloads/slurm_sim_tools_sacct_dump2101.log", []),
     "swf": ("{tmp}/jobs.swf", []),
     "gpufleet-jobs": ("{tmp}/gpufleet-jobs.csv", []),
+    "tiresias": ("{tmp}/tiresias.csv", []),
+    "philly-runtime": ("traces/alibaba-gpu-v2020-philly-runtime/philly_runtime.csv", []),
+    "philly-node-sequence": ("traces/helios-artifact/philly_node_sequence.csv", []),
 }
 
 
@@ -133,6 +136,8 @@ def test_trace_stats_of_each_format_in_a_fresh_process(name: str, shared: Path, 
                                        "1 0 10 3600 8 -1 -1 8 7200 -1 1 1 1 -1 1 -1 -1 -1\n")
     (tmp_path / "gpufleet-jobs.csv").write_text("submit,start,end,gpus\n2024-01-01T00:00:00,2024-01-01T00:01:00,"
                                                "2024-01-01T01:00:00,8\n")
+    (tmp_path / "tiresias.csv").write_text("job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n"
+                                           "0,1,0,100,resnet50,120,30\n1,8,30,50,vgg16,600,0\n")
     (tmp_path / "requests.jsonl").write_text("".join(
         f'{{"arrival": {t}, "input_tokens": {100 + t}, "output_tokens": {20 + t}}}\n' for t in range(30)))
     path, options = FORMAT_CASES[name]

@@ -138,8 +138,8 @@ def test_unknown_gpu_and_policy_are_listed_with_the_choices(tmp_path: Path) -> N
     found = problems(tmp_path, text)
     assert any(":7: fleet.pools[0].gpu: unknown GPU type 'H900'; known: B200, GB200, GB300, H100, H200" in m
                for m in found)
-    assert any("scheduler.policy: unknown policy 'lottery'; choose one of: drf, fifo, las, priority, sjf, srtf" in m
-               for m in found)
+    assert any("scheduler.policy: unknown policy 'lottery'; choose one of: drf, fgf, fgf_preemptive, fifo, gavel_las, "
+               "gavel_las_agnostic, las, priority, sjf, srsf, srtf" in m for m in found)
 
 
 def test_not_yaml(tmp_path: Path) -> None:

@@ -63,6 +63,11 @@ class Policy:
     Options: type[PolicyOptions] = PolicyOptions
     dynamic_queue_order = False
     preemptive = False
+    round_s: float | None = None
+    """Round-based policies (gavel_las) decide only at round starts, every `round_s` seconds."""
+    keys_move = False
+    """Whether a job's place in the order moves while it runs (srtf, srsf, las): only then do
+    stable ties (`sched.ties`) differ from submit order."""
 
     def __init__(self, context: PolicyContext) -> None:
         self.context = context
@@ -86,6 +91,12 @@ class Policy:
         """Among allowed victims, larger ranks are preempted first."""
         del victim, now  # Unused.
         return 0.0
+
+    def sort_value(self, job: int, now: float, running: bool) -> tuple[float, ...]:
+        """The job's place in a list of waiting and running jobs sorted by this policy now
+        (its key without the job index; `ties: stable` orders equals by their last place)."""
+        del now, running  # Unused: the key does not change while the job runs.
+        return tuple(self.key(job)[:-1])
 
     def next_change(self, job: int, now: float, running: bool) -> float | None:
         """When the job's rank will change by itself (a timer), or None."""

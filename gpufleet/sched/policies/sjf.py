@@ -50,17 +50,24 @@ class SrtfPolicy(SjfPolicy):
     """Shortest remaining time first: a waiting job preempts a running one with more left."""
 
     preemptive = True
+    keys_move = True
 
     def key(self, job: int) -> Key:
         return (self.remaining_s(job), job)
 
     def running_remaining_s(self, job: int, now: float) -> float:
-        started = self.context.progress.segment_start[job]
+        """Estimated work left of a running job (reference seconds; its run so far counts in full)."""
+        progress = self.context.progress
+        started = progress.segment_start[job]
         ran = 0.0 if math.isnan(started) else now - started
-        return max(self.remaining_s(job) - ran, 0.0)
+        speed = progress.speed[job]
+        return max(self.remaining_s(job) - (ran * speed if speed != 1.0 else ran), 0.0)
 
     def preempts(self, job: int, victim: int, now: float) -> bool:
         return self.remaining_s(job) < self.running_remaining_s(victim, now)
 
     def victim_rank(self, victim: int, now: float) -> float:
         return self.running_remaining_s(victim, now)
+
+    def sort_value(self, job: int, now: float, running: bool) -> tuple[float, ...]:
+        return (self.running_remaining_s(job, now) if running else self.remaining_s(job),)

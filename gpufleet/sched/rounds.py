@@ -1,0 +1,49 @@
+"""The round-based mechanism of Gavel-style policies: what runs in the next round.
+
+At a round start the policy chooses (job, GPU type) pairs among the active jobs (waiting
+and running; `Policy.plan_round`). Running jobs not chosen, or chosen for another type,
+are preempted; chosen jobs not running are placed as gangs on the chosen type's pools
+(best fit or the scenario's placement) and start; a job that does not fit the topology
+waits for the next round. Nothing starts between rounds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gpufleet.sched import reasons
+
+if TYPE_CHECKING:
+    from gpufleet.sched.scheduler import PassResult, Scheduler
+
+
+def play_round(scheduler: Scheduler, now: float, result: PassResult) -> None:
+    """Preempt and start what the policy chooses for the round starting `now`."""
+    policy = scheduler.policy
+    flavor_of_pool = scheduler.flavor_of_pool
+    n_flavors = len(scheduler.quotas.flavors)
+    pools_of_flavor = [-1] * n_flavors
+    for pool, flavor in enumerate(flavor_of_pool):
+        if pools_of_flavor[flavor] < 0:
+            pools_of_flavor[flavor] = pool
+    active = sorted(set(scheduler.waiting_jobs()) | set(scheduler.allocations))
+    allowed = np.zeros((len(active), n_flavors), dtype=bool)
+    for row, job in enumerate(active):
+        for pool in scheduler.pools_of(job):
+            allowed[row, flavor_of_pool[pool]] = True
+    chosen = policy.plan_round(active, allowed, pools_of_flavor, now)  # type: ignore[attr-defined]
+    target = dict(chosen)
+    for job in sorted(scheduler.allocations):
+        if target.get(job) != flavor_of_pool[scheduler.allocations[job].pool]:
+            scheduler.preempt(job, now, reasons.PREEMPTED)
+            result.events.append(("preempt", job, None, 0.0))
+    for job, flavor in chosen:
+        if job in scheduler.allocations:
+            continue
+        scheduler.start_on_flavor(job, flavor, now, result)
+    chosen_jobs = set(target)
+    for job in scheduler.waiting_jobs():
+        if job not in chosen_jobs:
+            scheduler.note_reason(job, reasons.NOT_CHOSEN_THIS_ROUND, now)
