@@ -31,6 +31,7 @@ def job(name: str, gpus: int, hours: float, at_h: float = 0.0, **extra: object) 
 
 
 def run(jobs: list[dict], scheduler: dict, fleet: dict = RACK8, **extra: object) -> dict:
+    scheduler = {"estimate": "exact", **scheduler}  # the research simulators know every run time
     spec = scenario(fleet, [{"jobs": {"name": "jobs", "items": jobs}}], end="2026-01-12", scheduler=scheduler,
                     checkpointing=COST, **extra)
     return {row["name"]: row for row in api.run(spec).jobs.to_pylist()}
