@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import Field, NonNegativeInt
 
@@ -10,7 +10,6 @@ from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 from gpufleet.spec.contract import ContractSpec
 from gpufleet.spec.failures import CheckpointSpec, FailuresSpec
 from gpufleet.spec.fleet import FleetSpec, GpuTypeSpec
-from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.serving import ServiceSpec
 from gpufleet.spec.throughput import ThroughputSpec
@@ -18,10 +17,9 @@ from gpufleet.spec.value import ValueSpec
 from gpufleet.spec.workload import WorkloadEntry
 
 
-class Scenario(QuietDefaults, SpecModel):
+class Scenario(SpecModel):
     """A fleet, its contract, its workloads and its scheduler over a horizon."""
 
-    _quiet_defaults: ClassVar[tuple[str, ...]] = ("throughput",)
 
     name: str
     description: str = ""
@@ -56,7 +54,8 @@ class Scenario(QuietDefaults, SpecModel):
     ] = None
     throughput: Annotated[
         ThroughputSpec | None,
-        Field(description="Speed per job class and GPU type, relative to a reference type; none: every job runs "
+        Field(exclude_if=unless_set(None),
+              description="Speed per job class and GPU type, relative to a reference type; none: every job runs "
                           "its duration on any type (docs/scheduling.md, 'Speed per GPU type')."),
     ] = None
 

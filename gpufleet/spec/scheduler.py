@@ -9,12 +9,11 @@ values keep Kueue's spelling (StrictFIFO, LowerPriority, ...).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
-from gpufleet.spec.base import SpecModel
-from gpufleet.spec.quiet import QuietDefaults
+from gpufleet.spec.base import SpecModel, unless_set
 from gpufleet.spec.workload import Estimate
 
 
@@ -191,10 +190,9 @@ class PolicySpec(SpecModel):
         return dict(self.model_extra or {})
 
 
-class SchedulerSpec(QuietDefaults, SpecModel):
+class SchedulerSpec(SpecModel):
     """How pending jobs are ordered, admitted against quota, placed and preempted."""
 
-    _quiet_defaults: ClassVar[tuple[str, ...]] = ("preemption_scope", "preemption_cost", "ties", "policy_options")
 
     policy: Annotated[
         PolicySpec,
@@ -229,23 +227,27 @@ class SchedulerSpec(QuietDefaults, SpecModel):
     fair_share: FairShareDecaySpec = FairShareDecaySpec()
     preemption_scope: Annotated[
         PreemptionScope,
-        Field(description="Which waiting jobs may preempt: first_blocked (default; the first job of a queue that "
+        Field(exclude_if=unless_set(PreemptionScope.first_blocked),
+              description="Which waiting jobs may preempt: first_blocked (default; the first job of a queue that "
                           "cannot start, as Kueue) or any (every waiting job in policy order, as research "
                           "simulators)."),
     ] = PreemptionScope.first_blocked
     preemption_cost: Annotated[
         PreemptionCost,
-        Field(description="What a preempted job loses: checkpoint (default: the work since its last checkpoint, "
+        Field(exclude_if=unless_set(PreemptionCost.checkpoint),
+              description="What a preempted job loses: checkpoint (default: the work since its last checkpoint, "
                           "plus the restart overhead) or none (it keeps every second of its work)."),
     ] = PreemptionCost.checkpoint
     ties: Annotated[
         Ties,
-        Field(description="Order among equal policy keys: submit_order (default) or stable (the previous "
+        Field(exclude_if=unless_set(Ties.submit_order),
+              description="Order among equal policy keys: submit_order (default) or stable (the previous "
                           "pass's order, as list-sorting simulators)."),
     ] = Ties.submit_order
     policy_options: Annotated[
         dict[str, dict[str, Any]],
-        Field(description="Options of other policies, by policy name, used when `compare` or `run --policy` "
+        Field(exclude_if=unless_set({}),
+              description="Options of other policies, by policy name, used when `compare` or `run --policy` "
                           "switches to them (the scenario's own policy takes its options from `policy`)."),
     ] = {}
 

@@ -7,7 +7,7 @@ or `trace:`), so new kinds (inference services) slot in beside them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -20,7 +20,6 @@ from pydantic import (
 )
 
 from gpufleet.spec.base import SpecModel, Timestamp, path_beside_scenario, unless_set
-from gpufleet.spec.quiet import QuietDefaults
 from gpufleet.spec.units import check_duration_unit, check_time_unit
 
 
@@ -32,7 +31,7 @@ class DurationDist(StrEnum):
     trace = "trace"
 
 
-class DurationSpec(QuietDefaults, SpecModel):
+class DurationSpec(SpecModel):
     """A duration distribution in hours.
 
     lognormal: `median_hours` and `sigma` (of the log); exponential: `mean_hours`;
@@ -42,18 +41,18 @@ class DurationSpec(QuietDefaults, SpecModel):
     at random (zero taken as one second), as Gavel draws its durations from Philly's.
     """
 
-    _quiet_defaults: ClassVar[tuple[str, ...]] = ("path", "format")
-
     dist: DurationDist = DurationDist.lognormal
     median_hours: PositiveFloat | None = None
     sigma: NonNegativeFloat | None = None
     mean_hours: PositiveFloat | None = None
     hours: PositiveFloat | None = None
     quantiles_hours: dict[float, NonNegativeFloat] | None = None
-    path: Annotated[str | None, Field(description="dist trace: the job trace whose run times are drawn.")] = None
+    path: Annotated[str | None, Field(exclude_if=unless_set(None),
+                                      description="dist trace: the job trace whose run times are drawn.")] = None
     format: Annotated[
         str | None,
-        Field(description="dist trace: its format, one with run times (philly-runtime, tiresias, alibaba-openb, "
+        Field(exclude_if=unless_set(None),
+              description="dist trace: its format, one with run times (philly-runtime, tiresias, alibaba-openb, "
                           "swf, gpufleet-jobs, slurm-sacct)."),
     ] = None
 
