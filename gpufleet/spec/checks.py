@@ -11,6 +11,7 @@ from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
 from gpufleet.serving.by_type import services_by_type
 from gpufleet.spec.failure_checks import check_failures
 from gpufleet.spec.fleet import CapacityChange
+from gpufleet.spec.portfolio import check_contracts
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.spec.serving import check_services
@@ -57,16 +58,8 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             if total > have:
                 problems.append(((*where, "retirements", j), f"retires {total} racks in all by {when.date()}, "
                                  f"but only {have} have been delivered by then"))
-    contract = scenario.contract
-    if contract is not None:
-        for name in contract.prices_usd_per_gpu_hour:
-            if name.upper() not in {key.upper() for key in types}:
-                problems.append((("contract", "prices_usd_per_gpu_hour", name), f"unknown GPU type {name!r}"))
-        for k, option in enumerate(contract.expansions):
-            if option.pool not in pool_names:
-                problems.append((("contract", "expansions", k, "pool"),
-                                 f"no pool called {option.pool!r} (pools: {', '.join(sorted(pool_names))})"))
-    targets = {option.pool for option in contract.expansions} if contract is not None else set()
+    problems += check_contracts(scenario, {key.upper() for key in types})
+    targets = {option.pool for contract in scenario.all_contracts for option in contract.expansions}
     for i, pool in enumerate(scenario.fleet.pools):
         if not pool.deliveries and pool.name not in targets:
             problems.append((("fleet", "pools", i, "deliveries"),
