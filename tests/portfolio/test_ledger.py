@@ -149,3 +149,23 @@ def test_bad_portfolios_name_the_field(contracts: list[dict], where: str, messag
 def test_contract_and_contracts_together_are_refused() -> None:
     with pytest.raises(InputError, match="not both"):
         scenario(FLEET, [], contract=CONTRACTS[0], contracts=CONTRACTS)
+
+
+def test_outputs_show_each_contract(portfolio: api.RunResult, tmp_path) -> None:  # noqa: ANN001
+    from rich.console import Console
+
+    from gpufleet.report.terminal import summary_tables
+
+    out = portfolio.write(tmp_path / "run")
+    import pyarrow.parquet as pq
+
+    written = pq.read_table(out / "contracts_ledger.parquet")
+    assert written.equals(portfolio.contracts)
+    assert set(written["contract"].to_pylist()) == {"aws", "azure", "oracle"}
+    page = (out / "report.html").read_text()
+    assert "<h2>Contracts</h2>" in page and "Commitment remaining per contract" in page
+    console = Console(width=250, record=True)
+    for table in summary_tables(portfolio.summary):
+        console.print(table)
+    text = console.export_text()
+    assert "minimum-spend" in text and "portfolio" in text and "owed" in text
