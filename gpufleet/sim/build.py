@@ -31,6 +31,7 @@ from gpufleet.spec.scheduler import PreemptionCost, TimeLimits
 from gpufleet.spec.workload import DurationSpec
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
+from gpufleet.workload.providers import with_queue_providers
 
 HOUR_S = 3600.0
 
@@ -58,6 +59,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()
     queue_of = assign_queues(teams, spec.queues)
+    jobs = with_queue_providers(jobs, queue_of, [queue.providers for queue in spec.queues])
     priority = assign_priorities(teams, spec.priority_classes)
     checkpointing = scenario.checkpointing
     processes = failure_processes(scenario, layout)

@@ -16,7 +16,7 @@ from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler_checks import check_scheduler
 from gpufleet.spec.serving import check_services
 from gpufleet.spec.throughput_checks import check_throughput
-from gpufleet.workload.explicit import default_group, submit_time_s
+from gpufleet.workload.explicit import default_group, job_key, submit_time_s
 from gpufleet.workload.trace import check_trace
 
 Path = tuple[str | int, ...]
@@ -66,6 +66,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
                              "a pool needs deliveries, or a contract expansion that fills it"))
     fleet_types = {lookup(pool.gpu, types).name.upper() for pool in scenario.fleet.pools
                    if pool.gpu.upper() in {key.upper() for key in types}}
+    providers = {pool.provider for pool in scenario.fleet.pools}
     workload_names: set[str] = set()
     for i, entry in enumerate(scenario.workloads):
         kind = entry.kind
@@ -77,6 +78,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
         if entry.synthetic is not None:
             synthetic = entry.synthetic
             problems += _check_flavors((*where, "flavors"), synthetic.flavors, fleet_types)
+            problems += _check_providers((*where, "providers"), synthetic.providers, providers)
             first, last = synthetic.start or scenario.start, synthetic.end or scenario.end
             if first < scenario.start:
                 problems.append(((*where, "start"), f"starts {first} before the scenario ({scenario.start})"))
@@ -91,6 +93,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             for j, job in enumerate(entry.jobs.items):
                 job_where = (*where, "items", j)
                 problems += _check_flavors((*job_where, "flavors"), job.flavors, fleet_types)
+                problems += _check_providers((*job_where, "providers"), job.providers, providers)
                 if job.gpus % default_group(job):
                     problems.append(((*job_where, "group_size"),
                                      f"{job.gpus} GPUs do not split into NVLink groups of {default_group(job)}"))
@@ -98,7 +101,10 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
                     problems.append(((*job_where, "submit"), f"submitted {job.submit} before the scenario starts"))
         elif entry.trace is not None:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
+            problems += _check_providers((*where, "providers"), entry.trace.providers, providers)
             problems += check_trace(entry.trace, scenario, where)
+    for i, queue in enumerate(scenario.scheduler.queues):
+        problems += _check_providers(("scheduler", "queues", i, "providers"), queue.providers, providers)
     problems += check_scheduler(scenario)
     problems += _check_value(scenario)
     return problems
@@ -174,6 +180,16 @@ def _check_flavors(where: Path, flavors: list[str] | None, fleet_types: set[str]
     ]
 
 
+def _check_providers(where: Path, named: list[str] | None, providers: set[str]) -> list[tuple[Path, str]]:
+    problems = [((*where, j), f"no pool is with provider {provider!r} (providers: {', '.join(sorted(providers))})")
+                for j, provider in enumerate(named or []) if provider not in providers]
+    if named is not None and len(set(named)) != len(named):
+        problems.append((where, "a provider is listed twice"))
+    if named is not None and not named:
+        problems.append((where, "list at least one provider, or leave the field out for any"))
+    return problems
+
+
 def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
     """Explicit jobs must fit the fleet as it will ever be."""
     problems: list[tuple[Path, str]] = []
@@ -182,7 +198,7 @@ def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
         if entry.jobs is None:
             continue
         for j, job in enumerate(entry.jobs.items):
-            pools = layout.pools_for(tuple(job.flavors) if job.flavors else None)
+            pools = layout.pools_for(job_key(job))
             group = default_group(job)
             after = max(submit_time_s(job, scenario, layout), 0.0) if job.submit != "when_capacity" else 0.0
             why = layout.why_never_fits(pools, job.gpus, group, job.within_block, after)
