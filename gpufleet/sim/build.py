@@ -22,6 +22,7 @@ from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sched.speeds import job_speeds
 from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.serving.by_type import services_by_type
+from gpufleet.sim.service_split import split_services
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
@@ -111,7 +112,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             failure_processes=runtime_processes,
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
-        services = services_by_type(scenario.services, scenario.throughput)
+        services = split_services(scenario, plan, services_by_type(scenario.services, scenario.throughput))
         simulation.serving = ServingFleet(simulation, services, scenario.start, scenario.end)
         simulation.standing_shapes = [(service.replica.gpus, service.replica.group, False,
                                        layout.pools_for(tuple(service.flavors) if service.flavors else None))

@@ -131,11 +131,35 @@ def _check_value(scenario: Scenario) -> list[tuple[Path, str]]:
     return problems
 
 
+def _check_service_providers(scenario: Scenario) -> list[tuple[Path, str]]:
+    """A service split across providers names providers with pools of its flavors."""
+    problems: list[tuple[Path, str]] = []
+    for i, service in enumerate(scenario.services):
+        spec = service.providers
+        if spec is None:
+            continue
+        wanted = {flavor.upper() for flavor in service.flavors}
+        serving = {pool.provider for pool in scenario.fleet.pools if pool.gpu.upper() in wanted}
+        where: Path = ("services", i, "providers")
+        for j, provider in enumerate(spec.among or []):
+            if provider not in serving:
+                problems.append(((*where, "among", j), f"no pool of {', '.join(service.flavors)} is with provider "
+                                 f"{provider!r} (providers with one: {', '.join(sorted(serving)) or 'none'})"))
+        for provider in spec.shares:
+            if provider not in (spec.among or serving):
+                problems.append(((*where, "shares", provider), f"provider {provider!r} has no pool the service "
+                                 "may use"))
+    return problems
+
+
 def _check_services(scenario: Scenario) -> list[tuple[Path, str]]:
     """Services need queues and GPU types of this fleet, and replica groups that fit one
     rack's placeable GPUs (hot spares excluded)."""
     if not scenario.services:
         return []
+    problems = _check_service_providers(scenario)
+    if problems:
+        return problems
     layout = build_layout(scenario)
     domains: dict[str, int] = {}
     for pool in layout.pools:
