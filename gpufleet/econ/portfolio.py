@@ -171,8 +171,11 @@ def _ledger_rows(contract: ContractSpec, steps: _Steps, row_months: list[datetim
     else:
         # Use counts against the commitment until it is consumed; the step that crosses it
         # splits in proportion; what lies beyond is billed at the overage prices.
-        reached = np.minimum(np.cumsum(steps.used_usd), value)
-        counted = np.diff(reached, prepend=0.0)
+        before = contract.consumed_before_usd
+        running = before + np.cumsum(steps.used_usd)
+        # Steps wholly inside the commitment count as they are (a difference of sums would not be exact).
+        counted = np.where(running <= value, steps.used_usd,
+                           np.diff(np.minimum(running, value), prepend=before))
         beyond = steps.used_usd - counted
         share = np.divide(beyond, steps.used_usd, out=np.zeros(len(beyond)), where=steps.used_usd > 0)
         overage = share * steps.used_overage_usd
@@ -182,7 +185,7 @@ def _ledger_rows(contract: ContractSpec, steps: _Steps, row_months: list[datetim
     shortfall_m = np.zeros(rows)
     bounds = np.array(row_months, dtype="datetime64[us]")
     last = max(int(np.searchsorted(bounds, np.datetime64(end, "us"), side="left")) - 1, 0)
-    shortfall_m[last] = max(value - float(counted_m[:last + 1].sum()), 0.0)
+    shortfall_m[last] = max(value - contract.consumed_before_usd - float(counted_m[:last + 1].sum()), 0.0)
     projected = np.arange(rows) >= n_actual
     table = pa.table({
         "contract": pa.array([contract.name] * rows, type=pa.string()),
@@ -200,7 +203,7 @@ def _ledger_rows(contract: ContractSpec, steps: _Steps, row_months: list[datetim
         "cumulative_committed_usd": np.cumsum(committed),
         "cumulative_billed_usd": np.cumsum(billed_m),
         "cumulative_used_usd": np.cumsum(used_m),
-        "remaining_commitment_usd": value - np.cumsum(counted_m),
+        "remaining_commitment_usd": value - contract.consumed_before_usd - np.cumsum(counted_m),
     })
     actual = ~projected
     billed, used = float(billed_m[actual].sum()), float(used_m[actual].sum())
@@ -218,7 +221,7 @@ def _ledger_rows(contract: ContractSpec, steps: _Steps, row_months: list[datetim
         "used_usd": used,
         "overage_usd": float(overage_m[actual].sum()),
         "used_share_of_billed": used / billed if billed else None,
-        "remaining_commitment_usd": value - float(counted_m[actual].sum()),
+        "remaining_commitment_usd": value - contract.consumed_before_usd - float(counted_m[actual].sum()),
         "projected_term_billed_usd": float(billed_m.sum()),
         "projected_term_used_usd": float(used_m.sum()),
         "projected_overage_usd": float(overage_m.sum()),
@@ -253,7 +256,7 @@ def portfolio_ledger(scenario: Scenario, layout: FleetLayout, ledgers: list[Cont
     committed, billed, used = summed("committed_usd"), summed("billed_usd"), summed("used_usd")
     overage, shortfall = summed("overage_usd"), summed("shortfall_usd")
     counted = billed - overage
-    value = sum(contract_value(ledger.contract) for ledger in ledgers)
+    value = sum(contract_value(ledger.contract) - ledger.contract.consumed_before_usd for ledger in ledgers)
     columns: dict[str, Any] = {
         "month": pa.array(months, type=pa.timestamp("us")),
         "installed_gpu_hours": per_month(installed_gpu_hours.sum(axis=1)),

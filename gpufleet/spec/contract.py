@@ -78,8 +78,17 @@ class ContractSpec(SpecModel):
                           "not listed keep the contract price."),
     ] = {}
 
+    consumed_before_usd: Annotated[
+        NonNegativeFloat,
+        Field(exclude_if=unless_set(0.0),
+              description="What counted against the commitment before the scenario starts (a contract signed "
+                          "earlier): the ledger starts at the scenario start with this much already consumed."),
+    ] = 0.0
+
     @model_validator(mode="after")
     def _overage_for_minimum_spend(self) -> ContractSpec:
         if self.overage_usd_per_gpu_hour and self.kind is not ContractKind.minimum_spend:
             raise ValueError("overage_usd_per_gpu_hour applies to minimum_spend contracts only")
+        if self.consumed_before_usd > self.value_usd:
+            raise ValueError(f"consumed_before_usd {self.consumed_before_usd:g} exceeds value_usd {self.value_usd:g}")
         return self

@@ -169,3 +169,15 @@ def test_outputs_show_each_contract(portfolio: api.RunResult, tmp_path) -> None:
         console.print(table)
     text = console.export_text()
     assert "minimum-spend" in text and "portfolio" in text and "owed" in text
+
+
+def test_what_was_consumed_before_the_scenario_counts_against_the_commitment() -> None:
+    contracts = [CONTRACTS[0], {**CONTRACTS[1], "consumed_before_usd": 500.0},
+                 {**CONTRACTS[2], "consumed_before_usd": 1000.0}]
+    money = api.run(scenario(FLEET, [jobs_workload(JOBS)], contracts=contracts)).summary["money"]
+    azure, oracle = money["contracts"][1], money["contracts"][2]
+    # Azure: $500 left of $1,000 when the run starts; $1,900 of the $2,400 used is overage.
+    assert azure["overage_usd"] == pytest.approx(1900.0 / 3.0 * 5.0)
+    assert azure["billed_usd"] == pytest.approx(500.0 + 1900.0 / 3.0 * 5.0)
+    # Oracle: $5,000 - $1,000 before - $1,600 used = $2,400 owed.
+    assert oracle["projected_shortfall_usd"] == pytest.approx(2400.0)
