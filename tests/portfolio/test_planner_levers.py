@@ -87,3 +87,13 @@ def test_the_planner_exercises_the_option_that_leaves_no_commitment_under_used(t
     best = result.solution.best
     assert best is not None and best.values == (1.0, 0.0)
     assert best.cost.unused_commitment_usd == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_api_lists_contracts_and_prices_a_plan() -> None:
+    base = _base()
+    rows = api.contracts(base)
+    assert [(row["name"], row["pools"]) for row in rows] == [("A", ["a1"]), ("B", ["b1"]),
+                                                              ("outside commitments", ["c1"])]
+    cost = api.plan_cost(base)
+    assert [row["name"] for row in cost["contracts"]] == ["A", "B"]
+    assert cost["unused_commitment_usd"] == pytest.approx(8 * 2.0 * TERM_H)
