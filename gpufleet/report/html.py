@@ -321,8 +321,7 @@ def render(result: RunResult) -> str:
 {_wait_table(result)}
 {charts[3]}
 {charts[4]}
-{contract_section}
-{serving_section}
+{contract_section}{serving_section}
 {failure_section}
 {_named_table(result)}
 </body></html>

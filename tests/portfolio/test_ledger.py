@@ -181,3 +181,19 @@ def test_what_was_consumed_before_the_scenario_counts_against_the_commitment() -
     assert azure["billed_usd"] == pytest.approx(500.0 + 1900.0 / 3.0 * 5.0)
     # Oracle: $5,000 - $1,000 before - $1,600 used = $2,400 owed.
     assert oracle["projected_shortfall_usd"] == pytest.approx(2400.0)
+
+
+def test_the_one_contract_shorthand_writes_what_it_always_wrote(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    fleet = {"pools": [_pool("a", "H100", "aws", racks=2)]}
+    contract = {"value_usd": 5.0e5, "start": "2026-01-01", "term_years": 1, "prices_usd_per_gpu_hour": {"H100": 2.0}}
+    out = api.run(scenario(fleet, [jobs_workload(JOBS[:1])], contract=contract)).write(tmp_path / "run")
+    assert {path.name for path in out.iterdir()} == {"summary.json", "jobs.parquet", "timeseries.parquet",
+                                                     "ledger.parquet", "scenario.json", "report.html"}
+    written = json.loads((out / "scenario.json").read_text())
+    assert "contracts" not in written and set(written["contract"]) == {
+        "name", "value_usd", "start", "term_years", "prices_usd_per_gpu_hour", "expansions", "source"}
+    money = json.loads((out / "summary.json").read_text())["money"]
+    assert "contracts" not in money and "portfolio" not in money
+    assert "<h2>Contracts</h2>" not in (out / "report.html").read_text()
