@@ -13,9 +13,11 @@ For each contract (its pools only, inside its term):
   (not owed: the provider delivered less);
 - remaining commitment: value minus what counted against it so far.
 
-Past the horizon each contract is projected month by month to its term's end at the
-horizon's run rates: installed GPUs at the end (billing of take-or-pay) and the mean
-allocation over the last 30 days (use). Rows past the horizon carry `projected: true`.
+Past the horizon each contract is projected month by month to its term's end: its pools'
+racks as laid out (deliveries, exercised options and retirements still to come; the
+capacity at the scenario's end stays to the term's end), each pool used at its
+utilisation over the horizon's last 30 days (the fleet's, for a pool with nothing
+installed then). Rows past the horizon carry `projected: true`.
 Pools bought outside the commitments (`purchase`) are in no contract: the portfolio
 books them as purchased dollars.
 """
@@ -38,7 +40,7 @@ from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.synthetic import month_starts
 
 USE_WINDOW_S = 30 * 86400.0
-"""The use run rate projected past the horizon is the mean over this last stretch."""
+"""Utilisation past the horizon (and the use run rate) is that of this last stretch of the run."""
 
 
 def is_portfolio(scenario: Scenario) -> bool:
@@ -106,6 +108,7 @@ def contract_ledgers(scenario: Scenario, layout: FleetLayout, interval_start: li
     month_bounds = np.array(months + [horizon], dtype="datetime64[us]")
     month_of = np.searchsorted(month_bounds, starts, side="right") - 1
     recent = starts >= np.datetime64(horizon - timedelta(seconds=USE_WINDOW_S), "us")
+    utilisation = _recent_utilisation(installed_gpu_hours[recent], allocated_gpu_hours[recent])
     ledgers = []
     for index, contract in enumerate(scenario.all_contracts):
         mine = np.array([owner.get(pool.name) == index for pool in layout.pools], dtype=bool)
@@ -123,17 +126,18 @@ def contract_ledgers(scenario: Scenario, layout: FleetLayout, interval_start: li
         install_rate = float(installed_usd[last] / hours[last]) if last >= 0 and hours[last] > 0 else 0.0
         window_h = float(hours[recent].sum())
         use_rate = float(used_usd[recent].sum()) / window_h if window_h else 0.0
-        overage_rate = float(used_overage_usd[recent].sum()) / window_h if window_h else 0.0
         projected_months = month_starts(horizon, end) if end > horizon else []
-        spans = [(max(lo, contract.start), min(hi, end))
+        spans = [(scenario.seconds(max(lo, contract.start)), scenario.seconds(min(hi, end)))
                  for lo, hi in zip(projected_months, [*projected_months[1:], end][:len(projected_months)], strict=True)]
-        span_h = np.array([max((hi - lo).total_seconds(), 0.0) / 3600.0 for lo, hi in spans])
+        planned_h = _planned_gpu_hours(layout, spans)
+        planned_alloc_h = planned_h * utilisation
         n = len(months)
         steps = _Steps(
             month=np.concatenate([month_of, n + np.arange(len(spans))]).astype(np.int64),
-            installed_usd=np.concatenate([installed_usd * in_term, install_rate * span_h]),
-            used_usd=np.concatenate([used_usd * in_term, use_rate * span_h]),
-            used_overage_usd=np.concatenate([used_overage_usd * in_term, overage_rate * span_h]),
+            installed_usd=np.concatenate([installed_usd * in_term, numerics.weighted_sum(planned_h, own_prices)]),
+            used_usd=np.concatenate([used_usd * in_term, numerics.weighted_sum(planned_alloc_h, own_prices)]),
+            used_overage_usd=np.concatenate([used_overage_usd * in_term,
+                                             numerics.weighted_sum(planned_alloc_h, overage_prices)]),
         )
         row_months = months + projected_months
         committed = np.array([contract_committed_between(contract, lo, hi)
@@ -142,17 +146,34 @@ def contract_ledgers(scenario: Scenario, layout: FleetLayout, interval_start: li
                                                   minlength=n)[:n], np.zeros(len(spans))])
         allocated_h = np.concatenate([np.bincount(month_of, weights=allocated_gpu_hours[:, mine].sum(axis=1),
                                                   minlength=n)[:n], np.zeros(len(spans))])
-        if len(spans):  # projected GPU-hours at the run rates
-            installed_h[n:] = float(installed_gpu_hours[last, mine].sum() / hours[last]) * span_h if last >= 0 \
-                and hours[last] > 0 else 0.0
-            alloc_rate = float(allocated_gpu_hours[recent][:, mine].sum()) / window_h if window_h else 0.0
-            allocated_h[n:] = alloc_rate * span_h
+        if len(spans):
+            installed_h[n:] = planned_h[:, mine].sum(axis=1)
+            allocated_h[n:] = planned_alloc_h[:, mine].sum(axis=1)
         table, totals = _ledger_rows(contract, steps, row_months, n, committed, installed_h, allocated_h, end)
         names = [pool.name for pool, own in zip(layout.pools, mine, strict=True) if own]
         totals.update({"pools": names, "run_rate_usd_per_hour_at_end":
                        install_rate if contract.kind is ContractKind.take_or_pay else use_rate})
         ledgers.append(ContractLedger(contract, names, table, totals))
     return ledgers
+
+
+def _recent_utilisation(installed_h: np.ndarray, allocated_h: np.ndarray) -> np.ndarray:
+    """Per pool, allocated over installed GPU-hours (the fleet's where a pool had none installed)."""
+    installed, allocated = installed_h.sum(axis=0), allocated_h.sum(axis=0)
+    fleet = float(allocated.sum()) / float(installed.sum()) if installed.sum() > 0 else 0.0
+    return np.where(installed > 0, allocated / np.where(installed > 0, installed, 1.0), fleet)
+
+
+def _planned_gpu_hours(layout: FleetLayout, spans_s: list[tuple[float, float]]) -> np.ndarray:
+    """Installed GPU-hours per pool (columns) in each span of seconds (rows), as laid out."""
+    out = np.zeros((len(spans_s), len(layout.pools)))
+    if not layout.n_racks:
+        return out
+    gpus = layout.rack_installed_gpus.astype(np.float64)
+    for row, (lo, hi) in enumerate(spans_s):
+        held = np.maximum(np.minimum(layout.rack_retire_s, hi) - np.maximum(layout.rack_delivered_s, lo), 0.0)
+        out[row] = np.bincount(layout.rack_pool, weights=gpus * held / 3600.0, minlength=len(layout.pools))
+    return out
 
 
 def _ledger_rows(contract: ContractSpec, steps: _Steps, row_months: list[datetime], n_actual: int,

@@ -35,8 +35,8 @@ def burn_down_figure(result: RunResult) -> go.Figure:
                 x=[table["month"][i] for i in mine], y=[table["remaining_commitment_usd"][i] for i in mine],
                 name=f"{name}{' (projected)' if projected else ''}", legendgroup=name,
                 line={"color": color, "dash": "dot" if projected else "solid", "shape": "hv"}))
-    figure.update_layout(title="Commitment remaining per contract (dotted: projected at the horizon's run rates "
-                               "to each term's end)", yaxis_title="USD", hovermode="x unified")
+    figure.update_layout(title="Commitment remaining per contract (dotted: projected to each term's end with the "
+                               "planned racks, used as in the last 30 days)", yaxis_title="USD", hovermode="x unified")
     return figure
 
 

@@ -14,8 +14,9 @@ from gpufleet.spec.scenario import Scenario
 
 def contract_ledger_table(money: dict[str, Any]) -> Table:
     """One row per contract, then the portfolio: what it committed, billed and used, and where it ends."""
-    table = Table(title="Contracts: to the horizon, and projected to each term's end at the horizon's run rates "
-                        "(shortfall: owed for minimum-spend, unbilled for take-or-pay)", title_justify="left")
+    table = Table(title="Contracts: to the horizon, and projected to each term's end (planned racks, used as in the "
+                        "last 30 days; shortfall: owed for minimum-spend, unbilled for take-or-pay)",
+                  title_justify="left")
     for column in ("contract", "provider", "kind", "value", "term end", "committed", "billed", "used", "overage",
                    "proj. billed", "proj. shortfall", "proj. cost"):
         table.add_column(column, justify="left" if column in ("contract", "provider", "kind", "term end")

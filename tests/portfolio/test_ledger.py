@@ -3,6 +3,8 @@ shortfall, capacity bought outside the commitments; the one-contract shorthand u
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from gpufleet import api
@@ -198,3 +200,19 @@ def test_the_one_contract_shorthand_writes_what_it_always_wrote(tmp_path) -> Non
     money = json.loads((out / "summary.json").read_text())["money"]
     assert "contracts" not in money and "portfolio" not in money
     assert "<h2>Contracts</h2>" not in (out / "report.html").read_text()
+
+
+def test_the_projection_counts_racks_still_to_come() -> None:
+    # One rack arrives after the horizon; the projection bills it from its date to the term's end,
+    # used at the fleet's utilisation over the last 30 days (none: no jobs).
+    fleet = {"pools": [_pool("now", "H100", "x"), {**_pool("later", "H100", "x"),
+                                                  "deliveries": [{"date": "2026-04-01", "racks": 1}]}]}
+    contract = {"name": "x", "provider": "x", "value_usd": 2.0e5, "start": "2026-01-01", "term_years": 1,
+                "prices_usd_per_gpu_hour": {"H100": 2.0}}
+    result = api.run(scenario(fleet, [], end="2026-12-31", contracts=[contract]), until=datetime(2026, 3, 1))
+    row = result.summary["money"]["contracts"][0]
+    billed = 8 * 2.0 * (HOURS_JAN + HOURS_FEB)
+    assert row["billed_usd"] == pytest.approx(billed)
+    # "now" from 1 March and "later" from 1 April, each to 2027-01-01 06:00 (365.25 days after the start).
+    assert row["projected_term_billed_usd"] == pytest.approx(billed + 8 * 2.0 * (306.25 + 275.25) * 24)
+    assert row["projected_term_used_usd"] == 0.0  # nothing ran in the last 30 days
