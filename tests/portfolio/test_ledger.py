@@ -14,6 +14,11 @@ from gpufleet.testing import jobs_workload, scenario
 HOURS_JAN, HOURS_FEB = 31 * 24, 28 * 24
 
 
+def cents(expected: object) -> object:
+    """Equal to the cent (each number, or each number of a list)."""
+    return pytest.approx(expected, rel=0, abs=0.005)
+
+
 def _pool(name: str, gpu: str, provider: str, **extra: object) -> dict:
     return {"name": name, "gpu": gpu, "provider": provider, "gpus_per_node": 8, "nodes_per_rack": 1,
             "deliveries": [{"date": "2026-01-01", "racks": extra.pop("racks", 1)}], **extra}
@@ -56,18 +61,18 @@ def test_take_or_pay_bills_installed_capacity_used_or_not(portfolio: api.RunResu
     aws = _contract(portfolio, "aws")
     rows = _rows(portfolio, "aws")
     # 2 racks x 8 GPUs x $2, used by no job: billed in full, used nothing.
-    assert [r["billed_usd"] for r in rows[:2]] == pytest.approx([16 * HOURS_JAN * 2.0, 16 * HOURS_FEB * 2.0])
-    assert aws["billed_usd"] == pytest.approx(16 * (HOURS_JAN + HOURS_FEB) * 2.0)
+    assert [r["billed_usd"] for r in rows[:2]] == cents([16 * HOURS_JAN * 2.0, 16 * HOURS_FEB * 2.0])
+    assert aws["billed_usd"] == cents(16 * (HOURS_JAN + HOURS_FEB) * 2.0)
     assert aws["used_usd"] == 0.0
     # Committed: $1M over 730.5 days, straight line.
-    assert rows[0]["committed_usd"] == pytest.approx(1e6 * 31 / 730.5)
-    assert aws["committed_to_date_usd"] == pytest.approx(1e6 * 59 / 730.5)
+    assert rows[0]["committed_usd"] == cents(1e6 * 31 / 730.5)
+    assert aws["committed_to_date_usd"] == cents(1e6 * 59 / 730.5)
     # Projected at $32 an hour over the whole term: $561,024; the rest is unbilled, not owed.
-    assert aws["projected_term_billed_usd"] == pytest.approx(32 * 730.5 * 24)
-    assert aws["projected_shortfall_usd"] == pytest.approx(1e6 - 32 * 730.5 * 24)
-    assert not aws["shortfall_owed"] and aws["projected_term_cost_usd"] == pytest.approx(32 * 730.5 * 24)
+    assert aws["projected_term_billed_usd"] == cents(32 * 730.5 * 24)
+    assert aws["projected_shortfall_usd"] == cents(1e6 - 32 * 730.5 * 24)
+    assert not aws["shortfall_owed"] and aws["projected_term_cost_usd"] == cents(32 * 730.5 * 24)
     assert rows[-1]["projected"] and rows[-1]["month"].isoformat() == "2028-01-01T00:00:00"
-    assert rows[-1]["shortfall_usd"] == pytest.approx(1e6 - 32 * 730.5 * 24)
+    assert rows[-1]["shortfall_usd"] == cents(1e6 - 32 * 730.5 * 24)
     assert aws["pools"] == ["aws-h100"]
 
 
@@ -75,24 +80,24 @@ def test_minimum_spend_bills_use_and_overage_beyond_the_commitment(portfolio: ap
     azure = _contract(portfolio, "azure")
     # 800 GPU-hours x $3 = $2,400 of use; the first $1,000 consume the commitment, the other
     # $1,400 (466.67 GPU-hours) are billed at the $5 overage price: $2,333.33.
-    assert azure["used_usd"] == pytest.approx(2400.0)
-    assert azure["overage_usd"] == pytest.approx(1400.0 / 3.0 * 5.0)
-    assert azure["billed_usd"] == pytest.approx(1000.0 + 1400.0 / 3.0 * 5.0)
-    assert azure["remaining_commitment_usd"] == pytest.approx(0.0, abs=1e-9)
+    assert azure["used_usd"] == cents(2400.0)
+    assert azure["overage_usd"] == cents(1400.0 / 3.0 * 5.0)
+    assert azure["billed_usd"] == cents(1000.0 + 1400.0 / 3.0 * 5.0)
+    assert azure["remaining_commitment_usd"] == cents(0.0)
     assert azure["projected_shortfall_usd"] == 0.0
-    assert azure["projected_term_cost_usd"] == pytest.approx(1000.0 + 1400.0 / 3.0 * 5.0)
+    assert azure["projected_term_cost_usd"] == cents(1000.0 + 1400.0 / 3.0 * 5.0)
 
 
 def test_minimum_spend_shortfall_is_owed_at_the_term_end(portfolio: api.RunResult) -> None:
     oracle = _contract(portfolio, "oracle")
     rows = _rows(portfolio, "oracle")
     # 400 GPU-hours x $4 = $1,600 used of $5,000; the term (36.525 days) ends on 6 February.
-    assert oracle["used_usd"] == pytest.approx(1600.0) and oracle["billed_usd"] == pytest.approx(1600.0)
+    assert oracle["used_usd"] == cents(1600.0) and oracle["billed_usd"] == cents(1600.0)
     assert oracle["term_end"] == "2026-02-06"
-    assert [r["shortfall_usd"] for r in rows[:2]] == pytest.approx([0.0, 3400.0])
-    assert oracle["projected_shortfall_usd"] == pytest.approx(3400.0) and oracle["shortfall_owed"]
-    assert oracle["projected_term_cost_usd"] == pytest.approx(5000.0)
-    assert [r["committed_usd"] for r in rows[:2]] == pytest.approx([5000 * 31 / 36.525, 5000 * 5.525 / 36.525])
+    assert [r["shortfall_usd"] for r in rows[:2]] == cents([0.0, 3400.0])
+    assert oracle["projected_shortfall_usd"] == cents(3400.0) and oracle["shortfall_owed"]
+    assert oracle["projected_term_cost_usd"] == cents(5000.0)
+    assert [r["committed_usd"] for r in rows[:2]] == cents([5000 * 31 / 36.525, 5000 * 5.525 / 36.525])
     assert not any(r["projected"] for r in rows)  # the term ended before the horizon
 
 
