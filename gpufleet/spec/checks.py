@@ -79,6 +79,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             synthetic = entry.synthetic
             problems += _check_flavors((*where, "flavors"), synthetic.flavors, fleet_types)
             problems += _check_providers((*where, "providers"), synthetic.providers, providers)
+            problems += _check_both(where, synthetic.flavors, synthetic.providers, scenario)
             first, last = synthetic.start or scenario.start, synthetic.end or scenario.end
             if first < scenario.start:
                 problems.append(((*where, "start"), f"starts {first} before the scenario ({scenario.start})"))
@@ -102,6 +103,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
         elif entry.trace is not None:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
             problems += _check_providers((*where, "providers"), entry.trace.providers, providers)
+            problems += _check_both(where, entry.trace.flavors, entry.trace.providers, scenario)
             problems += check_trace(entry.trace, scenario, where)
     for i, queue in enumerate(scenario.scheduler.queues):
         problems += _check_providers(("scheduler", "queues", i, "providers"), queue.providers, providers)
@@ -212,6 +214,17 @@ def _check_providers(where: Path, named: list[str] | None, providers: set[str]) 
     if named is not None and not named:
         problems.append((where, "list at least one provider, or leave the field out for any"))
     return problems
+
+
+def _check_both(where: Path, flavors: list[str] | None, providers: list[str] | None,
+                scenario: Scenario) -> list[tuple[Path, str]]:
+    """A workload's GPU types must exist at one of its providers (each alone is checked above)."""
+    if not flavors or not providers:
+        return []
+    wanted = {flavor.upper() for flavor in flavors}
+    if any(pool.gpu.upper() in wanted and pool.provider in providers for pool in scenario.fleet.pools):
+        return []
+    return [((*where, "providers"), f"no pool of {', '.join(flavors)} is with {', '.join(providers)}")]
 
 
 def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
