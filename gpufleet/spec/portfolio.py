@@ -8,6 +8,8 @@ any commitment (`purchase`).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gpufleet.spec.contract import ContractKind, ContractSpec
 from gpufleet.spec.scenario import Scenario
 
@@ -87,6 +89,10 @@ def check_contracts(scenario: Scenario, gpu_type_names: set[str]) -> list[tuple[
                 problems.append(((*where, "expansions", k, "pool"),
                                  f"pool {option.pool!r} is not one this contract pays for "
                                  f"({', '.join(mine) or 'none'})"))
+        ends = contract.start + timedelta(days=365.25 * contract.term_years)
+        if ends <= scenario.start:
+            problems.append(((*where, "term_years"), f"the term ends {ends.date()}, before the scenario starts "
+                                                     f"({scenario.start.date()})"))
         if contract.kind is ContractKind.minimum_spend and not mine:
             problems.append(((*where, "pools"), "a minimum-spend contract needs pools to consume it"))
     if many or any(contract.pools is not None for contract in scenario.all_contracts):

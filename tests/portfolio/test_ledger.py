@@ -147,6 +147,8 @@ def test_one_contract_in_contracts_matches_the_shorthand() -> None:
     ([{**CONTRACTS[0], "overage_usd_per_gpu_hour": {"H100": 3.0}}, *CONTRACTS[1:]], r"contracts\[0\]",
      "minimum_spend contracts only"),
     ([*CONTRACTS, {**CONTRACTS[2], "pools": []}], r"contracts\[3\]\.name", "used twice"),
+    ([*CONTRACTS[:2], {**CONTRACTS[2], "start": "2025-01-01"}], r"contracts\[2\]\.term_years",
+     "before the scenario starts"),
 ])
 def test_bad_portfolios_name_the_field(contracts: list[dict], where: str, message: str) -> None:
     with pytest.raises(InputError, match=where + r".*" + message):
