@@ -42,6 +42,19 @@ def contract_ledger_table(money: dict[str, Any]) -> Table:
     return table
 
 
+def provider_table(money: dict[str, Any]) -> Table:
+    """Where the GPU-hours were, per provider: installed, allocated, utilisation, their worth at the pools' prices."""
+    table = Table(title="By provider (installed and allocated GPU-hours, at each pool's price)", title_justify="left")
+    for column in ("provider", "pools", "installed GPU-h", "allocated GPU-h", "utilisation", "installed $",
+                   "allocated $"):
+        table.add_column(column, justify="left" if column in ("provider", "pools") else "right")
+    for row in money["portfolio"]["providers"]:
+        table.add_row(row["provider"], ", ".join(row["pools"]), f"{row['installed_gpu_hours']:,.0f}",
+                      f"{row['allocated_gpu_hours']:,.0f}", f"{row['utilisation']:.1%}", usd(row["installed_usd"]),
+                      usd(row["allocated_usd"]))
+    return table
+
+
 def contracts_spec_table(scenario: Scenario) -> Table:
     """What each contract of a `contracts:` scenario says (for `gpufleet validate`)."""
     table = Table(title="Contracts", title_justify="left")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.report.format import hours, in_unit, km_hours, rate, start_by_cell, time_unit, usd
-from gpufleet.report.portfolio_tables import contract_ledger_table, contracts_spec_table
+from gpufleet.report.portfolio_tables import contract_ledger_table, contracts_spec_table, provider_table
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -113,7 +113,7 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                       f"{pool['price_usd_per_gpu_hour']:.2f}", pool["price_source"])
     tables = [headline, waits, pools]
     if "contracts" in money:
-        tables.append(contract_ledger_table(money))
+        tables += [contract_ledger_table(money), provider_table(money)]
     if len(summary["by_queue"]) > 1:
         queues = Table(title="By queue", title_justify="left")
         for column in ("queue", "jobs", "GPU-hours", "mean wait (started)", "p95 wait (started)", "KM p50 wait",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gpufleet.econ.portfolio import ContractLedger, portfolio_totals
+from gpufleet.fleet.layout import FleetLayout
 
 
 def portfolio_money(ledgers: list[ContractLedger], money: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +24,25 @@ def portfolio_money(ledgers: list[ContractLedger], money: dict[str, Any]) -> dic
         "projected_term_billed_usd": portfolio["projected_term_billed_usd"],
         "projected_shortfall_usd": portfolio["projected_shortfall_usd"],
     }
+
+
+def by_provider(layout: FleetLayout, pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per provider (in fleet order): its pools, installed and allocated GPU-hours, utilisation,
+    and the dollars its installed (billed or purchased at the pool's price) and allocated GPU-hours are worth."""
+    rows: dict[str, dict[str, Any]] = {}
+    for pool, row in zip(layout.pools, pools, strict=True):
+        mine = rows.setdefault(pool.provider, {"provider": pool.provider, "pools": [], "installed_gpu_hours": 0.0,
+                                               "allocated_gpu_hours": 0.0, "installed_usd": 0.0,
+                                               "allocated_usd": 0.0})
+        mine["pools"].append(pool.name)
+        mine["installed_gpu_hours"] += row["installed_gpu_hours"]
+        mine["allocated_gpu_hours"] += row["allocated_gpu_hours"]
+        mine["installed_usd"] += row["installed_gpu_hours"] * row["price_usd_per_gpu_hour"]
+        mine["allocated_usd"] += row["allocated_gpu_hours"] * row["price_usd_per_gpu_hour"]
+    for row in rows.values():
+        row["utilisation"] = row["allocated_gpu_hours"] / row["installed_gpu_hours"] if row["installed_gpu_hours"] \
+            else 0.0
+    return list(rows.values())
 
 
 def cost_per_useful_gpu_hour(money: dict[str, Any], useful_gpu_hours: float) -> float | None:

@@ -16,7 +16,7 @@ from gpufleet.econ.ledger import ledger_table
 from gpufleet.econ.portfolio import contract_ledgers, contracts_table, is_portfolio, portfolio_ledger
 from gpufleet.econ.value import value_of_time
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.portfolio import cost_per_useful_gpu_hour, portfolio_money
+from gpufleet.results.portfolio import by_provider, cost_per_useful_gpu_hour, portfolio_money
 from gpufleet.results.serving import ServingResults, gpu_split, served_tokens, serving_results
 from gpufleet.results.summary import start_by_seconds, summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
@@ -74,6 +74,7 @@ class RunResult:
         summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger, failures)
         if ledgers is not None:
             summary["money"].update(portfolio_money(ledgers, summary["money"]))
+            summary["money"]["portfolio"]["providers"] = by_provider(layout, summary["capacity"]["pools"])
         if record.job_class is not None:
             summary["speed_by_gpu"] = speed_summary(layout, job_rows)
         serving = serving_results(scenario, layout, record.services)

@@ -113,6 +113,10 @@ def test_portfolio_totals_are_the_sum_of_contracts_and_purchases(portfolio: api.
     ledger = portfolio.ledger.to_pylist()
     assert sum(row["billed_usd"] for row in ledger) == pytest.approx(money["billed_usd"])
     assert sum(row["shortfall_usd"] for row in ledger) == pytest.approx(3400.0)
+    providers = {row["provider"]: row for row in money["portfolio"]["providers"]}
+    assert providers["azure"]["allocated_gpu_hours"] == pytest.approx(800.0)
+    assert providers["gcp"]["installed_usd"] == pytest.approx(money["purchased_usd"])
+    assert providers["aws"]["utilisation"] == 0.0 and providers["oracle"]["pools"] == ["oracle-b200"]
     # Useful work: 800 + 400 GPU-hours of jobs; spent: billed + purchased.
     assert money["portfolio"]["useful_gpu_hours"] == pytest.approx(1200.0)
     assert money["portfolio"]["usd_per_useful_gpu_hour"] == pytest.approx(
@@ -177,7 +181,7 @@ def test_outputs_show_each_contract(portfolio: api.RunResult, tmp_path) -> None:
     for table in summary_tables(portfolio.summary):
         console.print(table)
     text = console.export_text()
-    assert "minimum-spend" in text and "portfolio" in text and "owed" in text
+    assert "minimum-spend" in text and "portfolio" in text and "owed" in text and "By provider" in text
 
 
 def test_what_was_consumed_before_the_scenario_counts_against_the_commitment() -> None:
