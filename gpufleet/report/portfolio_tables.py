@@ -7,9 +7,12 @@ from typing import Any
 
 from rich.table import Table
 
+from gpufleet.fleet.layout import FleetLayout
 from gpufleet.report.format import usd
+from gpufleet.sim.service_split import capacity_shares, cheapest_order, service_providers
 from gpufleet.spec.portfolio import contract_pools
 from gpufleet.spec.scenario import Scenario
+from gpufleet.spec.serving import ProviderSplit
 
 
 def contract_ledger_table(money: dict[str, Any]) -> Table:
@@ -70,4 +73,41 @@ def contracts_spec_table(scenario: Scenario) -> Table:
         table.add_row(contract.name, contract.provider or "-", contract.kind.value.replace("_", "-"),
                       usd(contract.value_usd), f"{contract.start.date()} / {contract.term_years:g} y",
                       ", ".join(contract_pools(scenario, contract)) or "-", prices or "list prices", options or "-")
+    return table
+
+
+def placement_table(scenario: Scenario, layout: FleetLayout) -> Table | None:
+    """Who runs where across providers (for `gpufleet validate`); None when nothing names providers."""
+    rows: list[tuple[str, str, str]] = []
+    for entry in scenario.workloads:
+        spec = entry.spec
+        if getattr(spec, "providers", None):
+            rows.append((f"workload {spec.name}", "preferred in order", " > ".join(spec.providers)))
+        for job in entry.jobs.items if entry.jobs is not None else []:
+            if job.providers:
+                rows.append((f"job {job.name}", "preferred in order", " > ".join(job.providers)))
+    for queue in scenario.scheduler.queues:
+        if queue.providers:
+            rows.append((f"queue {queue.name}", "preferred in order (its jobs)", " > ".join(queue.providers)))
+    for service in scenario.services:
+        split = service.providers
+        if split is None:
+            continue
+        providers = service_providers(layout, service)
+        if split.split is ProviderSplit.cheapest_first:
+            how = "cheapest first, spilling over"
+            where = " > ".join(cheapest_order(scenario, layout, service, providers))
+        else:
+            shares = split.shares if split.split is ProviderSplit.fixed else \
+                capacity_shares(scenario, layout, service, providers)
+            how = "demand split by " + ("fixed shares" if split.split is ProviderSplit.fixed else "planned capacity")
+            where = ", ".join(f"{provider} {shares.get(provider, 0.0):.1%}" for provider in providers)
+        rows.append((f"service {service.name}", how, where))
+    if not rows:
+        return None
+    table = Table(title="Across providers", title_justify="left")
+    for column in ("what", "how", "where"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
     return table

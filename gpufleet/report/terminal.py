@@ -13,7 +13,12 @@ from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.report.format import hours, in_unit, km_hours, rate, start_by_cell, time_unit, usd
-from gpufleet.report.portfolio_tables import contract_ledger_table, contracts_spec_table, provider_table
+from gpufleet.report.portfolio_tables import (
+    contract_ledger_table,
+    contracts_spec_table,
+    placement_table,
+    provider_table,
+)
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -270,6 +275,9 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
         tables.append(money)
     if scenario.contracts:
         tables.append(contracts_spec_table(scenario))
+    across = placement_table(scenario, layout)
+    if across is not None:
+        tables.append(across)
     return tables
 
 

@@ -66,3 +66,17 @@ def test_bad_splits_name_the_field() -> None:
         scenario(FLEET, [], services=[_service({"split": "fixed", "shares": {"aws": 0.5, "azure": 0.4}})])
     with pytest.raises(InputError, match=r"services\[0\]\.providers\.among\[0\]: no pool of GB200"):
         scenario(FLEET, [], services=[_service({"among": ["oracle"]})])
+
+
+def test_validate_shows_the_split_it_will_run() -> None:
+    from rich.console import Console
+
+    from gpufleet.fleet.build import build_layout
+    from gpufleet.report.terminal import scenario_tables
+
+    spec = scenario(FLEET, [], end="2026-01-02", services=[_service({"split": "capacity"})])
+    console = Console(width=200, record=True)
+    for table in scenario_tables(spec, build_layout(spec)):
+        console.print(table)
+    text = console.export_text()
+    assert "Across providers" in text and "aws 75.0%, azure 25.0%" in text
