@@ -64,4 +64,18 @@ def contracts_html_table(result: RunResult) -> str:
         notes.append("projected not to reach their commitment: " + ", ".join(portfolio["contracts_at_risk"]))
     return (f"<table>{header}{''.join(rows)}</table>"
             f"<p class='note'>{html.escape('; '.join(notes))}. Shortfall: owed for minimum-spend contracts; for "
-            "take-or-pay, the commitment the installed capacity did not bill.</p>")
+            "take-or-pay, the commitment the installed capacity did not bill.</p>" + _provider_table(portfolio))
+
+
+def _provider_table(portfolio: dict) -> str:
+    """Installed and allocated GPU-hours per provider, and their worth at the pools' prices."""
+    head = ("provider", "pools", "installed GPU-hours", "allocated GPU-hours", "utilisation", "installed $",
+            "allocated $")
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in (
+            row["provider"], ", ".join(row["pools"]), f"{row['installed_gpu_hours']:,.0f}",
+            f"{row['allocated_gpu_hours']:,.0f}", f"{row['utilisation']:.1%}", usd(row["installed_usd"]),
+            usd(row["allocated_usd"]))) + "</tr>"
+        for row in portfolio.get("providers", []))
+    header = "<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in head) + "</tr>"
+    return f"<h3>By provider</h3><table>{header}{rows}</table>"

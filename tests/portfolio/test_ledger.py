@@ -176,7 +176,7 @@ def test_outputs_show_each_contract(portfolio: api.RunResult, tmp_path) -> None:
     assert written.equals(portfolio.contracts)
     assert set(written["contract"].to_pylist()) == {"aws", "azure", "oracle"}
     page = (out / "report.html").read_text()
-    assert "<h2>Contracts</h2>" in page and "Commitment remaining per contract" in page
+    assert "<h2>Contracts</h2>" in page and "Commitment remaining per contract" in page and "By provider" in page
     console = Console(width=250, record=True)
     for table in summary_tables(portfolio.summary):
         console.print(table)
