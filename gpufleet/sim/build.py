@@ -22,6 +22,7 @@ from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sched.speeds import job_speeds
 from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.serving.by_type import services_by_type
+from gpufleet.sim.service_split import split_services
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureProcessSpec
@@ -31,6 +32,7 @@ from gpufleet.spec.scheduler import PreemptionCost, TimeLimits
 from gpufleet.spec.workload import DurationSpec
 from gpufleet.workload.build import build_jobs
 from gpufleet.workload.jobs import JobTable
+from gpufleet.workload.providers import with_queue_providers
 
 HOUR_S = 3600.0
 
@@ -58,6 +60,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()
     queue_of = assign_queues(teams, spec.queues)
+    jobs = with_queue_providers(jobs, queue_of, [queue.providers for queue in spec.queues])
     priority = assign_priorities(teams, spec.priority_classes)
     checkpointing = scenario.checkpointing
     processes = failure_processes(scenario, layout)
@@ -109,7 +112,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             failure_processes=runtime_processes,
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
-        services = services_by_type(scenario.services, scenario.throughput)
+        services = split_services(scenario, plan, services_by_type(scenario.services, scenario.throughput))
         simulation.serving = ServingFleet(simulation, services, scenario.start, scenario.end)
         simulation.standing_shapes = [(service.replica.gpus, service.replica.group, False,
                                        layout.pools_for(tuple(service.flavors) if service.flavors else None))
@@ -181,7 +184,11 @@ def interruption_rates_per_h(layout: FleetLayout, jobs: JobTable,
     first pool its flavors allow (`failures.rates.interruptions_per_hour`)."""
     by_shape: dict[int, float] = {}
     for shape, (gpus, _, _, flavors) in enumerate(jobs.shapes):
-        pool = layout.pools[layout.pools_for(flavors)[0]]
+        allowed = layout.pools_for(flavors)
+        if not allowed:  # no pool of its GPU types at its providers: it never fits
+            by_shape[shape] = 0.0
+            continue
+        pool = layout.pools[allowed[0]]
         relevant = [process for process, pools in processes if pool.index in pools]
         by_shape[shape] = interruptions_per_hour(gpus, pool, relevant)
     return [by_shape[shape] for shape in jobs.shape.tolist()]
