@@ -1,0 +1,50 @@
+"""Reading the store's Parquet files with DuckDB: in memory, read-only, only the columns
+and rows a page needs (the files are immutable once written: a run is renamed into place
+whole). Every statement takes its values as parameters; column names come from fixed
+lists or from the file itself, never from a request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB (one per request: connections are not shared across threads)."""
+    return duckdb.connect(":memory:", config={"threads": 1})
+
+
+def quoted(name: str) -> str:
+    """A column name as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def query(connection: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+    """One statement's rows as an Arrow table."""
+    return connection.sql(sql, params=list(params)).to_arrow_table()
+
+
+def rows(connection: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    return connection.sql(sql, params=list(params)).fetchall()
+
+
+def columns_of(connection: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The top-level columns of a Parquet file."""
+    return [str(row[0]) for row in rows(connection, "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])]
+
+
+def read_table(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """The columns of a Parquet file that exist among `columns` (all when None)."""
+    connection = connect()
+    try:
+        chosen = "*"
+        if columns is not None:
+            present = set(columns_of(connection, path))
+            chosen = ", ".join(quoted(name) for name in columns if name in present) or "*"
+        return query(connection, f"SELECT {chosen} FROM read_parquet(?)", [str(path)])
+    finally:
+        connection.close()
