@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from gpufleet import __version__
 from gpufleet.ui import routes_api, routes_pages
+from gpufleet.ui.runs import RunNotFoundError
 from gpufleet.ui.security import BodyLimit, Guard
 from gpufleet.ui.settings import UiSettings
 from gpufleet.ui.state import make_state, package_folder, ui_state
@@ -39,6 +40,7 @@ def create_app(settings: UiSettings) -> FastAPI:
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=str(package_folder("static"))), name="static")
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RunNotFoundError, _run_not_found)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(Guard, settings=settings)
@@ -52,3 +54,8 @@ async def _http_error(request: Request, error: Exception) -> Response:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
     return ui_state(request).templates.TemplateResponse(
         request, "error.html", {"status": error.status_code, "detail": error.detail}, status_code=error.status_code)
+
+
+async def _run_not_found(request: Request, error: Exception) -> Response:
+    """A run that went (or is a link planted in the store) between listing and reading it."""
+    return await _http_error(request, StarletteHTTPException(404, f"no run with the key {error} in the store"))

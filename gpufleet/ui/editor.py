@@ -103,7 +103,8 @@ def _file_fields(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tupl
 
 def pin_files(data: Any, root: yaml.Node | None, allowed: tuple[Path, ...], source: str) -> list[Problem]:  # noqa: ANN401
     """Every file the scenario names, made absolute (relative: in the first allowed folder)
-    and checked to lie in an allowed folder, links followed; problems for those that do not."""
+    and checked to lie in an allowed folder, links followed, and to be there; problems for
+    those that do not (the CLI finds a missing file only when the run reads it)."""
     problems = []
     for where, mapping in _file_fields(data):
         named = Path(mapping["path"]).expanduser()
@@ -113,6 +114,9 @@ def pin_files(data: Any, root: yaml.Node | None, allowed: tuple[Path, ...], sour
                                     f"(got {mapping['path']!r}): upload the file, or start `gpufleet ui` with "
                                     "--data FOLDER", path=(*where, "path"), file=source,
                             line=locate(root, (*where, "path"))))
+        elif not resolved.is_file():
+            problems.append(Problem(f"no file {mapping['path']!r} in {resolved.parent} (upload it first)",
+                                    path=(*where, "path"), file=source, line=locate(root, (*where, "path"))))
         else:
             mapping["path"] = str(resolved)
     return problems

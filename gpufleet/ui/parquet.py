@@ -14,8 +14,12 @@ import pyarrow as pa
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB (one per request: connections are not shared across threads)."""
-    return duckdb.connect(":memory:", config={"threads": 1})
+    """A fresh in-memory DuckDB (one per request: connections are not shared across threads).
+
+    Statistics propagation is off: Parquet's min/max leave NaN out, and DuckDB (2.0) folds
+    `isnan(x)` and `NULLIF(x, 'NaN')` to "never" from them, so a job that never started
+    (wait NaN) would sort first and pass every "waited at least" filter."""
+    return duckdb.connect(":memory:", config={"threads": 1, "disabled_optimizers": "statistics_propagation"})
 
 
 def quoted(name: str) -> str:
