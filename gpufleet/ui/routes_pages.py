@@ -53,6 +53,8 @@ def query_with(request: Request, **changes: Any) -> str:  # noqa: ANN401 - query
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
+        elif isinstance(value, bool):
+            params[key] = "true" if value else "false"
         else:
             params[key] = str(value)
     return urlencode(params)

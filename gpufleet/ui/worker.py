@@ -43,6 +43,8 @@ from gpufleet.ui.security import safe_name
 from gpufleet.ui.settings import RESERVED
 
 PROGRESS_EVERY_S = 0.2
+PROGRESS_EVENTS = 2_000
+"""Events between two looks at the clock (the engine's default, 50,000, is a small run's whole life)."""
 
 
 class Cancelled(BaseException):
@@ -96,7 +98,7 @@ def run_function(report: Reporter) -> Callable[..., RunResult]:
         gc.disable()  # as api.run does: a run makes millions of objects and almost no cycles
         try:
             simulation = build(scenario, seed=chosen, until=until)
-            record = simulation.run(progress)
+            record = simulation.run(progress, progress_every=PROGRESS_EVENTS)
             return RunResult.from_record(scenario, chosen, simulation.layout, simulation.jobs, record)
         finally:
             gc.enable()

@@ -5,17 +5,21 @@ and a client for the dashboard over it."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 
 from gpufleet import api
 from gpufleet.report.sweep import write_sweep_report
 from gpufleet.store import RunSpec, RunStore
-from gpufleet.ui import UiSettings, create_app
+from gpufleet.ui import UiSettings, bind, create_app
 from tests.plan.helpers import lab
 from tests.plan.test_planner import deadline_base
 
@@ -79,3 +83,53 @@ def client(runs_dir: Path) -> Iterator[TestClient]:
     """The dashboard over the shared runs folder, on loopback (no token)."""
     with TestClient(create_app(UiSettings.for_address(runs_dir)), base_url="http://127.0.0.1:8000") as test:
         yield test
+
+
+# --- A live dashboard for the browser tests, and screenshots of failures.
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "runs" / "test-artifacts" / "ui"
+"""Where a failed browser test leaves its page's screenshot (CI keeps runs/test-artifacts)."""
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def failed(item: pytest.Item) -> bool:
+    return any(report.failed for report in item.stash.get(_REPORTS, {}).values())
+
+
+@dataclass
+class LiveServer:
+    """The dashboard served by uvicorn in a thread of this process, over a runs folder of its own."""
+
+    url: str
+    runs_dir: Path
+
+
+@pytest.fixture(scope="module")
+def live_server(runs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    own = tmp_path_factory.mktemp("live") / "runs"
+    shutil.copytree(runs_dir, own, symlinks=True, ignore=shutil.ignore_patterns(".gpufleet-ui", "uploads"))
+    settings = UiSettings.for_address(own, port=0)
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
+                                           lifespan="on", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30.0
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the dashboard did not start"
+    try:
+        yield LiveServer(f"http://127.0.0.1:{sock.getsockname()[1]}", own)
+    finally:
+        server.should_exit = True
+        thread.join(15.0)
+        sock.close()
