@@ -71,7 +71,7 @@ def job_timeline(row: dict[str, Any], start: datetime, horizon_s: float, context
     if first_start is not None and _finite(limit) and first_start + limit <= horizon_s:
         marks.append(("time limit", first_start + limit, "x"))
     for name, seconds, symbol in marks:
-        if _finite(seconds):
+        if _finite(seconds) and seconds <= horizon_s:  # a reservation past the run's end is not on its axis
             figure.add_trace(go.Scatter(x=[_when(start, seconds)], y=["waiting" if name != "time limit" else
                                                                        "running"], mode="markers", name=name,
                                         marker={"symbol": symbol, "size": 12, "color": "#333"}), row=1, col=1)

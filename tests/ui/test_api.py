@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -147,8 +148,17 @@ def test_one_job_and_its_timeline(client: TestClient, runs_dir: Path, keys: list
     assert total == pytest.approx(waited["wait_s"][0].as_py(), rel=1e-9)  # the reasons add up to the wait
     page = client.get(f"/runs/{key}/jobs/{job_id}", headers=HTML)
     assert page.status_code == 200 and 'id="job-timeline"' in page.text
+    horizon_s = (datetime.fromisoformat(answer_summary(client, key)["horizon"]) -
+                 datetime.fromisoformat(answer_summary(client, key)["start"])).total_seconds()
+    late = jobs.filter(pc.greater(pc.fill_null(jobs["reserved_s"], 0.0), horizon_s))["job_id"][0].as_py()
+    timeline = client.get(f"/runs/{key}/jobs/{late}", headers=HTML).text  # a reservation past the end: not drawn
+    assert "reservation: planned start" not in timeline and "job-timeline" in timeline
     assert client.get(f"/api/runs/{key}/jobs/{jobs.num_rows + 5}").status_code == 404
     assert client.get(f"/runs/{key}/jobs/-1", headers=HTML).status_code == 422
+
+
+def answer_summary(client: TestClient, key: str) -> dict[str, object]:
+    return client.get(f"/api/runs/{key}").json()["summary"]
 
 
 def test_compare_two_runs(client: TestClient, runs_dir: Path, keys: list[str], failed_key: str) -> None:
