@@ -47,9 +47,11 @@ def listing(state: UiState, q: str, scenario: str, status: str, engine: str, sin
             desc: bool, page: int) -> tuple[Page, dict[str, list[str]]]:
     """A page of the runs list (shared by the page and the API)."""
     filters = RunFilters(q.strip(), scenario, status, engine, since, until)
+    catalog, pending = state.catalog.table(), state.jobs.pending_rows()
+    key = (state.catalog.generation, json.dumps(pending, sort_keys=True, default=str), filters, sort, desc, page)
     try:
-        return runs_page(state.catalog.table(), state.jobs.pending_rows(), filters, sort, desc, page,
-                         state.settings.page_size)
+        return state.catalog.pages.get(key, lambda: runs_page(catalog, pending, filters, sort, desc, page,
+                                                              state.settings.page_size))
     except BadQueryError as error:
         raise HTTPException(400, str(error)) from None
 

@@ -17,7 +17,8 @@ import pyarrow as pa
 from gpufleet.results.metrics import HEADLINE
 from gpufleet.store.catalog import refresh
 from gpufleet.store.store import RunStore
-from gpufleet.ui.parquet import columns_of, connect, query, quoted, rows
+from gpufleet.ui.cache import Cache
+from gpufleet.ui.parquet import connect, file_columns, query, quoted, rows
 from gpufleet.workload.size_class import LABELS
 
 LIST_METRICS = ("utilisation", "wait_mean_h", "wait_p95_h", "goodput", "serving_slo", "cost_usd")
@@ -98,11 +99,18 @@ class Catalog:
         self._lock = threading.Lock()
         self._table: pa.Table | None = None
         self._at = -math.inf
+        self.generation = 0
+        """Changes when the catalog does: pages of the runs list are kept per generation."""
+        self.pages: Cache[tuple[Any, ...], tuple[Page, dict[str, list[str]]]] = Cache(256)
 
     def table(self) -> pa.Table:
         with self._lock:
             if self._table is None or time.monotonic() - self._at >= self.every_s:
-                self._table = refresh(self.store)
+                fresh = refresh(self.store)
+                if self._table is None or not fresh.equals(self._table):
+                    self._table = fresh
+                    self.generation += 1
+                    self.pages.clear()
                 self._at = time.monotonic()
             return self._table
 
@@ -127,7 +135,7 @@ def runs_page(catalog: pa.Table, extra: list[dict[str, Any]], filters: RunFilter
         connection.register("extra", pa.Table.from_pylist(extra, schema=EXTRA_SCHEMA))
         present = set(catalog.column_names)
         stored = ", ".join(quoted(c) if c in present else f"NULL AS {quoted(c)}" for c in RUN_COLUMNS if c != "job")
-        connection.execute(f"CREATE VIEW all_runs AS SELECT {stored}, NULL::VARCHAR AS job FROM catalog "
+        connection.execute(f"CREATE TEMP VIEW all_runs AS SELECT {stored}, NULL::VARCHAR AS job FROM catalog "
                            "WHERE key NOT IN (SELECT key FROM extra) UNION ALL BY NAME SELECT * FROM extra")
         where, params = filters.where()
         total = rows(connection, f"SELECT count(*) FROM all_runs{where}", params)[0][0]
@@ -181,11 +189,12 @@ def jobs_page(path: Path, filters: JobFilters, sort: str = "job_id", descending:
     """A page of a run's jobs."""
     connection = connect()
     try:
-        present = set(columns_of(connection, path))
+        present = set(file_columns(path))
         filters = replace(filters, present=frozenset(present))
         chosen = ", ".join(quoted(c) for c in JOB_COLUMNS if c in present)
         where, params = filters.where()
-        total = rows(connection, f"SELECT count(*) FROM read_parquet(?){where}", [str(path), *params])[0][0]
+        total = _COUNTS.get((str(path), _version(path), where, tuple(params)), lambda: rows(
+            connection, f"SELECT count(*) FROM read_parquet(?){where}", [str(path), *params])[0][0])
         page = max(1, min(page, max(1, math.ceil(total / size))))
         order = _order("gpus" if sort == "size_class" else sort, JOB_SORTS, descending, "job_id")
         table = query(connection, f"SELECT {chosen} FROM read_parquet(?){where} ORDER BY {order} LIMIT ? OFFSET ?",
@@ -195,11 +204,25 @@ def jobs_page(path: Path, filters: JobFilters, sort: str = "job_id", descending:
         connection.close()
 
 
+_COUNTS: Cache[tuple[Any, ...], int] = Cache(1024)
+"""Rows matching a filter, by file, its version and the filter (the files do not change in place)."""
+_FACETS: Cache[tuple[str, int], dict[str, list[str]]] = Cache(64)
+
+
+def _version(path: Path) -> int:
+    """Changes when the file is replaced (a run stored again under its key)."""
+    return path.stat().st_mtime_ns
+
+
 def job_facets(path: Path) -> dict[str, list[str]]:
     """The statuses, size classes, queues and wait reasons a run's jobs have (for the filters)."""
+    return _FACETS.get((str(path), _version(path)), lambda: _job_facets(path))
+
+
+def _job_facets(path: Path) -> dict[str, list[str]]:
     connection = connect()
     try:
-        present = set(columns_of(connection, path))
+        present = set(file_columns(path))
         facets: dict[str, list[str]] = {}
         for column in ("status", "size_class", "queue"):
             if column in present:
@@ -230,7 +253,7 @@ def context_series(path: Path, start_s: float, end_s: float, points: int = 1500)
     """The fleet's hourly series over [start_s, end_s] (daily or coarser means when long)."""
     connection = connect()
     try:
-        columns = set(columns_of(connection, path))
+        columns = set(file_columns(path))
         wanted = [c for c in ("startable_gpus", "queued_jobs", "queued_gpus", "allocated_gpus", "installed_gpus")
                   if c in columns]
         span = max(end_s - start_s, 1.0)

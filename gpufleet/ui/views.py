@@ -82,6 +82,7 @@ class Views:
     def __init__(self, loader: RunLoader) -> None:
         self.loader = loader
         self._pages: Cache[tuple[str, int], RunPage] = Cache(32)
+        self._jobs: Cache[tuple[str, int, int], dict[str, Any] | None] = Cache(256)
 
     def run_page(self, key: str) -> RunPage:
         return self._pages.get((key, version(self.loader.store, key)),
@@ -94,7 +95,10 @@ class Views:
         return (datetime.fromisoformat(page.summary["horizon"]) - start).total_seconds()
 
     def job(self, key: str, job_id: int) -> dict[str, Any] | None:
-        """One job's row, why it waited, and its timeline chart."""
+        """One job's row, why it waited, and its timeline chart (kept per run version)."""
+        return self._jobs.get((key, version(self.loader.store, key), job_id), lambda: self._job(key, job_id))
+
+    def _job(self, key: str, job_id: int) -> dict[str, Any] | None:
         page = self.run_page(key)
         if page.summary is None:
             return None

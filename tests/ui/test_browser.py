@@ -65,11 +65,12 @@ def page(browser, live_server: LiveServer, request: pytest.FixtureRequest) -> It
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-def shot(page, name: str, full: bool = False) -> None:  # noqa: ANN001
-    """A picture for docs/ui.md (only with GPUFLEET_UI_SCREENSHOTS set)."""
+def shot(page, name: str, height: int | None = None) -> None:  # noqa: ANN001
+    """A picture for docs/ui.md (only with GPUFLEET_UI_SCREENSHOTS set): the window, or its top `height` pixels."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=full)
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height} if height else None
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), clip=clip)
 
 
 def test_runs_list_and_its_filters(page, live_server: LiveServer, keys: list[str], failed_key: str) -> None:  # noqa: ANN001
@@ -174,7 +175,10 @@ def test_start_a_run_watch_it_and_find_it_in_the_list(page, live_server: LiveSer
         document.querySelector('#job-percent').textContent)).observe(document.querySelector('#job-percent'),
         {childList: true, characterData: true, subtree: true}); }""")
     page.wait_for_selector("#job-status:has-text('running')")
-    shot(page, "job-progress")
+    page.wait_for_function("""() => { const shown = parseInt(document.querySelector('#job-percent').textContent);
+        return (shown > 0 && shown < 100) || document.querySelector('#job-status').textContent !== 'running'; }""",
+                           timeout=120_000)
+    shot(page, "job-progress", height=320)
     page.wait_for_selector("#job-status:has-text('done')", timeout=120_000)
     seen = page.evaluate("window.seen")
     assert any(0 < int(value.rstrip("%")) < 100 for value in seen), seen
