@@ -129,6 +129,7 @@ def main() -> None:
     options = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     store, big, small = build_store(options.dir, options.runs)
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other processes share these CPUs)")
     jobs = pq.read_metadata(store.table_path(big, "jobs")).num_rows
     print(f"store: {len(store.keys())} runs; the large run has {jobs:,} jobs")
     process, base = start_dashboard(options.dir)
@@ -142,7 +143,7 @@ def main() -> None:
         process.wait(30)
     total = sum(len(v) for v in times.values())
     print(f"\n{options.clients} clients for {wall:.1f} s: {total:,} answers, {total / wall:.1f} per second, "
-          f"{sum(errors.values())} errors")
+          f"{sum(errors.values())} errors; load average after: {os.getloadavg()[0]:.2f}")
     print(f"{'route':<22}{'answers':>9}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for route in sorted(times):
         values = times[route]

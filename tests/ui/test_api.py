@@ -180,7 +180,11 @@ def test_compare_two_runs(client: TestClient, runs_dir: Path, keys: list[str], f
                                   "/api/runs/%2e%2e", "/api/runs/abc", "/runs/ffff"])
 def test_unknown_runs_are_404(client: TestClient, path: str) -> None:
     answer = client.get(path, headers=HTML)
-    assert answer.status_code == 404 and "<h1>404</h1>" in answer.text or answer.status_code == 404
+    assert answer.status_code == 404
+    if path.startswith("/api/"):  # the API answers JSON, whatever the client accepts
+        assert "in the store" in answer.json()["detail"]
+    else:  # a page for a browser, JSON for a script
+        assert "<h1>404</h1>" in answer.text and client.get(path).json()["detail"]
 
 
 # --- Sweeps and plans.

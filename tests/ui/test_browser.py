@@ -19,13 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from playwright import sync_api as playwright_api
 
 from gpufleet.store import RunStore
 from tests.plan.helpers import lab
 from tests.ui.conftest import ARTIFACTS, LiveServer, failed
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install "
-                                                                   "playwright, in the dev extra)")
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SCREENSHOTS = os.environ.get("GPUFLEET_UI_SCREENSHOTS")
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from gpufleet import api
 from gpufleet.ui import UiSettings, create_app
 from gpufleet.ui.security import COOKIE, safe_name
 from gpufleet.ui.settings import is_loopback
@@ -44,6 +45,17 @@ def test_any_address_but_loopback_gets_a_token() -> None:
     assert UiSettings.for_address("runs", host="192.168.1.5", token="mine").token == "mine"
     assert [is_loopback(h) for h in ("localhost", "127.0.0.2", "::1", "[::1]", "0.0.0.0", "example.com")] == [
         True, True, True, True, False, False]
+
+
+def test_the_python_api_makes_the_same_application(runs_dir: Path) -> None:
+    with TestClient(api.dashboard(runs_dir), base_url="http://127.0.0.1:8000") as local:
+        assert local.get("/api/health").json()["ok"]
+    beyond = api.dashboard(runs_dir, host="0.0.0.0", max_jobs=3)
+    settings = beyond.state.ui.settings
+    assert settings.token is not None and settings.max_jobs == 3
+    with TestClient(beyond, base_url="http://10.0.0.1:8000") as remote:
+        assert remote.get("/api/health").status_code == 401
+        assert remote.get("/api/health", headers={"Authorization": f"Bearer {settings.token}"}).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/", "/api/runs", "/api/health", "/static/app.js", "/new", "/api/openapi.json",
