@@ -56,6 +56,10 @@ lint: $(VENV)/.dev-installed
 screenshots: $(VENV)/.dev-installed
 	GPUFLEET_UI_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/ui/test_browser.py -q -p no:cacheprovider
 
+# The dashboard under load: 100 clients for 30 s over a store of 1,000 runs (figures in docs/performance.md).
+bench-ui: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/ui_load.py
+
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/scheduler_pass.py
