@@ -28,6 +28,8 @@ def ui(
     = None,
     max_jobs: Annotated[int, typer.Option(help="Background runs or sweeps at once.", min=1, max=64)] = 2,
     max_upload_mb: Annotated[int, typer.Option(help="Largest uploaded data file, MiB.", min=1, max=4096)] = 64,
+    check: Annotated[bool, typer.Option("--check", help="Set everything up (the options, the address, the "
+                                                        "application), print the address and exit.")] = False,
 ) -> None:
     """Serve a dashboard over the run store: runs, a run (the report, its jobs, one job's timeline),
     runs compared, sweeps and plans, and a scenario editor that starts runs and sweeps in the
@@ -49,4 +51,11 @@ def ui(
     console.print(f"runs: {settings.runs_dir} (store {settings.store_dir})", soft_wrap=True)
     if not is_loopback(host):
         console.print("listening beyond this machine: every request must carry the token", style="yellow")
+    if check:
+        from gpufleet.ui.app import create_app
+
+        create_app(settings)
+        sock.close()
+        console.print("ok: the dashboard can start (--check: not serving)")
+        return
     serve(settings, sock)
