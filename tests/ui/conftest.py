@@ -17,6 +17,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from gpufleet import api
+from gpufleet.report.replications import write_replication_report
 from gpufleet.report.sweep import write_sweep_report
 from gpufleet.store import RunSpec, RunStore
 from gpufleet.ui import UiSettings, bind, create_app
@@ -35,6 +36,8 @@ def build_runs_folder(folder: Path) -> dict[str, object]:
         spec = RunSpec.of(lab(), seed)
         store.put(spec, api.run(lab(), seed=seed), "2026-05-01T10:00:0" + str(seed), 0.5)
         keys.append(spec.key)
+    replicated = api.replicate(lab(), 3, seed=1, workers=1, store_root=store_root)  # the three runs above
+    replicated.write(folder / "lab-x3", report=write_replication_report)
     broken = RunSpec.of(lab(end="2026-01-15"), 99)
     store.put_failure(broken, "test", "RuntimeError: boom", "2026-04-01T09:00:00", 0.1)
     inputs = folder.parent / f"{folder.name}-inputs"

@@ -217,6 +217,17 @@ def test_plan_page_marks_the_answer(client: TestClient, runs_dir: Path) -> None:
     assert client.get("/api/plans/grid").status_code == 404
 
 
+def test_a_replication_set(client: TestClient, runs_dir: Path, keys: list[str]) -> None:
+    data = json.loads((runs_dir / "lab-x3" / "replications.json").read_text())
+    assert [o["name"] for o in client.get("/api/outputs/replications").json()] == ["lab-x3"]
+    page = client.get("/replications/lab-x3", headers=HTML)
+    assert page.status_code == 200 and all(f'href="/runs/{key}"' in page.text for key in keys)
+    mean = data["metrics"]["utilisation"]["mean"]
+    assert f"{mean * 100:.2f}%" in page.text  # the set's own mean, as the CLI formats it
+    assert "/compare?run=" in page.text
+    assert client.get("/replications/nope", headers=HTML).status_code == 404
+
+
 # --- The editor.
 
 def test_builtin_scenarios_and_the_schema(client: TestClient) -> None:
