@@ -20,17 +20,11 @@ from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.store import RunStore
 from gpufleet.ui.tables import wait_breakdown
-from tests.plan.helpers import lab
-
-HTML = {"Accept": "text/html"}
+from tests.ui.helpers import HTML, lab_yaml
 
 
 def _jobs(runs_dir: Path, key: str):  # noqa: ANN202 - a pyarrow table
     return pq.read_table(RunStore(runs_dir / "store").table_path(key, "jobs"))
-
-
-def lab_yaml() -> str:
-    return yaml.safe_dump(lab().model_dump(mode="json", exclude_defaults=True), sort_keys=False)
 
 
 # --- Runs and a run.

@@ -25,6 +25,7 @@ from gpufleet import api
 from gpufleet.store import RunStore
 from gpufleet.ui import UiSettings, create_app
 from tests.plan.helpers import lab
+from tests.ui.helpers import wait_for
 
 COMMAND = [sys.executable, "-c", "from gpufleet.cli import main; main()", "ui"]
 ADDRESS = re.compile(r"gpufleet dashboard on (http://\S+/)(\?token=(\S+))?")
@@ -49,17 +50,6 @@ def dashboard(runs: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def wait_for(client: httpx.Client | TestClient, job_id: str, done: object,
-             timeout_s: float = 120.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if done(job):  # type: ignore[operator]
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not get there in {timeout_s} s: {job}")
 
 
 def alive(pid: int) -> bool:

@@ -5,7 +5,6 @@ leaves nothing half-written; no more jobs at once than allowed; resume runs what
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,13 +17,10 @@ from gpufleet.plan.replicate import replication_seeds
 from gpufleet.store import RunSpec, RunStore
 from gpufleet.ui import UiSettings, create_app
 from tests.plan.helpers import lab
+from tests.ui.helpers import lab_yaml, wait_for
 
 LONG_END = "2031-01-01"
 """A lab run this long takes tens of seconds: long enough to be cancelled while it runs."""
-
-
-def as_yaml(end: str = "2026-01-20") -> str:
-    return yaml.safe_dump(lab(end=end).model_dump(mode="json", exclude_defaults=True), sort_keys=False)
 
 
 @pytest.fixture
@@ -34,20 +30,9 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
         yield test, tmp_path / "runs"
 
 
-def wait_for(client: TestClient, job_id: str, done: object, timeout_s: float = 90.0) -> dict[str, object]:
-    """Poll the job until `done(job)`; the job."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if done(job):  # type: ignore[operator]
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not get there in {timeout_s} s: {job}")
-
-
 def test_a_run_from_the_editor_is_stored_as_the_cli_stores_it(dashboard: tuple[TestClient, Path]) -> None:
     client, runs = dashboard
-    started = client.post("/api/jobs", json={"scenario": as_yaml(), "replications": 2, "seed": 7})
+    started = client.post("/api/jobs", json={"scenario": lab_yaml(), "replications": 2, "seed": 7})
     assert started.status_code == 201
     job = started.json()
     assert job["kind"] == "run" and job["total"] == 2 and job["status"] == "running" and "pid" not in job
@@ -77,13 +62,13 @@ def test_a_run_from_the_editor_is_stored_as_the_cli_stores_it(dashboard: tuple[T
 
 def test_cancel_busy_and_resume(dashboard: tuple[TestClient, Path]) -> None:
     client, runs = dashboard
-    job = client.post("/api/jobs", json={"scenario": as_yaml(LONG_END)}).json()
+    job = client.post("/api/jobs", json={"scenario": lab_yaml(LONG_END)}).json()
     running = wait_for(client, job["id"], lambda j: j["progress"] > 0)
     assert running["status"] == "running"
     # While it runs: listed as running, and no second job (max_jobs=1).
     rows = client.get("/api/runs").json()["rows"]
     assert [(r["key"], r["status"], r["job"]) for r in rows] == [(running["keys"][0], "running", job["id"])]
-    busy = client.post("/api/jobs", json={"scenario": as_yaml()})
+    busy = client.post("/api/jobs", json={"scenario": lab_yaml()})
     assert busy.status_code == 429 and "1 background jobs" in busy.json()["detail"]
     assert client.post(f"/api/jobs/{job['id']}/resume").status_code == 409
     assert client.post(f"/api/jobs/{job['id']}/cancel").json()["status"] == "cancelling"
@@ -93,7 +78,7 @@ def test_cancel_busy_and_resume(dashboard: tuple[TestClient, Path]) -> None:
     assert store.keys() == [] and store.debris() == []  # nothing stored, nothing half-written
     assert [r["status"] for r in client.get("/api/runs").json()["rows"]] == ["cancelled"]
     # A cancelled job resumes (now with a short scenario: the same job, started again).
-    short = client.post("/api/jobs", json={"scenario": as_yaml()})
+    short = client.post("/api/jobs", json={"scenario": lab_yaml()})
     assert short.status_code == 201
     wait_for(client, short.json()["id"], lambda j: not j["active"])
     assert client.post(f"/api/jobs/{job['id']}/resume").json()["status"] == "running"
@@ -105,7 +90,7 @@ def test_cancel_busy_and_resume(dashboard: tuple[TestClient, Path]) -> None:
 def test_a_sweep_in_the_background(dashboard: tuple[TestClient, Path]) -> None:
     client, runs = dashboard
     sweep = "name: backfills\nreplications: 2\naxes:\n  - path: scheduler.backfill\n    values: [easy, none]\n"
-    job = client.post("/api/jobs", json={"scenario": as_yaml(), "kind": "sweep", "sweep": sweep}).json()
+    job = client.post("/api/jobs", json={"scenario": lab_yaml(), "kind": "sweep", "sweep": sweep}).json()
     assert job["kind"] == "sweep" and job["total"] == 4 and job["name"] == "backfills"
     done = wait_for(client, job["id"], lambda j: not j["active"])
     assert done["status"] == "done" and done["done"] == 4 and done["output"] == "backfills"
@@ -116,14 +101,14 @@ def test_a_sweep_in_the_background(dashboard: tuple[TestClient, Path]) -> None:
 
 def test_stopped_early_and_failed_runs(dashboard: tuple[TestClient, Path]) -> None:
     client, _ = dashboard
-    job = client.post("/api/jobs", json={"scenario": as_yaml(), "until": "2026-01-03"}).json()
+    job = client.post("/api/jobs", json={"scenario": lab_yaml(), "until": "2026-01-03"}).json()
     done = wait_for(client, job["id"], lambda j: not j["active"])
     assert done["status"] == "done" and done["until"] == "2026-01-03"
     record = client.get(f"/api/runs/{done['keys'][0]}").json()["record"]
     assert record["until"].startswith("2026-01-03") and record["status"] == "ok"
     # A trace that is there but is no trace: the scenario checks out, the run fails and says why.
     assert client.put("/api/uploads/broken.csv", content=b"runtime\nnot a number\n").status_code == 201
-    data = yaml.safe_load(as_yaml())
+    data = yaml.safe_load(lab_yaml())
     data["workloads"][0]["synthetic"]["sizes"][0]["duration"] = {"dist": "trace", "format": "philly-runtime",
                                                                  "path": "broken.csv"}
     job = client.post("/api/jobs", json={"scenario": yaml.safe_dump(data)}).json()

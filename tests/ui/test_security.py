@@ -15,7 +15,7 @@ from gpufleet import api
 from gpufleet.ui import UiSettings, create_app
 from gpufleet.ui.security import COOKIE, safe_name
 from gpufleet.ui.settings import is_loopback
-from tests.ui.test_api import HTML, lab_yaml
+from tests.ui.helpers import HTML, lab_yaml
 
 TOKEN = "s3cret-token-for-tests"
 
