@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz determinism validate-research clean
+.PHONY: run test lint bench fuzz determinism validate-research screenshots bench-ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ determinism: $(VENV)/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks validation
+
+# The pictures in docs/ui.md, taken by the dashboard's browser tests (Chromium, headless).
+screenshots: $(VENV)/.dev-installed
+	GPUFLEET_UI_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/ui/test_browser.py -q -p no:cacheprovider
+
+# The dashboard under load: 100 clients for 30 s over a store of 1,000 runs (figures in docs/performance.md).
+bench-ui: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/ui_load.py
 
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed

@@ -9,6 +9,9 @@ Example:
 Many runs (docs/planning.md): `replicate` (seeds, mean and 95% interval), `sweep` (a sweep
 file), `plan` / `plan_file` (the capacity planner), `store` and `runs_sql` (the run store).
 They run in worker processes: call them under `if __name__ == "__main__":` in a script.
+
+The dashboard (docs/ui.md): `dashboard` (the FastAPI application over a runs folder) and
+`serve_dashboard` (serve it, as `gpufleet ui` does).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from gpufleet.spec.scenario import Scenario
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from fastapi import FastAPI
 
     from gpufleet.interop.export import Exported
     from gpufleet.interop.report import ImportReport
@@ -473,6 +477,27 @@ def solve_plan(spec: PlanSpec, base: Scenario, workers: int | None = None, ray: 
     if len(unusable) == len(result.solution.candidates):
         raise InputError([Problem(f"no plan can be built: {unusable[0].error}")])
     return result
+
+
+def dashboard(runs: str | Path = "runs", host: str = "127.0.0.1", token: str | None = None,
+              data: tuple[str | Path, ...] = (), **limits: int) -> FastAPI:
+    """The dashboard over a runs folder (its store `runs/store`, and the sweeps, plans and
+    replication sets beside it) as a FastAPI application: serve it with any ASGI server, or
+    test it with FastAPI's TestClient. Any `host` but loopback gets a token (`token`, or a
+    new one: `app.state.ui.settings.token`). `limits`: max_jobs, max_body_bytes,
+    max_upload_bytes, max_runs_per_job, page_size (gpufleet.ui.UiSettings). See docs/ui.md."""
+    from gpufleet.ui import UiSettings, create_app
+
+    return create_app(UiSettings.for_address(runs, host, token=token, data_dirs=tuple(data), **limits))
+
+
+def serve_dashboard(runs: str | Path = "runs", host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+                    data: tuple[str | Path, ...] = (), **limits: int) -> None:
+    """Serve the dashboard until interrupted (what `gpufleet ui` does, without printing)."""
+    from gpufleet.ui import UiSettings, bind, serve
+
+    settings = UiSettings.for_address(runs, host, port, token, tuple(data), **limits)
+    serve(settings, bind(host, port))
 
 
 def _beside(path: str | Path, base: str) -> str | Path:

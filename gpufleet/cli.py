@@ -35,6 +35,7 @@ from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
 from gpufleet.staging import write_whole
 from gpufleet.traces.cli import trace_app
+from gpufleet.ui.command import ui
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, simulate and schedule hyperscale AI compute.")
@@ -265,6 +266,7 @@ def scenarios() -> None:
 app.command()(sweep)
 app.command()(plan)
 app.add_typer(runs_app, name="runs")
+app.command("ui")(ui)
 
 
 def main() -> None:

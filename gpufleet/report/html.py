@@ -153,7 +153,8 @@ def commitment_figure(result: RunResult) -> go.Figure:
     return figure
 
 
-def _headline(result: RunResult) -> str:
+def headline_table(result: RunResult) -> str:
+    """The headline questions and their answers, as an HTML table."""
     summary = result.summary
     capacity, jobs, money = summary["capacity"], summary["jobs"], summary["money"]
     rows = [
@@ -224,7 +225,8 @@ def _serving_headline(serving: dict) -> str:
     return "; ".join(parts)
 
 
-def _wait_table(result: RunResult) -> str:
+def wait_table(result: RunResult) -> str:
+    """Waits by job size class (started jobs and Kaplan-Meier), as an HTML table."""
     head = "".join(f"<th>{c}</th>" for c in ("size (GPUs)", "jobs", "started", "queued at end", "never fit",
                                              "stopped at limit", "mean (started)", "p50 (started)", "p95 (started)",
                                              "p99 (started)", "p50 (KM)", "p95 (KM)", "mean to longest (KM)"))
@@ -242,7 +244,8 @@ def _wait_table(result: RunResult) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{note}"
 
 
-def _named_table(result: RunResult) -> str:
+def named_table(result: RunResult) -> str:
+    """The named jobs (wait, run, pool, status), as an HTML section; empty without named jobs."""
     named = result.summary["named_jobs"]
     if not named:
         return ""
@@ -270,39 +273,55 @@ table.headline th { width: 22rem; }
 """
 
 
-def render(result: RunResult) -> str:
-    """The report as one HTML string (plotly.js inlined once)."""
-    figures = [capacity_figure(result), utilisation_figure(result), queue_figure(result),
-               wait_cdf_figure(result), commitment_figure(result)]
-    failures = result.scenario.failures is not None or result.failures.num_rows > 0
-    if failures:
+def report_figures(result: RunResult) -> dict[str, list[go.Figure]]:
+    """The report's charts by section, in page order: `main` (capacity, utilisation, queue,
+    wait CDF, commitment), `failures` (when the run has them), `serving` (with services) and
+    `contracts` (with a portfolio of contracts)."""
+    sections = {"main": [capacity_figure(result), utilisation_figure(result), queue_figure(result),
+                         wait_cdf_figure(result), commitment_figure(result)]}
+    if result.scenario.failures is not None or result.failures.num_rows > 0:
         from gpufleet.report import failure_charts
 
-        figures += [failure_charts.ettr_figure(result), failure_charts.failures_figure(result),
-                    failure_charts.repair_figure(result)]
-    serving = result.serving is not None
-    if serving:
+        sections["failures"] = [failure_charts.ettr_figure(result), failure_charts.failures_figure(result),
+                                failure_charts.repair_figure(result)]
+    if result.serving is not None:
         from gpufleet.report import serving_charts
 
-        first_serving = len(figures)
-        figures += [serving_charts.busiest_day_figure(result), serving_charts.horizon_figure(result),
-                    serving_charts.gpu_split_figure(result), serving_charts.slo_cost_figure(result)]
-    contracts = result.contracts is not None
-    if contracts:
+        sections["serving"] = [serving_charts.busiest_day_figure(result), serving_charts.horizon_figure(result),
+                               serving_charts.gpu_split_figure(result), serving_charts.slo_cost_figure(result)]
+    if result.contracts is not None:
         from gpufleet.report import portfolio_charts
 
-        first_contract = len(figures)
-        figures.append(portfolio_charts.burn_down_figure(result))
+        sections["contracts"] = [portfolio_charts.burn_down_figure(result)]
+    return sections
+
+
+def render(result: RunResult) -> str:
+    """The report as one HTML string (plotly.js inlined once)."""
+    sections = report_figures(result)
+    figures = (sections["main"] + sections.get("failures", []) + sections.get("serving", [])
+               + sections.get("contracts", []))
+    failures = "failures" in sections
+    serving = "serving" in sections
+    contracts = "contracts" in sections
+    first_serving = len(sections["main"]) + len(sections.get("failures", []))
+    first_contract = first_serving + len(sections.get("serving", []))
     charts = []
     for index, figure in enumerate(figures):
         figure.update_layout(template="plotly_white", height=440, margin={"t": 60, "b": 40})
         charts.append(pio.to_html(figure, full_html=False, include_plotlyjs=index == 0,
                                   div_id=f"chart-{index}", config={"displaylogo": False}))
     failure_section = f"<h2>Failures</h2>{''.join(charts[5:8])}" if failures else ""
-    serving_section = (f"<h2>Serving</h2>{serving_charts.service_table(result)}"
-                       f"{''.join(charts[first_serving:first_serving + 4])}") if serving else ""
-    contract_section = (f"<h2>Contracts</h2>{portfolio_charts.contracts_html_table(result)}"
-                        f"{charts[first_contract]}") if contracts else ""
+    serving_section = ""
+    if serving:
+        from gpufleet.report.serving_charts import service_table
+
+        serving_section = f"<h2>Serving</h2>{service_table(result)}{''.join(charts[first_serving:first_serving + 4])}"
+    contract_section = ""
+    if contracts:
+        from gpufleet.report.portfolio_charts import contracts_html_table
+
+        contract_section = f"<h2>Contracts</h2>{contracts_html_table(result)}{charts[first_contract]}"
     summary = result.summary
     title = f"gpufleet: {summary['scenario']}"
     description = html.escape(result.scenario.description)
@@ -313,17 +332,17 @@ def render(result: RunResult) -> str:
 <p>{description}</p>
 <p class="note">Seed {summary['seed']}; simulated {summary['start'][:10]} to {summary['horizon'][:10]};
 {summary['jobs']['total']:,} jobs; {result.events:,} events.</p>
-{_headline(result)}
+{headline_table(result)}
 {charts[0]}
 {charts[1]}
 {charts[2]}
 <h2>Waiting by job size</h2>
-{_wait_table(result)}
+{wait_table(result)}
 {charts[3]}
 {charts[4]}
 {contract_section}{serving_section}
 {failure_section}
-{_named_table(result)}
+{named_table(result)}
 </body></html>
 """
 

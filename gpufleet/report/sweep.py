@@ -61,8 +61,9 @@ def _show(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else (value if isinstance(value, str) else json.dumps(value))
 
 
-def axis_figures(result: SweepResult, metric: str) -> list[go.Figure]:
-    """The metric against each axis, one line per combination of the other axes, with its interval."""
+def axis_figures(result: SweepResult, metric: str, bands: bool = False) -> list[go.Figure]:
+    """The metric against each axis, one line per combination of the other axes, with its interval
+    (as error bars; `bands`: as a shaded band where the axis is numeric)."""
     figures = []
     for axis in result.spec.axes:
         others = [a for a in result.spec.axes if a is not axis]
@@ -80,6 +81,9 @@ def axis_figures(result: SweepResult, metric: str) -> list[go.Figure]:
             numeric = all(isinstance(x, int | float) for x, *_ in rows)
             rows.sort(key=lambda row: row[0] if numeric else str(row[0]))
             x = [row[0] if numeric else _show(row[0]) for row in rows]
+            if bands and numeric:
+                _add_band(figure, key, x, rows)
+                continue
             figure.add_trace(go.Scatter(x=x, y=[r[1] for r in rows], name=key, mode="lines+markers", error_y={
                 "type": "data", "symmetric": False, "array": [r[3] - r[1] for r in rows],
                 "arrayminus": [r[1] - r[2] for r in rows]}))
@@ -87,6 +91,26 @@ def axis_figures(result: SweepResult, metric: str) -> list[go.Figure]:
                              yaxis_title=metric)
         figures.append(figure)
     return figures
+
+
+def _add_band(figure: go.Figure, name: str, x: list[object], rows: list[tuple[object, float, float, float]]) -> None:
+    """A line of means with its interval as a shaded band (the band in the line's colour)."""
+    color = _COLORS[len(figure.data) // 3 % len(_COLORS)]
+    figure.add_trace(go.Scatter(x=x, y=[r[3] for r in rows], line={"width": 0}, showlegend=False, hoverinfo="skip",
+                                legendgroup=name))
+    figure.add_trace(go.Scatter(x=x, y=[r[2] for r in rows], line={"width": 0}, fill="tonexty", showlegend=False,
+                                fillcolor=_rgba(color, 0.2), hoverinfo="skip", legendgroup=name))
+    figure.add_trace(go.Scatter(x=x, y=[r[1] for r in rows], name=name, mode="lines+markers", legendgroup=name,
+                                line={"color": color}, customdata=[[r[2], r[3]] for r in rows],
+                                hovertemplate="%{y} [%{customdata[0]}, %{customdata[1]}]<extra>%{fullData.name}"
+                                              "</extra>"))
+
+
+_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def _rgba(color: str, alpha: float) -> str:
+    return f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},{alpha})"
 
 
 def pareto_figures(result: SweepResult, cost: str = "cost_usd") -> list[go.Figure]:

@@ -135,8 +135,8 @@ class Simulation:
             raise ValueError("failures strike nodes: the fleet state must track them (FleetState(track_nodes=True))")
         self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
 
-    def run(self, progress: ProgressFn | None = None) -> RunRecord:
-        """Simulate to the horizon and return what happened."""
+    def run(self, progress: ProgressFn | None = None, progress_every: int = 50_000) -> RunRecord:
+        """Simulate to the horizon and return what happened (`progress` every `progress_every` events)."""
         engine = self.engine
         for change in self.layout.changes:
             if change.time_s <= self.until_s:
@@ -155,7 +155,7 @@ class Simulation:
         if progress is not None:
             def on_progress(now: float, events: int) -> None:
                 progress(now, self._finished, events)
-        engine.run(self.until_s, on_progress)
+        engine.run(self.until_s, on_progress, progress_every)
         if progress is not None:
             progress(self.until_s, self._finished, engine.events)
         return self._record()

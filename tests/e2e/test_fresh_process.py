@@ -54,6 +54,7 @@ COMMANDS: dict[str, list[str]] = {
     "runs show": ["runs", "show", "{key0}", "--store", "{store}"],
     "runs compare": ["runs", "compare", "{key0}", "{key1}", "--store", "{store}"],
     "runs sql": ["runs", "sql", "SELECT scenario, seed FROM runs ORDER BY seed", "--store", "{store}"],
+    "ui": ["ui", "--runs", "{tmp}/runs", "--port", "0", "--check"],
     "admit": ["admit", str(INTEROP / "tas-snapshot" / "tas.yaml"), str(INTEROP / "tas-job.yaml"), "--at",
               "2026-03-02T10:00:00", "--replications", "2"],
 }
