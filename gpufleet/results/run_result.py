@@ -40,6 +40,8 @@ class RunResult:
         summary: the headline answers (summary.json).
         events: events the engine processed.
         serving: per-interval and monthly tables of the inference services (None without).
+        engine: which engine ran it, "python" or "native" (not written: both give the same files).
+        engine_note: why the Python engine ran it when the native core was allowed (else None).
     """
 
     scenario: Scenario
@@ -51,6 +53,8 @@ class RunResult:
     events: int
     failures: pa.Table
     serving: ServingResults | None = None
+    engine: str = "python"
+    engine_note: str | None = None
 
     @classmethod
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,

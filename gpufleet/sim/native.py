@@ -14,8 +14,6 @@ lacks), `python` is the reference engine.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 
 from gpufleet.errors import InputError, Problem
@@ -23,6 +21,7 @@ from gpufleet.sched import reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
+from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
 
 PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's default)
@@ -31,14 +30,6 @@ _STATUS = np.array([Status.COMPLETED, Status.TIME_LIMIT, Status.RUNNING, Status.
 _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reasons.BEHIND_RESERVATION,
                     reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS], dtype=object)
 _NEVER_FITS_CODE = 7
-
-
-class EngineChoice(StrEnum):
-    """Which engine runs a simulation."""
-
-    auto = "auto"
-    native = "native"
-    python = "python"
 
 
 def core_missing() -> str | None:
