@@ -116,6 +116,7 @@ def core_spec(simulation: Simulation) -> dict:
         "rack_installed_gpus": np.ascontiguousarray(layout.rack_installed_gpus, dtype=np.int64),
         "rack_block": np.ascontiguousarray(layout.rack_block, dtype=np.int64),
         "block_in_pool": np.ascontiguousarray(layout.rack_block - first_block[layout.rack_pool], dtype=np.int64),
+        "rack_pool": np.ascontiguousarray(layout.rack_pool, dtype=np.int64),
         "changes": [(float(change.time_s), change.pool, change.rack_lo, change.rack_hi, bool(change.retire))
                     for change in layout.changes],
         "groups": sorted({int(group) for _, group, _, _ in jobs.shapes}),

@@ -32,6 +32,8 @@ pub struct Layout {
     pub rack_block: Vec<i64>,
     /// Block of each rack within its pool.
     pub block_in_pool: Vec<usize>,
+    /// Pool of each rack.
+    pub rack_pool: Vec<usize>,
     pub changes: Vec<Change>,
 }
 
@@ -71,6 +73,7 @@ pub(crate) mod tests {
             rack_installed_gpus: vec![rack_gpus; racks],
             rack_block: (0..racks).map(|r| (r / per_block) as i64).collect(),
             block_in_pool: (0..racks).map(|r| r / per_block).collect(),
+            rack_pool: vec![0; racks],
             changes: vec![Change {
                 time_s: 0.0,
                 pool: 0,

@@ -102,6 +102,7 @@ mod python {
             rack_installed_gpus: ints(spec, "rack_installed_gpus")?,
             rack_block: ints(spec, "rack_block")?,
             block_in_pool: indexes(spec, "block_in_pool")?,
+            rack_pool: indexes(spec, "rack_pool")?,
             changes: changes
                 .into_iter()
                 .map(|(time_s, pool, rack_lo, rack_hi, retire)| Change {

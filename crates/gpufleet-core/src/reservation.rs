@@ -1,9 +1,11 @@
 //! EASY-backfill reservations (`gpufleet.sched.reservation`): when and where the first
 //! blocked job will fit, replaying expected ends and scheduled capacity changes.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::capacity::ArrayCapacity;
+use crate::capacity::{ArrayCapacity, Capacity, Histogram};
+use crate::layout::Layout;
 use crate::placement::best_fit;
 use crate::state::{Allocation, FleetState, ACTIVE, DRAINING};
 use crate::Time;
@@ -29,7 +31,123 @@ pub struct Gang<'a> {
     pub within_block: bool,
 }
 
+/// The free GPUs of the plan's projection, with the gang's group histogram and the count of
+/// racks per free level kept on every change (what `ArrayCapacity` would find by scanning).
+pub struct Projection<'a> {
+    layout: &'a Layout,
+    avail: Vec<i64>,
+    group: i64,
+    /// Per pool: Some for the gang's pools.
+    histograms: Vec<Option<Histogram>>,
+    levels: Vec<Option<Vec<i64>>>,
+    known: Vec<((usize, i64), i64)>,
+}
+
+impl<'a> Projection<'a> {
+    /// The live state's free GPUs, histograms and levels (copied from its indexes, not rescanned).
+    pub fn new(state: &'a FleetState, pools: &[usize], group: i64) -> Self {
+        let layout = &state.layout;
+        let mut histograms = vec![None; layout.pools.len()];
+        let mut levels = vec![None; layout.pools.len()];
+        for &p in pools {
+            if group <= layout.pools[p].rack_gpus {
+                histograms[p] = Some(state.group_histogram(p, group).into_owned());
+            }
+            levels[p] = Some(state.level_counts(p).to_vec());
+        }
+        Projection {
+            layout,
+            avail: state.avail.clone(),
+            group,
+            histograms,
+            levels,
+            known: Vec::new(),
+        }
+    }
+
+    /// The live state with each of `racks` capped at `spare` (what a job still running when
+    /// the head's reservation begins may take).
+    pub fn capped(state: &'a FleetState, pools: &[usize], group: i64, spare: &[i64], racks: &[usize]) -> Self {
+        let mut view = Projection::new(state, pools, group);
+        for &rack in racks {
+            if spare[rack] < view.avail[rack] {
+                view.set(rack, spare[rack]);
+            }
+        }
+        view
+    }
+
+    fn set(&mut self, rack: usize, new: i64) {
+        let old = self.avail[rack];
+        self.avail[rack] = new;
+        let pool = self.layout.rack_pool[rack];
+        if let Some(counts) = self.levels[pool].as_mut() {
+            counts[old as usize] -= 1;
+            counts[new as usize] += 1;
+        }
+        if let Some(histogram) = self.histograms[pool].as_mut() {
+            let (before, after) = (old / self.group, new / self.group);
+            if before != after {
+                let row = self.layout.block_in_pool[rack] * histogram.width;
+                histogram.data[row + before as usize] -= 1;
+                histogram.data[row + after as usize] += 1;
+            }
+        }
+    }
+
+    fn scan(&self) -> ArrayCapacity<'_> {
+        ArrayCapacity {
+            avail: &self.avail,
+            layout: self.layout,
+            known: self.known.clone(),
+        }
+    }
+}
+
+impl Capacity for Projection<'_> {
+    fn layout(&self) -> &Layout {
+        self.layout
+    }
+
+    fn avail(&self) -> &[i64] {
+        &self.avail
+    }
+
+    fn tightest_level(&self, pool: usize, gpus: i64) -> Option<i64> {
+        match &self.levels[pool] {
+            Some(counts) => (gpus.max(1) as usize..counts.len())
+                .find(|&level| counts[level] > 0)
+                .map(|level| level as i64),
+            None => self.scan().tightest_level(pool, gpus),
+        }
+    }
+
+    fn first_rack_at(&self, pool: usize, free: i64) -> usize {
+        self.scan().first_rack_at(pool, free)
+    }
+
+    fn group_histogram(&self, pool: usize, group: i64) -> Cow<'_, Histogram> {
+        match &self.histograms[pool] {
+            Some(histogram) if group == self.group => Cow::Borrowed(histogram),
+            _ => Cow::Owned(self.scan().group_histogram(pool, group).into_owned()),
+        }
+    }
+
+    fn groups_free(&self, pool: usize, group: i64) -> i64 {
+        if let Some((_, known)) = self.known.iter().find(|(key, _)| *key == (pool, group)) {
+            return *known;
+        }
+        match &self.histograms[pool] {
+            Some(histogram) if group == self.group => histogram.block_groups().iter().sum(),
+            _ => self.scan().groups_free(pool, group),
+        }
+    }
+}
+
 /// Reserve for `job`, replaying `ends` ((expected end, job), sorted).
+///
+/// `groups` counts whole free groups per pool of the gang as the Python code does (from the
+/// live state's count, then by deltas), and is what placement is told.
 pub fn plan(
     job: usize,
     now: f64,
@@ -39,16 +157,12 @@ pub fn plan(
     gang: &Gang,
 ) -> Reservation {
     let layout = &state.layout;
-    let mut projected = state.avail.clone();
+    let group = gang.group;
+    let mut projected = Projection::new(state, gang.pools, group);
     let mut alive: Vec<bool> = state.rack_state.iter().map(|&s| s == ACTIVE).collect();
     let mut draining = state.rack_state.contains(&DRAINING);
     let mut pool_free = state.avail_gpus.clone();
-    let group = gang.group;
-    let mut groups: Vec<(usize, i64)> = gang
-        .pools
-        .iter()
-        .map(|&p| (p, crate::capacity::Capacity::groups_free(state, p, group)))
-        .collect();
+    let mut groups: Vec<(usize, i64)> = gang.pools.iter().map(|&p| (p, state.groups_free(p, group))).collect();
     let needed = gang.gpus / group;
     let changes = &layout.changes;
     let mut next_change = changes.partition_point(|change| change.time_s <= now);
@@ -77,8 +191,8 @@ pub fn plan(
                 if draining && !alive[rack] {
                     continue;
                 }
-                let before = projected[rack];
-                projected[rack] = before + held;
+                let before = projected.avail[rack];
+                projected.set(rack, before + held);
                 pool_free[pool] += held;
                 if let Some(index) = counted {
                     groups[index].1 += (before + held) / group - before / group;
@@ -91,20 +205,22 @@ pub fn plan(
             let counted = groups.iter().position(|(p, _)| *p == change.pool);
             if change.retire {
                 draining = true;
-                for rack in change.rack_lo..change.rack_hi {
-                    if alive[rack] {
-                        pool_free[change.pool] -= projected[rack];
+                for (offset, live) in alive[change.rack_lo..change.rack_hi].iter_mut().enumerate() {
+                    let rack = change.rack_lo + offset;
+                    if *live {
+                        pool_free[change.pool] -= projected.avail[rack];
                         if let Some(index) = counted {
-                            groups[index].1 -= projected[rack] / group;
+                            groups[index].1 -= projected.avail[rack] / group;
                         }
                     }
-                    projected[rack] = 0;
-                    alive[rack] = false;
+                    projected.set(rack, 0);
+                    *live = false;
                 }
             } else {
-                for rack in change.rack_lo..change.rack_hi {
-                    projected[rack] = layout.rack_gpus[rack];
-                    alive[rack] = true;
+                for (offset, live) in alive[change.rack_lo..change.rack_hi].iter_mut().enumerate() {
+                    let rack = change.rack_lo + offset;
+                    projected.set(rack, layout.rack_gpus[rack]);
+                    *live = true;
                     pool_free[change.pool] += layout.rack_gpus[rack];
                     if let Some(index) = counted {
                         groups[index].1 += layout.rack_gpus[rack] / group;
@@ -119,15 +235,11 @@ pub fn plan(
         {
             continue;
         }
-        let view = ArrayCapacity {
-            avail: &projected,
-            layout,
-            known: groups.iter().map(|&(p, g)| ((p, group), g)).collect(),
-        };
-        if let Some(placement) = best_fit(&view, gang.pools, gang.gpus, group, gang.within_block) {
-            let mut spare = vec![UNCONSTRAINED; projected.len()];
+        projected.known = groups.iter().map(|&(p, g)| ((p, group), g)).collect();
+        if let Some(placement) = best_fit(&projected, gang.pools, gang.gpus, group, gang.within_block) {
+            let mut spare = vec![UNCONSTRAINED; projected.avail.len()];
             for (&rack, &taken) in placement.racks.iter().zip(&placement.gpus) {
-                spare[rack] = projected[rack] - taken;
+                spare[rack] = projected.avail[rack] - taken;
             }
             return Reservation {
                 job,

@@ -8,10 +8,10 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::ops::Bound::{Excluded, Unbounded};
 use std::rc::Rc;
 
-use crate::capacity::{ArrayCapacity, Capacity};
+use crate::capacity::Capacity;
 use crate::placement::best_fit;
 use crate::progress::Progress;
-use crate::reservation::{plan, Gang, Reservation};
+use crate::reservation::{plan, Gang, Projection, Reservation};
 use crate::state::{Allocation, FleetState, Placement};
 use crate::Time;
 
@@ -425,7 +425,12 @@ impl Scheduler {
         if long {
             let shared = head_reservation.expect("long");
             let mut reserved = shared.borrow_mut();
-            let spare = reserved.spare.as_mut().expect("a dated reservation");
+            let Reservation {
+                spare,
+                racks: head_racks,
+                ..
+            } = &mut *reserved;
+            let spare = spare.as_mut().expect("a dated reservation");
             if placement
                 .racks
                 .iter()
@@ -433,14 +438,7 @@ impl Scheduler {
                 .any(|(&rack, &gpus)| gpus > spare[rack])
             {
                 // It would still run when the reservation begins: it may only take what the head leaves.
-                let capped: Vec<i64> = self
-                    .state
-                    .avail
-                    .iter()
-                    .zip(spare.iter())
-                    .map(|(&a, &s)| a.min(s))
-                    .collect();
-                let view = ArrayCapacity::new(&capped, &self.state.layout);
+                let view = Projection::capped(&self.state, &shape.pools, shape.group, spare, head_racks);
                 match best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block) {
                     Some(found) => placement = found,
                     None => {

@@ -187,6 +187,11 @@ impl FleetState {
         }
     }
 
+    /// Live racks of the pool per number of free GPUs (index 0 is not kept).
+    pub fn level_counts(&self, pool: usize) -> &[i64] {
+        &self.level_count[pool]
+    }
+
     /// Rack `rack` goes from `old` to `new` free GPUs.
     fn change(&mut self, pool: usize, rack: usize, old: i64, new: i64) {
         self.avail[rack] = new;
