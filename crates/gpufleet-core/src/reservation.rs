@@ -7,10 +7,41 @@ use std::collections::BTreeSet;
 use crate::capacity::{ArrayCapacity, Capacity, Histogram};
 use crate::layout::Layout;
 use crate::placement::best_fit;
-use crate::state::{Allocation, FleetState, ACTIVE, DRAINING};
+use crate::state::{Allocation, FleetState, ACTIVE};
 use crate::Time;
 
 pub const UNCONSTRAINED: i64 = i64::MAX / 4;
+
+/// Per rack, GPUs a job still running when the reservation begins may take. Only the head's
+/// racks are constrained; the Python engine keeps UNCONSTRAINED elsewhere, less what long jobs
+/// take there, which never comes near a rack's size, so those racks are not stored.
+#[derive(Clone, Debug)]
+pub struct Spare {
+    racks: Vec<usize>,
+    left: Vec<i64>,
+}
+
+impl Spare {
+    /// What `rack` leaves to others (UNCONSTRAINED off the head's racks).
+    pub fn get(&self, rack: usize) -> i64 {
+        match self.racks.binary_search(&rack) {
+            Ok(index) => self.left[index],
+            Err(_) => UNCONSTRAINED,
+        }
+    }
+
+    /// A job placed beside the head takes `gpus` of `rack`.
+    pub fn take(&mut self, rack: usize, gpus: i64) {
+        if let Ok(index) = self.racks.binary_search(&rack) {
+            self.left[index] -= gpus;
+        }
+    }
+
+    /// (rack, GPUs left to others) of the head's racks.
+    pub fn constrained(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        self.racks.iter().copied().zip(self.left.iter().copied())
+    }
+}
 
 /// The head job's reservation.
 #[derive(Debug)]
@@ -18,7 +49,7 @@ pub struct Reservation {
     pub job: usize,
     pub start_s: f64,
     /// Per rack, GPUs a job still running at `start_s` may take; None: no reservation.
-    pub spare: Option<Vec<i64>>,
+    pub spare: Option<Spare>,
     pub pool: usize,
     pub racks: Vec<usize>,
 }
@@ -35,7 +66,10 @@ pub struct Gang<'a> {
 /// racks per free level kept on every change (what `ArrayCapacity` would find by scanning).
 pub struct Projection<'a> {
     layout: &'a Layout,
-    avail: Vec<i64>,
+    /// The live free GPUs, to restore the scratch copy from.
+    base: &'a [i64],
+    avail: &'a mut [i64],
+    touched: Vec<usize>,
     group: i64,
     /// Per pool: Some for the gang's pools.
     histograms: Vec<Option<Histogram>>,
@@ -44,8 +78,9 @@ pub struct Projection<'a> {
 }
 
 impl<'a> Projection<'a> {
-    /// The live state's free GPUs, histograms and levels (copied from its indexes, not rescanned).
-    pub fn new(state: &'a FleetState, pools: &[usize], group: i64) -> Self {
+    /// The live state's free GPUs (in `scratch`, a copy kept equal to them between uses),
+    /// histograms and levels (copied from its indexes, not rescanned).
+    pub fn new(state: &'a FleetState, scratch: &'a mut [i64], pools: &[usize], group: i64) -> Self {
         let layout = &state.layout;
         let mut histograms = vec![None; layout.pools.len()];
         let mut levels = vec![None; layout.pools.len()];
@@ -57,7 +92,9 @@ impl<'a> Projection<'a> {
         }
         Projection {
             layout,
-            avail: state.avail.clone(),
+            base: &state.avail,
+            avail: scratch,
+            touched: Vec::new(),
             group,
             histograms,
             levels,
@@ -65,13 +102,12 @@ impl<'a> Projection<'a> {
         }
     }
 
-    /// The live state with each of `racks` capped at `spare` (what a job still running when
-    /// the head's reservation begins may take).
-    pub fn capped(state: &'a FleetState, pools: &[usize], group: i64, spare: &[i64], racks: &[usize]) -> Self {
-        let mut view = Projection::new(state, pools, group);
-        for &rack in racks {
-            if spare[rack] < view.avail[rack] {
-                view.set(rack, spare[rack]);
+    /// The live state with the head's racks capped at what it leaves to others.
+    pub fn capped(state: &'a FleetState, scratch: &'a mut [i64], pools: &[usize], group: i64, spare: &Spare) -> Self {
+        let mut view = Projection::new(state, scratch, pools, group);
+        for (rack, left) in spare.constrained() {
+            if left < view.avail[rack] {
+                view.set(rack, left);
             }
         }
         view
@@ -80,6 +116,7 @@ impl<'a> Projection<'a> {
     fn set(&mut self, rack: usize, new: i64) {
         let old = self.avail[rack];
         self.avail[rack] = new;
+        self.touched.push(rack);
         let pool = self.layout.rack_pool[rack];
         if let Some(counts) = self.levels[pool].as_mut() {
             counts[old as usize] -= 1;
@@ -97,9 +134,18 @@ impl<'a> Projection<'a> {
 
     fn scan(&self) -> ArrayCapacity<'_> {
         ArrayCapacity {
-            avail: &self.avail,
+            avail: self.avail,
             layout: self.layout,
             known: self.known.clone(),
+        }
+    }
+}
+
+impl Drop for Projection<'_> {
+    /// Give the scratch copy back equal to the live free GPUs.
+    fn drop(&mut self) {
+        for &rack in &self.touched {
+            self.avail[rack] = self.base[rack];
         }
     }
 }
@@ -110,7 +156,7 @@ impl Capacity for Projection<'_> {
     }
 
     fn avail(&self) -> &[i64] {
-        &self.avail
+        self.avail
     }
 
     fn tightest_level(&self, pool: usize, gpus: i64) -> Option<i64> {
@@ -152,15 +198,17 @@ pub fn plan(
     job: usize,
     now: f64,
     state: &FleetState,
+    scratch: &mut [i64],
     ends: &BTreeSet<(Time, usize)>,
     allocations: &[Option<Allocation>],
     gang: &Gang,
 ) -> Reservation {
     let layout = &state.layout;
     let group = gang.group;
-    let mut projected = Projection::new(state, gang.pools, group);
-    let mut alive: Vec<bool> = state.rack_state.iter().map(|&s| s == ACTIVE).collect();
-    let mut draining = state.rack_state.contains(&DRAINING);
+    let mut projected = Projection::new(state, scratch, gang.pools, group);
+    // Which racks are live, made only once a capacity change is replayed (else the state's).
+    let mut alive: Option<Vec<bool>> = None;
+    let mut draining = state.draining_racks > 0;
     let mut pool_free = state.avail_gpus.clone();
     let mut groups: Vec<(usize, i64)> = gang.pools.iter().map(|&p| (p, state.groups_free(p, group))).collect();
     let needed = gang.gpus / group;
@@ -188,7 +236,11 @@ pub fn plan(
             let pool = allocation.pool;
             let counted = groups.iter().position(|(p, _)| *p == pool);
             for (&rack, &held) in allocation.racks.iter().zip(&allocation.gpus) {
-                if draining && !alive[rack] {
+                if draining
+                    && !alive
+                        .as_ref()
+                        .map_or(state.rack_state[rack] == ACTIVE, |live| live[rack])
+                {
                     continue;
                 }
                 let before = projected.avail[rack];
@@ -202,6 +254,7 @@ pub fn plan(
         }
         while next_change < changes.len() && changes[next_change].time_s == time_s {
             let change = &changes[next_change];
+            let alive = alive.get_or_insert_with(|| state.rack_state.iter().map(|&s| s == ACTIVE).collect());
             let counted = groups.iter().position(|(p, _)| *p == change.pool);
             if change.retire {
                 draining = true;
@@ -237,10 +290,15 @@ pub fn plan(
         }
         projected.known = groups.iter().map(|&(p, g)| ((p, group), g)).collect();
         if let Some(placement) = best_fit(&projected, gang.pools, gang.gpus, group, gang.within_block) {
-            let mut spare = vec![UNCONSTRAINED; projected.avail.len()];
-            for (&rack, &taken) in placement.racks.iter().zip(&placement.gpus) {
-                spare[rack] = projected.avail[rack] - taken;
-            }
+            let left = placement
+                .racks
+                .iter()
+                .zip(&placement.gpus)
+                .map(|(&r, &taken)| projected.avail[r] - taken);
+            let spare = Spare {
+                racks: placement.racks.clone(),
+                left: left.collect(),
+            };
             return Reservation {
                 job,
                 start_s: time_s,
@@ -278,24 +336,32 @@ mod tests {
             group: 8,
             within_block: false,
         };
-        let planned = plan(9, 0.0, &state, &ends, &allocations, &gang);
+        let mut scratch = state.avail.clone();
+        let planned = plan(9, 0.0, &state, &mut scratch, &ends, &allocations, &gang);
         assert_eq!(planned.start_s, 50.0);
         assert_eq!(planned.racks, vec![0, 1]);
         // 16 groups of 8: one full rack (9 groups) and 7 groups of the other.
-        assert_eq!(planned.spare.unwrap(), vec![0, 16]);
+        let spare = planned.spare.unwrap();
+        assert_eq!((spare.get(0), spare.get(1)), (0, 16));
+        assert_eq!(scratch, state.avail, "the scratch copy is given back");
         let alone = Gang {
             pools: &[0],
             gpus: 72,
             group: 8,
             within_block: false,
         };
-        assert_eq!(plan(9, 0.0, &state, &ends, &allocations, &alone).start_s, 30.0);
+        assert_eq!(
+            plan(9, 0.0, &state, &mut scratch, &ends, &allocations, &alone).start_s,
+            30.0
+        );
         let never = Gang {
             pools: &[0],
             gpus: 216,
             group: 8,
             within_block: false,
         };
-        assert!(plan(9, 0.0, &state, &ends, &allocations, &never).start_s.is_infinite());
+        assert!(plan(9, 0.0, &state, &mut scratch, &ends, &allocations, &never)
+            .start_s
+            .is_infinite());
     }
 }

@@ -103,6 +103,8 @@ pub struct Scheduler {
     pub history: Vec<(usize, f64, u8)>,
     pub reserved_s: Vec<f64>,
     reservation: Option<Shared>,
+    /// A copy of the free GPUs per rack for projections (`FleetState::refresh`).
+    scratch: Vec<i64>,
     full_pass: bool,
     new: Vec<usize>,
     head: Option<Key>,
@@ -114,6 +116,7 @@ impl Scheduler {
         let n = cfg.queue_of.len();
         let n_queues = cfg.strict.len();
         let n_shapes = cfg.shapes.len();
+        let n_racks = state.avail.len();
         Scheduler {
             state,
             progress,
@@ -133,6 +136,7 @@ impl Scheduler {
             history: Vec::new(),
             reserved_s: vec![f64::NAN; n],
             reservation: None,
+            scratch: vec![0; n_racks],
             full_pass: true,
             new: Vec::new(),
             head: None,
@@ -425,21 +429,19 @@ impl Scheduler {
         if long {
             let shared = head_reservation.expect("long");
             let mut reserved = shared.borrow_mut();
-            let Reservation {
-                spare,
-                racks: head_racks,
-                ..
-            } = &mut *reserved;
-            let spare = spare.as_mut().expect("a dated reservation");
+            let spare = reserved.spare.as_mut().expect("a dated reservation");
             if placement
                 .racks
                 .iter()
                 .zip(&placement.gpus)
-                .any(|(&rack, &gpus)| gpus > spare[rack])
+                .any(|(&rack, &gpus)| gpus > spare.get(rack))
             {
                 // It would still run when the reservation begins: it may only take what the head leaves.
-                let view = Projection::capped(&self.state, &shape.pools, shape.group, spare, head_racks);
-                match best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block) {
+                self.state.refresh(&mut self.scratch);
+                let view = Projection::capped(&self.state, &mut self.scratch, &shape.pools, shape.group, spare);
+                let found = best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block);
+                drop(view);
+                match found {
                     Some(found) => placement = found,
                     None => {
                         drop(reserved);
@@ -450,7 +452,7 @@ impl Scheduler {
                 }
             }
             for (&rack, &gpus) in placement.racks.iter().zip(&placement.gpus) {
-                spare[rack] -= gpus;
+                spare.take(rack, gpus);
             }
         }
         self.start(job, placement, now, started);
@@ -539,7 +541,7 @@ impl Scheduler {
             .iter()
             .map(|&rack| {
                 let avail = self.state.avail[rack];
-                avail / group - avail.min(spare[rack]) / group
+                avail / group - avail.min(spare.get(rack)) / group
             })
             .sum()
     }
@@ -557,7 +559,16 @@ impl Scheduler {
             group: shape.group,
             within_block: shape.within_block,
         };
-        let planned = plan(head, now, &self.state, &self.ends, &self.allocations, &gang);
+        self.state.refresh(&mut self.scratch);
+        let planned = plan(
+            head,
+            now,
+            &self.state,
+            &mut self.scratch,
+            &self.ends,
+            &self.allocations,
+            &gang,
+        );
         if self.reserved_s[head].is_nan() {
             self.reserved_s[head] = planned.start_s;
         }

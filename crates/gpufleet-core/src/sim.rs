@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::layout::Layout;
 use crate::progress::py_max;
+use crate::reservation::Spare;
 use crate::scheduler::{reason, Scheduler, Shape, Start};
 use crate::Time;
 
@@ -286,7 +287,7 @@ impl<'p> Simulation<'p> {
         let state = &self.sched.state;
         let allocated: i64 = state.allocated_gpus.iter().sum();
         let reserved = self.sched.reserved_spare();
-        let spare = reserved.as_ref().and_then(|r| r.spare.as_deref());
+        let spare = reserved.as_ref().and_then(|r| r.spare.as_ref());
         let room = headroom(&state.avail, &state.layout, &waiting, &present, spare);
         drop(reserved);
         let total = allocated + room.startable;
@@ -424,7 +425,7 @@ fn usable_gpus(avail: &[i64], layout: &Layout, groups: &[(usize, i64)]) -> i64 {
 }
 
 /// Startable and stranded GPUs of the free GPUs `avail` (`sched.headroom.headroom`).
-pub fn headroom(avail: &[i64], layout: &Layout, waiting: &[&Shape], present: &[&Shape], spare: Option<&[i64]>) -> Room {
+pub fn headroom(avail: &[i64], layout: &Layout, waiting: &[&Shape], present: &[&Shape], spare: Option<&Spare>) -> Room {
     let free: i64 = avail.iter().sum();
     let startable = if waiting.is_empty() {
         free
@@ -432,7 +433,11 @@ pub fn headroom(avail: &[i64], layout: &Layout, waiting: &[&Shape], present: &[&
         let capped: Vec<i64>;
         let capacity = match spare {
             Some(spare) => {
-                capped = avail.iter().zip(spare).map(|(&a, &s)| a.min(s)).collect();
+                let mut copy = avail.to_vec();
+                for (rack, left) in spare.constrained() {
+                    copy[rack] = copy[rack].min(left);
+                }
+                capped = copy;
                 &capped[..]
             }
             None => avail,

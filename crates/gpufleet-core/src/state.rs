@@ -51,6 +51,10 @@ pub struct FleetState {
     tracked: Vec<Vec<Tracked>>,
     /// (time_s, pool, GPUs added or removed) per change of installed capacity.
     pub capacity_log: Vec<(f64, usize, i64)>,
+    /// Racks draining (retired while jobs still run on them).
+    pub draining_racks: usize,
+    /// Racks whose free GPUs changed since `take_changed` (None: too many to list).
+    changed: Option<Vec<usize>>,
 }
 
 impl FleetState {
@@ -96,6 +100,8 @@ impl FleetState {
                 .collect(),
             tracked,
             capacity_log: Vec::new(),
+            draining_racks: 0,
+            changed: Some(Vec::new()),
             layout,
         }
     }
@@ -127,6 +133,7 @@ impl FleetState {
         for &rack in &live {
             self.rack_state[rack] = DRAINING;
         }
+        self.draining_racks += live.len();
         self.remove_empty_draining(pool, &live, now);
     }
 
@@ -177,6 +184,7 @@ impl FleetState {
         for &rack in racks {
             if self.rack_state[rack] == DRAINING && self.used[rack] == 0 {
                 self.rack_state[rack] = RETIRED;
+                self.draining_racks -= 1;
                 removed += self.layout.rack_installed_gpus[rack];
                 any = true;
             }
@@ -187,6 +195,19 @@ impl FleetState {
         }
     }
 
+    /// Bring `copy` (equal to `avail` at the last call) up to date with `avail`.
+    pub fn refresh(&mut self, copy: &mut [i64]) {
+        match self.changed.as_mut() {
+            Some(changed) => {
+                for rack in changed.drain(..) {
+                    copy[rack] = self.avail[rack];
+                }
+            }
+            None => copy.copy_from_slice(&self.avail),
+        }
+        self.changed = Some(Vec::new());
+    }
+
     /// Live racks of the pool per number of free GPUs (index 0 is not kept).
     pub fn level_counts(&self, pool: usize) -> &[i64] {
         &self.level_count[pool]
@@ -195,6 +216,13 @@ impl FleetState {
     /// Rack `rack` goes from `old` to `new` free GPUs.
     fn change(&mut self, pool: usize, rack: usize, old: i64, new: i64) {
         self.avail[rack] = new;
+        if let Some(changed) = self.changed.as_mut() {
+            if changed.len() < self.avail.len() {
+                changed.push(rack);
+            } else {
+                self.changed = None;
+            }
+        }
         let counts = &mut self.level_count[pool];
         counts[old as usize] -= 1;
         counts[new as usize] += 1;
