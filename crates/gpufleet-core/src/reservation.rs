@@ -364,4 +364,30 @@ mod tests {
             .start_s
             .is_infinite());
     }
+
+    #[test]
+    fn the_capped_view_places_as_a_scan_of_the_capped_array_does() {
+        let mut state = FleetState::new(one_pool(8, 72, 4), &[8]);
+        state.deliver(0, 0, 8, 0.0);
+        state.allocate(Placement {
+            pool: 0,
+            racks: vec![2],
+            gpus: vec![40],
+        });
+        let mut scratch = vec![0; 8];
+        state.refresh(&mut scratch);
+        let spare = Spare {
+            racks: vec![0, 1, 5],
+            left: vec![8, 0, 64],
+        };
+        let capped: Vec<i64> = (0..8).map(|r| state.avail[r].min(spare.get(r))).collect();
+        for gpus in [8, 16, 64, 72, 136, 200, 400] {
+            let view = Projection::capped(&state, &mut scratch, &[0], 8, &spare);
+            let indexed = best_fit(&view, &[0], gpus, 8, false);
+            drop(view);
+            let scanned = best_fit(&ArrayCapacity::new(&capped, &state.layout), &[0], gpus, 8, false);
+            assert_eq!(indexed, scanned, "{gpus} GPUs");
+        }
+        assert_eq!(scratch, state.avail, "the scratch copy is given back");
+    }
 }
