@@ -49,3 +49,4 @@ def test_drawn_fleets_and_workloads(data: st.DataObject) -> None:
     except InputError:
         reject()  # a drawn combination the scenario rules refuse
     compare_records(scenario)
+    compare_files(scenario)

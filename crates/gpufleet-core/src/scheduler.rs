@@ -246,8 +246,7 @@ impl Scheduler {
             }
             let mut tried = 0;
             while tried < new.len()
-                && self.try_start(new[tried], now, None, &mut HashSet::new(), &mut HashSet::new(), started)
-                    == Outcome::Started
+                && self.try_start(new[tried], now, None, &mut HashSet::new(), started) == Outcome::Started
             {
                 tried += 1;
             }
@@ -295,14 +294,7 @@ impl Scheduler {
                     break;
                 }
             }
-            let outcome = self.try_start(
-                job,
-                now,
-                head_reservation.clone(),
-                &mut failed_queues,
-                &mut long_blocked,
-                started,
-            );
+            let outcome = self.try_start(job, now, head_reservation.clone(), &mut long_blocked, started);
             let bucket = (queue, shape);
             if outcome != Outcome::Started {
                 failed_queues.insert(queue);
@@ -374,18 +366,8 @@ impl Scheduler {
                 self.set_reason(job, reason::STRICT_ORDER, now);
                 continue;
             }
-            let mut failed = HashSet::new();
-            if earlier {
-                failed.insert(queue);
-            }
-            self.try_start(
-                job,
-                now,
-                head_reservation.clone(),
-                &mut failed,
-                &mut HashSet::new(),
-                started,
-            );
+            // (The Python engine also passes the queues failed so far, which only preemption reads.)
+            self.try_start(job, now, head_reservation.clone(), &mut HashSet::new(), started);
         }
     }
 
@@ -394,7 +376,6 @@ impl Scheduler {
         job: usize,
         now: f64,
         head_reservation: Option<Shared>,
-        _failed_queues: &mut HashSet<usize>,
         long_blocked: &mut HashSet<(usize, usize)>,
         started: &mut Vec<Start>,
     ) -> Outcome {
