@@ -3,17 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz determinism validate-research screenshots bench-ui clean
+.PHONY: run test lint bench fuzz determinism validate-research differential screenshots bench-ui clean
+
+# The native engine core (Rust, crates/gpufleet-core) is built in release mode by maturin, the
+# package's build backend, whenever pip installs the package: a change to it reinstalls.
+CORE := crates/gpufleet-core
+CORE_SOURCES := $(CORE)/Cargo.toml $(CORE)/Cargo.lock $(wildcard $(CORE)/src/*.rs)
+CARGO ?= cargo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(CORE_SOURCES) | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.dev-installed: pyproject.toml $(CORE_SOURCES) | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
@@ -21,7 +27,15 @@ run: $(VENV)/.installed
 	$(BIN)/gpufleet run
 
 test: $(VENV)/.dev-installed
+	$(CARGO) test -q --manifest-path $(CORE)/Cargo.toml
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The native core against the Python engine on DIFFERENTIAL_EXAMPLES drawn fleets and workloads
+# (hypothesis, derandomised) and the fixed cases; a few minutes. Result in docs/validation.md.
+DIFFERENTIAL_EXAMPLES ?= 1200
+differential: $(VENV)/.dev-installed
+	GPUFLEET_DIFFERENTIAL_EXAMPLES=$(DIFFERENTIAL_EXAMPLES) $(BIN)/python -m pytest tests/native -q \
+		-p no:cacheprovider --hypothesis-show-statistics
 
 # Fuzzing (docs/validation.md#fuzzing): FUZZ_RUNS coverage-guided cases per entry point
 # (atheris, seed 1), then FUZZ_EXAMPLES mutation cases per entry point through the command
@@ -51,6 +65,8 @@ determinism: $(VENV)/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks validation
+	$(CARGO) fmt --manifest-path $(CORE)/Cargo.toml --check
+	$(CARGO) clippy -q --manifest-path $(CORE)/Cargo.toml --all-targets -- -D warnings
 
 # The pictures in docs/ui.md, taken by the dashboard's browser tests (Chromium, headless).
 screenshots: $(VENV)/.dev-installed
@@ -75,4 +91,4 @@ validate-research: $(VENV)/.installed
 	$(BIN)/python validation/research_simulators.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info
+	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info $(CORE)/target gpufleet/_core*.so

@@ -8,6 +8,10 @@ for the wanted number of jobs.
 
     python benchmarks/engine.py                 # the standard grid (takes minutes)
     python benchmarks/engine.py --case 100000 10000
+    python benchmarks/engine.py --grid 1000000x500000 --engines python,native --repeat 2
+
+With several engines, each case runs once per engine in turn (python, native, python,
+native, ...) in the same session, so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import resource
 import subprocess
@@ -68,16 +73,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_case(jobs: int, gpus: int) -> dict[str, float]:
+def run_case(jobs: int, gpus: int, engine: str = "python") -> dict[str, float]:
+    import tempfile
+    from pathlib import Path
+
     from gpufleet import api
     from gpufleet.spec.loader import parse_scenario
 
     scenario = parse_scenario(scenario_yaml(jobs, gpus), source="<benchmark>")
     began = time.perf_counter()
-    result = api.run(scenario)
+    result = api.run(scenario, engine=engine)
+    ran = time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as tmp:  # end to end: the results written, as `gpufleet run` does
+        result.write(Path(tmp) / "out", report=False)
     elapsed = time.perf_counter() - began
     count = result.jobs.num_rows
-    return {"jobs": count, "gpus": gpus, "seconds": elapsed, "jobs_per_s": count / elapsed,
+    return {"engine": result.engine, "run_s": ran, "write_s": elapsed - ran,
+            "jobs": count, "gpus": gpus, "seconds": elapsed, "jobs_per_s": count / elapsed,
             "events": result.events, "events_per_s": result.events / elapsed,
             "utilisation": result.summary["capacity"]["utilisation"],
             "mean_wait_h": result.summary["jobs"]["wait"]["mean_h"] or 0.0, "peak_rss_mib": peak_rss_mib()}
@@ -86,21 +98,30 @@ def run_case(jobs: int, gpus: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", nargs=2, type=int, metavar=("JOBS", "GPUS"), help="run one case in this process")
+    parser.add_argument("--engine", default="python", help="with --case: auto, native or python")
+    parser.add_argument("--engines", default="python,native", help="engines to run each case on, in turn")
+    parser.add_argument("--grid", help="cases as JOBSxGPUS,... (default: the standard grid)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case and engine, alternating")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(*args.case)))
+        print(json.dumps(run_case(*args.case, engine=args.engine)))
         return
-    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
-    print(f"{'jobs':>10} {'GPUs':>8} {'wall s':>8} {'jobs/s':>9} {'events/s':>9} {'util':>6} "
-          f"{'wait h':>7} {'peak MiB':>9}")
-    for jobs, gpus in GRID:
-        done = subprocess.run([sys.executable, __file__, "--case", str(jobs), str(gpus)],
-                              capture_output=True, text=True, check=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{row['jobs']:>10,} {row['gpus']:>8,} {row['seconds']:>8.1f} {row['jobs_per_s']:>9,.0f} "
-              f"{row['events_per_s']:>9,.0f} {row['utilisation']:>6.1%} {row['mean_wait_h']:>7.2f} "
-              f"{row['peak_rss_mib']:>9,.0f}", flush=True)
+    grid = [tuple(int(n) for n in case.split("x")) for case in args.grid.split(",")] if args.grid else GRID
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    print(f"{'engine':>7} {'jobs':>10} {'GPUs':>8} {'wall s':>8} {'run s':>7} {'write s':>8} {'jobs/s':>9} "
+          f"{'events/s':>10} {'util':>6} {'wait h':>7} {'peak MiB':>9}")
+    for jobs, gpus in grid:
+        for _ in range(args.repeat):
+            for engine in engines:
+                done = subprocess.run([sys.executable, __file__, "--case", str(jobs), str(gpus), "--engine", engine],
+                                      capture_output=True, text=True, check=True)
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                print(f"{row['engine']:>7} {row['jobs']:>10,} {row['gpus']:>8,} {row['seconds']:>8.1f} "
+                      f"{row['run_s']:>7.1f} {row['write_s']:>8.1f} {row['jobs_per_s']:>9,.0f} "
+                      f"{row['events_per_s']:>10,.0f} {row['utilisation']:>6.1%} {row['mean_wait_h']:>7.2f} "
+                      f"{row['peak_rss_mib']:>9,.0f}", flush=True)
 
 
 if __name__ == "__main__":

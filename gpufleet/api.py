@@ -30,7 +30,9 @@ from gpufleet.errors import InputError, Problem
 from gpufleet.failures.advice import checkpoint_advice as advise_checkpoints
 from gpufleet.results.run_result import RunResult
 from gpufleet.scenarios import builtin_path
+from gpufleet.sim import native
 from gpufleet.sim.build import build
+from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
 
@@ -68,18 +70,24 @@ def load(name_or_path: str | Path) -> Scenario:
 
 def run(scenario: Scenario, seed: int | None = None, until: datetime | None = None,
         progress: ProgressFn | None = None, policy: str | None = None,
-        placement: str | None = None) -> RunResult:
+        placement: str | None = None, engine: EngineChoice | str = EngineChoice.auto) -> RunResult:
     """Simulate `scenario` (optionally with another seed, stopping early at `until`, or with
     another queue policy or placement strategy than the scenario's). Python's cyclic
-    garbage collector is paused while it runs (`cyclic_gc_paused`)."""
+    garbage collector is paused while it runs (`cyclic_gc_paused`).
+
+    `engine`: "auto" runs the native core when it covers the run (docs/engine.md), else the
+    Python engine; "native" insists (InputError naming what it lacks); "python" is the
+    reference engine. Both give the same bytes; `RunResult.engine` says which ran."""
     seed = scenario.seed if seed is None else seed
     if until is not None and until <= scenario.start:
         raise InputError([Problem(f"--until {until.isoformat()} is not after the scenario start "
                                   f"{scenario.start.isoformat()}")])
     with cyclic_gc_paused():
         simulation = build(scenario, seed=seed, until=until, policy=policy, placement=placement)
-        record = simulation.run(progress)
-        return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+        record, ran, why = native.run(simulation, engine, progress)
+        result = RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
+        result.engine, result.engine_note = ran, why
+        return result
 
 
 def checkpoint_advice(scenario: Scenario, pool: str | None = None) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from gpufleet.errors import InputError, Problem
 from gpufleet.failures.cli import faults_app
 from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
+from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.staging import write_whole
 from gpufleet.traces.cli import trace_app
 from gpufleet.ui.command import ui
@@ -74,6 +75,10 @@ def run(
                                                    "every number as a mean with a 95% interval.")] = 1,
     workers: Workers = None, ray: UseRay = False, ray_address: RayAddress = None, store: StoreDir = None,
     send_back: SendBack = False,
+    engine: Annotated[EngineChoice, typer.Option(
+        help="auto: the native core when it covers the run (docs/engine.md), else the Python engine; "
+             "native: the core or an error; python: the reference engine. Same results either way.")]
+    = EngineChoice.auto,
 ) -> None:
     """Simulate a scenario; print the summary and write summary.json, jobs.parquet,
     timeseries.parquet, ledger.parquet, report.html and, when the scenario has them,
@@ -106,7 +111,7 @@ def run(
                 progress.update(task, completed=now_s, jobs=jobs_done, rate=events / elapsed,
                                 date=(spec.start + timedelta(seconds=now_s)).date().isoformat())
 
-            result = api.run(spec, seed=seed, until=stop, progress=on_progress)
+            result = api.run(spec, seed=seed, until=stop, progress=on_progress, engine=engine)
         target = out or Path("runs") / spec.name
         result.write(target, report=report)
     except InputError as error:
@@ -118,7 +123,9 @@ def run(
         console.print(notes)
     elapsed = time.perf_counter() - began
     written = ", ".join(sorted(path.name for path in target.iterdir()))
-    console.print(f"{result.events:,} events in {elapsed:.1f} s. Wrote {target}/: {written}")
+    ran = f"{result.engine} engine" + (f" (the native core does not cover {result.engine_note})"
+                                       if result.engine_note else "")
+    console.print(f"{result.events:,} events in {elapsed:.1f} s on the {ran}. Wrote {target}/: {written}")
 
 
 @app.command()

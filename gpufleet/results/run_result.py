@@ -45,6 +45,8 @@ class RunResult:
         contracts: per contract, one row per month to the horizon, then projected to its
             term's end (contracts_ledger.parquet; None unless the scenario has `contracts:`
             or a minimum-spend contract).
+        engine: which engine ran it, "python" or "native" (not written: both give the same files).
+        engine_note: why the Python engine ran it when the native core was allowed (else None).
     """
 
     scenario: Scenario
@@ -57,6 +59,8 @@ class RunResult:
     failures: pa.Table
     serving: ServingResults | None = None
     contracts: pa.Table | None = None
+    engine: str = "python"
+    engine_note: str | None = None
 
     @classmethod
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,

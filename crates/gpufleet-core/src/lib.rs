@@ -1,0 +1,308 @@
+//! gpufleet's native engine core (`gpufleet._core`): the event loop and scheduler of a run,
+//! bit-identical to the Python engine for the subset it covers (docs/engine.md).
+
+pub mod capacity;
+pub mod layout;
+pub mod placement;
+pub mod progress;
+pub mod reservation;
+pub mod scheduler;
+pub mod sim;
+pub mod state;
+
+use std::cmp::Ordering;
+
+/// A time in seconds, ordered as Python orders floats (never NaN here; -0.0 == 0.0).
+#[derive(Clone, Copy, Debug)]
+pub struct Time(pub f64);
+
+impl PartialEq for Time {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.partial_cmp(&other.0).unwrap_or(Ordering::Equal)
+    }
+}
+
+mod python {
+    use numpy::{IntoPyArray, PyReadonlyArray1};
+    use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
+    use pyo3::prelude::*;
+    use pyo3::types::PyDict;
+
+    use crate::layout::{Change, Layout, Pool};
+    use crate::progress::Progress;
+    use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
+    use crate::sim::{Failure, RunInputs, Simulation};
+    use crate::state::FleetState;
+
+    fn item<'py, T: FromPyObject<'py>>(spec: &Bound<'py, PyDict>, name: &str) -> PyResult<T> {
+        let value = spec
+            .get_item(name)?
+            .ok_or_else(|| PyKeyError::new_err(format!("run spec lacks {name:?}")))?;
+        value
+            .extract()
+            .map_err(|err| PyValueError::new_err(format!("run spec {name:?}: {err}")))
+    }
+
+    fn floats(spec: &Bound<'_, PyDict>, name: &str) -> PyResult<Vec<f64>> {
+        Ok(item::<PyReadonlyArray1<f64>>(spec, name)?.as_array().to_vec())
+    }
+
+    fn ints(spec: &Bound<'_, PyDict>, name: &str) -> PyResult<Vec<i64>> {
+        Ok(item::<PyReadonlyArray1<i64>>(spec, name)?.as_array().to_vec())
+    }
+
+    fn indexes(spec: &Bound<'_, PyDict>, name: &str) -> PyResult<Vec<usize>> {
+        ints(spec, name)?
+            .into_iter()
+            .map(|v| {
+                usize::try_from(v).map_err(|_| PyValueError::new_err(format!("run spec {name:?}: negative index {v}")))
+            })
+            .collect()
+    }
+
+    fn flags(spec: &Bound<'_, PyDict>, name: &str) -> PyResult<Vec<bool>> {
+        Ok(item::<PyReadonlyArray1<bool>>(spec, name)?.as_array().to_vec())
+    }
+
+    type PoolRow = (usize, usize, i64, usize, usize);
+    type ChangeRow = (f64, usize, usize, usize, bool);
+    type ShapeRow = (i64, i64, bool, Vec<usize>);
+
+    type Built = (FleetState, Progress, SchedulerConfig, RunInputs);
+
+    fn build(spec: &Bound<'_, PyDict>) -> PyResult<Built> {
+        let pools: Vec<PoolRow> = item(spec, "pools")?;
+        let changes: Vec<ChangeRow> = item(spec, "changes")?;
+        let layout = Layout {
+            pools: pools
+                .into_iter()
+                .map(|(rack_lo, rack_hi, rack_gpus, racks_per_block, n_blocks)| Pool {
+                    rack_lo,
+                    rack_hi,
+                    rack_gpus,
+                    racks_per_block,
+                    n_blocks,
+                })
+                .collect(),
+            rack_gpus: ints(spec, "rack_gpus")?,
+            rack_installed_gpus: ints(spec, "rack_installed_gpus")?,
+            rack_block: ints(spec, "rack_block")?,
+            block_in_pool: indexes(spec, "block_in_pool")?,
+            rack_pool: indexes(spec, "rack_pool")?,
+            changes: changes
+                .into_iter()
+                .map(|(time_s, pool, rack_lo, rack_hi, retire)| Change {
+                    time_s,
+                    pool,
+                    rack_lo,
+                    rack_hi,
+                    retire,
+                })
+                .collect(),
+        };
+        let groups: Vec<i64> = item(spec, "groups")?;
+        let state = FleetState::new(layout, &groups);
+        let progress = Progress::new(
+            floats(spec, "work_s")?,
+            floats(spec, "estimate_s")?,
+            floats(spec, "checkpoint_s")?,
+            floats(spec, "limit_s")?,
+            item(spec, "restart_overhead_s")?,
+            item(spec, "write_s")?,
+        );
+        let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
+        let backfill = match item::<String>(spec, "backfill")?.as_str() {
+            "none" => Backfill::None,
+            "greedy" => Backfill::Greedy,
+            "easy" => Backfill::Easy,
+            other => return Err(PyValueError::new_err(format!("unknown backfill {other:?}"))),
+        };
+        let cfg = SchedulerConfig {
+            queue_of: indexes(spec, "queue_of")?,
+            policy_value: ints(spec, "policy_value")?,
+            shape_of: indexes(spec, "shape_of")?,
+            shapes: shapes
+                .into_iter()
+                .map(|(gpus, group, within_block, pools)| Shape {
+                    gpus,
+                    group,
+                    within_block,
+                    pools,
+                })
+                .collect(),
+            strict: item(spec, "strict")?,
+            backfill,
+            max_job_test: item(spec, "max_job_test")?,
+        };
+        let inputs = RunInputs {
+            submit_s: floats(spec, "submit_s")?,
+            hits_limit: flags(spec, "hits_limit")?,
+            never_fits: flags(spec, "never_fits")?,
+            until_s: item(spec, "until_s")?,
+            sample_times: floats(spec, "sample_times")?,
+            progress_every: item(spec, "progress_every")?,
+        };
+        let n = inputs.submit_s.len();
+        let lengths = [
+            ("hits_limit", inputs.hits_limit.len()),
+            ("never_fits", inputs.never_fits.len()),
+            ("queue_of", cfg.queue_of.len()),
+            ("policy_value", cfg.policy_value.len()),
+            ("shape_of", cfg.shape_of.len()),
+            ("work_s", progress.work_s.len()),
+            ("estimate_s", progress.estimate_s.len()),
+            ("checkpoint_s", progress.checkpoint_s.len()),
+            ("limit_s", progress.limit_s.len()),
+        ];
+        for (name, length) in lengths {
+            if length != n {
+                return Err(PyValueError::new_err(format!(
+                    "run spec {name:?} has {length} entries for {n} jobs"
+                )));
+            }
+        }
+        Ok((state, progress, cfg, inputs))
+    }
+
+    /// Run a whole simulation from a spec of pre-drawn arrays (built by `gpufleet.sim.native`);
+    /// returns its columns. The GIL is released while it runs; `progress(now, finished, events)`
+    /// is called with the GIL every `progress_every` events, and Ctrl-C stops the run.
+    #[pyfunction]
+    #[pyo3(signature = (spec, progress=None))]
+    fn run<'py>(
+        py: Python<'py>,
+        spec: &Bound<'py, PyDict>,
+        progress: Option<PyObject>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (state, progress_state, cfg, inputs) = build(spec)?;
+        let outcome = py.allow_threads(move || {
+            let mut raised: Option<PyErr> = None;
+            let mut report = |now: f64, finished: u64, events: u64| -> Result<(), ()> {
+                Python::with_gil(|py| {
+                    py.check_signals()?;
+                    if let Some(callback) = &progress {
+                        callback.call1(py, (now, finished, events))?;
+                    }
+                    Ok(())
+                })
+                .map_err(|err: PyErr| raised = Some(err))
+            };
+            let scheduler = Scheduler::new(state, progress_state, cfg);
+            let simulation = Simulation::new(scheduler, inputs, Some(&mut report));
+            let result = simulation.run();
+            (result, raised)
+        });
+        let output = match outcome {
+            (Ok(output), _) => output,
+            (Err(Failure::Stopped), Some(err)) => return Err(err),
+            (Err(Failure::Stopped), None) => return Err(PyRuntimeError::new_err("the native run was stopped")),
+            (
+                Err(Failure::Panic {
+                    time_s,
+                    events,
+                    message,
+                }),
+                _,
+            ) => {
+                return Err(PyRuntimeError::new_err(format!(
+                    "gpufleet native core failed at simulated second {time_s} after {events} events: {message} \
+                     (a bug: please report it; `--engine python` runs the reference engine)"
+                )))
+            }
+        };
+        let out = PyDict::new(py);
+        out.set_item("start_s", output.start_s.into_pyarray(py))?;
+        out.set_item("end_s", output.end_s.into_pyarray(py))?;
+        out.set_item("status", output.status.into_pyarray(py))?;
+        out.set_item("reason", output.reason.into_pyarray(py))?;
+        out.set_item("pool", output.pool.into_pyarray(py))?;
+        out.set_item("racks", output.racks.into_pyarray(py))?;
+        out.set_item("blocks", output.blocks.into_pyarray(py))?;
+        out.set_item("reserved_s", output.reserved_s.into_pyarray(py))?;
+        out.set_item(
+            "history_job",
+            output
+                .history
+                .iter()
+                .map(|h| h.0 as i64)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
+        out.set_item(
+            "history_time",
+            output.history.iter().map(|h| h.1).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "history_reason",
+            output.history.iter().map(|h| h.2).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item("productive_s", output.productive_s.into_pyarray(py))?;
+        out.set_item("lost_s", output.lost_s.into_pyarray(py))?;
+        out.set_item("overhead_s", output.overhead_s.into_pyarray(py))?;
+        out.set_item("limit_lost_s", output.limit_lost_s.into_pyarray(py))?;
+        out.set_item("writing_s", output.writing_s.into_pyarray(py))?;
+        let segments = &output.segments;
+        out.set_item(
+            "segment_job",
+            segments.iter().map(|s| s.0 as i64).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "segment_pool",
+            segments.iter().map(|s| s.1 as i64).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "segment_start_s",
+            segments.iter().map(|s| s.2).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "segment_end_s",
+            segments.iter().map(|s| s.3).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "samples",
+            output
+                .samples
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
+        let log = &output.capacity_log;
+        out.set_item(
+            "capacity_time",
+            log.iter().map(|c| c.0).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "capacity_pool",
+            log.iter().map(|c| c.1 as i64).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "capacity_gpus",
+            log.iter().map(|c| c.2).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item("events", output.events)?;
+        Ok(out)
+    }
+
+    #[pymodule]
+    fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        module.add_function(wrap_pyfunction!(run, module)?)?;
+        module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        Ok(())
+    }
+}

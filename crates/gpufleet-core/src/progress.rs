@@ -1,0 +1,201 @@
+//! How far each job has got (`gpufleet.sched.progress.JobProgress`), for runs without
+//! preemptions, failures or per-type speeds: a run ends by finishing or at its wall-clock limit.
+
+/// Per-job progress; the float steps are those of the Python engine, in its order.
+pub struct Progress {
+    pub work_s: Vec<f64>,
+    pub estimate_s: Vec<f64>,
+    pub checkpoint_s: Vec<f64>,
+    pub limit_s: Vec<f64>,
+    pub restart_overhead_s: f64,
+    pub write_s: f64,
+    pub at_limit: Vec<bool>,
+    pub starts: Vec<u32>,
+    pub done_s: Vec<f64>,
+    pub held_s: Vec<f64>,
+    pub lost_s: Vec<f64>,
+    pub limit_lost_s: Vec<f64>,
+    pub overhead_s: Vec<f64>,
+    pub writing_s: Vec<f64>,
+    pub segment_start: Vec<f64>,
+    overhead: Vec<f64>,
+}
+
+impl Progress {
+    pub fn new(
+        work_s: Vec<f64>,
+        estimate_s: Vec<f64>,
+        checkpoint_s: Vec<f64>,
+        limit_s: Vec<f64>,
+        restart_overhead_s: f64,
+        write_s: f64,
+    ) -> Self {
+        let n = work_s.len();
+        Progress {
+            work_s,
+            estimate_s,
+            checkpoint_s,
+            limit_s,
+            restart_overhead_s,
+            write_s,
+            at_limit: vec![false; n],
+            starts: vec![0; n],
+            done_s: vec![0.0; n],
+            held_s: vec![0.0; n],
+            lost_s: vec![0.0; n],
+            limit_lost_s: vec![0.0; n],
+            overhead_s: vec![0.0; n],
+            writing_s: vec![0.0; n],
+            segment_start: vec![f64::NAN; n],
+            overhead: vec![0.0; n],
+        }
+    }
+
+    fn overhead_before_start(&self, job: usize) -> f64 {
+        if self.starts[job] > 0 {
+            self.restart_overhead_s
+        } else {
+            0.0
+        }
+    }
+
+    /// Running time to do `work` more seconds of work, checkpoint writes included.
+    fn time_for(&self, job: usize, work: f64) -> f64 {
+        if work <= 0.0 {
+            return 0.0;
+        }
+        work + self.write_s * ((work / self.checkpoint_s[job]).ceil() - 1.0)
+    }
+
+    /// The job starts at `now`; how long it will run if nothing stops it.
+    pub fn start(&mut self, job: usize, now: f64) -> f64 {
+        let overhead = self.overhead_before_start(job);
+        self.overhead[job] = overhead;
+        self.starts[job] += 1;
+        self.segment_start[job] = now;
+        let run = overhead + self.time_for(job, self.work_s[job] - self.done_s[job]);
+        let budget = self.limit_s[job] - self.held_s[job];
+        self.at_limit[job] = run > budget;
+        py_min(run, py_max(budget, 0.0))
+    }
+
+    /// What the scheduler expects a start now to take.
+    pub fn expected_run_s(&self, job: usize) -> f64 {
+        let left = py_max(self.estimate_s[job] - self.done_s[job], 0.0);
+        let planned = self.overhead_before_start(job) + self.time_for(job, left);
+        py_min(planned, py_max(self.limit_s[job] - self.held_s[job], 0.0))
+    }
+
+    /// The run segment ends at `now` by finishing (or reaching its limit).
+    pub fn stop_finished(&mut self, job: usize, now: f64) {
+        let ran = now - self.segment_start[job];
+        let overhead = py_min(ran, self.overhead[job]);
+        let working = ran - overhead;
+        let writes;
+        if self.at_limit[job] {
+            self.at_limit[job] = false;
+            let cycle = self.checkpoint_s[job] + self.write_s;
+            let cycles = (working / cycle).floor();
+            let into = working - cycles * cycle;
+            writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+            let kept = cycles * self.checkpoint_s[job];
+            let lost = py_min(into, self.checkpoint_s[job]);
+            self.done_s[job] += kept;
+            self.lost_s[job] += lost;
+            self.limit_lost_s[job] += lost;
+        } else {
+            let work = self.work_s[job] - self.done_s[job];
+            self.done_s[job] = self.work_s[job];
+            writes = working - work;
+        }
+        self.writing_s[job] += writes;
+        self.overhead_s[job] += overhead;
+        self.held_s[job] += ran;
+        self.segment_start[job] = f64::NAN;
+    }
+
+    /// Wall seconds of work of the segment running since `segment_start` up to `until`.
+    pub fn running_productive_s(&self, job: usize, until: f64) -> f64 {
+        let working = py_max(until - self.segment_start[job] - self.overhead[job], 0.0);
+        let cycle = self.checkpoint_s[job] + self.write_s;
+        let cycles = py_floordiv(working, cycle);
+        working - cycles * self.write_s - py_max(working - cycles * cycle - self.checkpoint_s[job], 0.0)
+    }
+}
+
+/// Python's `min(a, b)`: `a` unless `b < a`.
+pub fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `max(a, b)`: `a` unless `b > a`.
+pub fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's float `a // b` (CPython's float_floor_div: fmod, then corrections).
+pub fn py_floordiv(a: f64, b: f64) -> f64 {
+    let modulo = a % b;
+    let mut div = (a - modulo) / b;
+    if modulo != 0.0 && ((b < 0.0) != (modulo < 0.0)) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let floordiv = div.floor();
+        if div - floordiv > 0.5 {
+            floordiv + 1.0
+        } else {
+            floordiv
+        }
+    } else {
+        0.0f64.copysign(a / b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_run_keeps_its_work_and_counts_its_writes() {
+        let mut progress = Progress::new(vec![10.0], vec![10.0], vec![4.0], vec![f64::INFINITY], 60.0, 1.0);
+        // 10 s of work in cycles of 4: two writes of 1 s.
+        assert_eq!(progress.expected_run_s(0), 12.0);
+        assert_eq!(progress.start(0, 100.0), 12.0);
+        progress.stop_finished(0, 112.0);
+        assert_eq!(
+            (progress.done_s[0], progress.writing_s[0], progress.lost_s[0]),
+            (10.0, 2.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn a_run_stopped_at_its_limit_keeps_its_checkpoints() {
+        let mut progress = Progress::new(vec![10.0], vec![10.0], vec![4.0], vec![7.0], 60.0, 1.0);
+        assert_eq!(progress.start(0, 0.0), 7.0);
+        assert!(progress.at_limit[0]);
+        progress.stop_finished(0, 7.0);
+        // One cycle of 5 s (4 kept, 1 written), then 2 s lost.
+        assert_eq!(
+            (progress.done_s[0], progress.writing_s[0], progress.lost_s[0]),
+            (4.0, 1.0, 2.0)
+        );
+        assert_eq!(progress.limit_lost_s[0], 2.0);
+    }
+
+    #[test]
+    fn floor_division_matches_python() {
+        assert_eq!(py_floordiv(7.0, 2.0), 3.0);
+        assert_eq!(py_floordiv(0.3, 0.1), 2.0); // Python: 0.3 // 0.1 == 2.0
+        assert_eq!(py_floordiv(-7.0, 2.0), -4.0);
+        assert_eq!(py_floordiv(0.0, 3.0), 0.0);
+    }
+}

@@ -1,0 +1,644 @@
+//! The scheduling pass (`gpufleet.sched.scheduler.Scheduler`) for static-key policies
+//! (fifo, priority) without quotas or preemption: admission in key order, buckets by
+//! (queue, shape), backfill none / greedy / easy with the head's reservation.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::ops::Bound::{Excluded, Unbounded};
+use std::rc::Rc;
+
+use crate::capacity::Capacity;
+use crate::placement::best_fit;
+use crate::progress::Progress;
+use crate::reservation::{plan, Gang, Projection, Reservation};
+use crate::state::{Allocation, FleetState, Placement};
+use crate::Time;
+
+/// Why a job is not running (codes of `gpufleet.sched.reasons`; 0: none).
+pub mod reason {
+    pub const NONE: u8 = 0;
+    pub const INSUFFICIENT_GPUS: u8 = 1;
+    pub const NO_TOPOLOGY_FIT: u8 = 2;
+    pub const BEHIND_RESERVATION: u8 = 3;
+    pub const STRICT_ORDER: u8 = 4;
+    pub const NOT_EXAMINED: u8 = 5;
+    pub const TIME_LIMIT: u8 = 6;
+    pub const NEVER_FITS: u8 = 7;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backfill {
+    None,
+    Greedy,
+    Easy,
+}
+
+/// A job's place in the policy's order: (policy value, job); smaller first.
+pub type Key = (i64, usize);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Started,
+    FailPlace,
+    FailLong,
+}
+
+/// A job's shape: (GPUs, NVLink group, within one block, eligible pools).
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub gpus: i64,
+    pub group: i64,
+    pub within_block: bool,
+    pub pools: Vec<usize>,
+}
+
+/// A start in a pass: (job, pool, racks, blocks spanned, run seconds).
+pub struct Start {
+    pub job: usize,
+    pub pool: usize,
+    pub n_racks: i64,
+    pub blocks: i64,
+    pub run_s: f64,
+}
+
+struct Bucket {
+    keys: BTreeSet<Key>,
+    runs: BTreeSet<(Time, Key)>,
+}
+
+/// What the scheduler is told about the jobs and the rules.
+pub struct SchedulerConfig {
+    pub queue_of: Vec<usize>,
+    pub policy_value: Vec<i64>,
+    pub shape_of: Vec<usize>,
+    pub shapes: Vec<Shape>,
+    pub strict: Vec<bool>,
+    pub backfill: Backfill,
+    pub max_job_test: i64,
+}
+
+type Shared = Rc<RefCell<Reservation>>;
+
+pub struct Scheduler {
+    pub state: FleetState,
+    pub progress: Progress,
+    cfg: SchedulerConfig,
+    by_queue: Vec<BTreeSet<Key>>,
+    buckets: Vec<Bucket>,
+    bucket_index: HashMap<(usize, usize), usize>,
+    /// Bucket of each (queue, shape) in the order they were made (Python's dict order).
+    bucket_of: Vec<(usize, usize)>,
+    key: Vec<Option<Key>>,
+    run_key: Vec<f64>,
+    /// Jobs in the queues (with a key).
+    queued: usize,
+    pub n_pending: usize,
+    allocations: Vec<Option<Allocation>>,
+    running_shapes: Vec<i64>,
+    expected_end: Vec<f64>,
+    ends: BTreeSet<(Time, usize)>,
+    pub reason: Vec<u8>,
+    /// (job, time, reason) of every change of a job's reason, in order.
+    pub history: Vec<(usize, f64, u8)>,
+    pub reserved_s: Vec<f64>,
+    reservation: Option<Shared>,
+    /// A copy of the free GPUs per rack for projections (`FleetState::refresh`).
+    scratch: Vec<i64>,
+    full_pass: bool,
+    new: Vec<usize>,
+    head: Option<Key>,
+    blocked_head: Option<Key>,
+}
+
+impl Scheduler {
+    pub fn new(state: FleetState, progress: Progress, cfg: SchedulerConfig) -> Self {
+        let n = cfg.queue_of.len();
+        let n_queues = cfg.strict.len();
+        let n_shapes = cfg.shapes.len();
+        let n_racks = state.avail.len();
+        Scheduler {
+            state,
+            progress,
+            by_queue: vec![BTreeSet::new(); n_queues],
+            buckets: Vec::new(),
+            bucket_index: HashMap::new(),
+            bucket_of: Vec::new(),
+            key: vec![None; n],
+            run_key: vec![0.0; n],
+            queued: 0,
+            n_pending: 0,
+            allocations: vec![None; n],
+            running_shapes: vec![0; n_shapes],
+            expected_end: vec![0.0; n],
+            ends: BTreeSet::new(),
+            reason: vec![reason::NONE; n],
+            history: Vec::new(),
+            reserved_s: vec![f64::NAN; n],
+            reservation: None,
+            scratch: vec![0; n_racks],
+            full_pass: true,
+            new: Vec::new(),
+            head: None,
+            blocked_head: None,
+            cfg,
+        }
+    }
+
+    fn shape(&self, job: usize) -> &Shape {
+        &self.cfg.shapes[self.cfg.shape_of[job]]
+    }
+
+    // -- events from the simulation --------------------------------------------------
+
+    pub fn submit(&mut self, job: usize) {
+        self.n_pending += 1;
+        self.new.push(job);
+    }
+
+    pub fn capacity_added(&mut self) {
+        self.full_pass = true;
+    }
+
+    pub fn capacity_lost(&mut self) {
+        self.full_pass = true;
+        self.reservation = None;
+    }
+
+    /// A running job finished at `now`: free its GPUs.
+    pub fn end(&mut self, job: usize, now: f64) {
+        let expected = self.expected_end[job];
+        let allocation = self.allocations[job].take().expect("a running job");
+        self.state.release(&allocation, now);
+        self.ends.remove(&(Time(expected), job));
+        self.running_shapes[self.cfg.shape_of[job]] -= 1;
+        self.progress.stop_finished(job, now);
+        self.full_pass = true;
+        if now < expected {
+            self.reservation = None;
+        }
+    }
+
+    // -- queue structures --------------------------------------------------------------
+
+    fn policy_key(&self, job: usize) -> Key {
+        (self.cfg.policy_value[job], job)
+    }
+
+    fn enqueue(&mut self, job: usize) -> Key {
+        let key = self.policy_key(job);
+        self.key[job] = Some(key);
+        self.queued += 1;
+        let (queue, shape) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
+        self.by_queue[queue].insert(key);
+        let index = match self.bucket_index.get(&(queue, shape)) {
+            Some(&index) => index,
+            None => {
+                self.buckets.push(Bucket {
+                    keys: BTreeSet::new(),
+                    runs: BTreeSet::new(),
+                });
+                self.bucket_of.push((queue, shape));
+                self.bucket_index.insert((queue, shape), self.buckets.len() - 1);
+                self.buckets.len() - 1
+            }
+        };
+        let run = self.progress.expected_run_s(job);
+        self.run_key[job] = run;
+        self.buckets[index].keys.insert(key);
+        self.buckets[index].runs.insert((Time(run), key));
+        key
+    }
+
+    fn dequeue(&mut self, job: usize) -> f64 {
+        let key = self.key[job].take().expect("a waiting job");
+        self.queued -= 1;
+        let (queue, shape) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
+        self.by_queue[queue].remove(&key);
+        let index = self.bucket_index[&(queue, shape)];
+        let run = self.run_key[job];
+        self.buckets[index].keys.remove(&key);
+        self.buckets[index].runs.remove(&(Time(run), key));
+        run
+    }
+
+    fn expected_run(&self, job: usize) -> f64 {
+        if self.key[job].is_some() {
+            self.run_key[job]
+        } else {
+            self.progress.expected_run_s(job)
+        }
+    }
+
+    fn first(&self) -> Option<Key> {
+        self.by_queue.iter().filter_map(|keys| keys.first().copied()).min()
+    }
+
+    // -- the pass ----------------------------------------------------------------------
+
+    /// Start what the rules allow at `now`.
+    pub fn schedule(&mut self, now: f64, started: &mut Vec<Start>) {
+        let mut new = std::mem::take(&mut self.new);
+        if !new.is_empty() && self.queued == 0 {
+            // Nothing queued: arrivals start in policy order while they fit, never queued.
+            if new.len() > 1 {
+                new.sort_by_key(|&job| self.policy_key(job));
+            }
+            let mut tried = 0;
+            while tried < new.len()
+                && self.try_start(new[tried], now, None, &mut HashSet::new(), started) == Outcome::Started
+            {
+                tried += 1;
+            }
+            new.drain(..tried);
+            if !new.is_empty() {
+                self.full_pass = true;
+            }
+        }
+        let mut fresh: Vec<Key> = new.iter().map(|&job| self.enqueue(job)).collect();
+        fresh.sort_unstable();
+        let first = self.first();
+        if self.full_pass || first != self.head {
+            self.full_pass = false;
+            self.pass(now, started);
+        } else if !fresh.is_empty() {
+            self.pass_fresh(&fresh, now, started);
+        }
+        self.head = self.first();
+    }
+
+    fn pass(&mut self, now: f64, started: &mut Vec<Start>) {
+        let mut heap: BinaryHeap<Reverse<(Key, usize, usize)>> = BinaryHeap::new();
+        for (index, bucket) in self.buckets.iter().enumerate() {
+            if let Some(&key) = bucket.keys.first() {
+                let (queue, shape) = self.bucket_of[index];
+                heap.push(Reverse((key, queue, shape)));
+            }
+        }
+        let mut failed_queues: HashSet<usize> = HashSet::new();
+        let mut strict_blocked: HashSet<usize> = HashSet::new();
+        let mut long_blocked: HashSet<(usize, usize)> = HashSet::new();
+        let mut short_only: HashMap<(usize, usize), Vec<Key>> = HashMap::new();
+        let mut head_reservation: Option<Shared> = None;
+        self.blocked_head = None;
+        let mut budget = self.cfg.max_job_test;
+        while let Some(Reverse((key, queue, shape))) = heap.pop() {
+            let job = key.1;
+            if strict_blocked.contains(&queue) {
+                self.set_reason(job, reason::STRICT_ORDER, now);
+                continue;
+            }
+            if !failed_queues.is_empty() {
+                budget -= 1;
+                if budget < 0 {
+                    break;
+                }
+            }
+            let outcome = self.try_start(job, now, head_reservation.clone(), &mut long_blocked, started);
+            let bucket = (queue, shape);
+            if outcome != Outcome::Started {
+                failed_queues.insert(queue);
+                if outcome == Outcome::FailPlace && self.blocked_head.is_none() {
+                    self.blocked_head = Some(key);
+                    match self.cfg.backfill {
+                        Backfill::None => return,
+                        Backfill::Easy => head_reservation = Some(self.reservation_for(job, now)),
+                        Backfill::Greedy => {}
+                    }
+                }
+                if self.cfg.strict[queue] {
+                    strict_blocked.insert(queue);
+                    continue;
+                }
+                if outcome == Outcome::FailPlace {
+                    continue; // no other job of this bucket fits either: drop the bucket
+                }
+                if let (Outcome::FailLong, false, Some(reserved)) =
+                    (outcome, short_only.contains_key(&bucket), head_reservation.as_ref())
+                {
+                    let window = reserved.borrow().start_s - now;
+                    let index = self.bucket_index[&bucket];
+                    let mut short: Vec<Key> = self.buckets[index]
+                        .runs
+                        .iter()
+                        .take_while(|(run, _)| run.0 <= window)
+                        .map(|(_, k)| *k)
+                        .filter(|k| *k > key)
+                        .collect();
+                    short.sort_unstable_by(|a, b| b.cmp(a));
+                    short_only.insert(bucket, short);
+                }
+            }
+            let following = match short_only.get_mut(&bucket) {
+                Some(short) => short.pop(),
+                None => {
+                    let index = self.bucket_index[&bucket];
+                    self.buckets[index]
+                        .keys
+                        .range((Excluded(key), Unbounded))
+                        .next()
+                        .copied()
+                }
+            };
+            if let Some(following) = following {
+                heap.push(Reverse((following, queue, shape)));
+            }
+        }
+    }
+
+    fn pass_fresh(&mut self, fresh: &[Key], now: f64, started: &mut Vec<Start>) {
+        let head = self.blocked_head;
+        let mut head_reservation = None;
+        if let Some(head) = head {
+            if self.key[head.1].is_some() && self.cfg.backfill == Backfill::Easy {
+                head_reservation = Some(self.reservation_for(head.1, now));
+            }
+        }
+        for &key in fresh {
+            let job = key.1;
+            if head.is_some_and(|head| self.cfg.backfill == Backfill::None && key > head) {
+                self.set_reason(job, reason::STRICT_ORDER, now);
+                continue;
+            }
+            let queue = self.cfg.queue_of[job];
+            let earlier = self.by_queue[queue].first() != Some(&key);
+            if earlier && self.cfg.strict[queue] {
+                self.set_reason(job, reason::STRICT_ORDER, now);
+                continue;
+            }
+            // (The Python engine also passes the queues failed so far, which only preemption reads.)
+            self.try_start(job, now, head_reservation.clone(), &mut HashSet::new(), started);
+        }
+    }
+
+    fn try_start(
+        &mut self,
+        job: usize,
+        now: f64,
+        head_reservation: Option<Shared>,
+        long_blocked: &mut HashSet<(usize, usize)>,
+        started: &mut Vec<Start>,
+    ) -> Outcome {
+        let (queue, shape_index) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
+        let long = match &head_reservation {
+            Some(reserved) => {
+                let reserved = reserved.borrow();
+                reserved.spare.is_some() && self.expected_run(job) > reserved.start_s - now
+            }
+            None => false,
+        };
+        if long && long_blocked.contains(&(queue, shape_index)) {
+            self.set_reason(job, reason::BEHIND_RESERVATION, now);
+            return Outcome::FailLong;
+        }
+        let shape = self.cfg.shapes[shape_index].clone();
+        let mut placement = None;
+        if self.counts_fit(job, &shape, now) {
+            if long && !shape.within_block && !self.fits_beside(&shape, head_reservation.as_ref().expect("long")) {
+                long_blocked.insert((queue, shape_index));
+                self.set_reason(job, reason::BEHIND_RESERVATION, now);
+                return Outcome::FailLong;
+            }
+            placement = best_fit(&self.state, &shape.pools, shape.gpus, shape.group, shape.within_block);
+            if placement.is_none() {
+                self.set_reason(job, reason::NO_TOPOLOGY_FIT, now);
+            }
+        }
+        let Some(mut placement) = placement else {
+            return Outcome::FailPlace;
+        };
+        if long {
+            let shared = head_reservation.expect("long");
+            let mut reserved = shared.borrow_mut();
+            let spare = reserved.spare.as_mut().expect("a dated reservation");
+            if placement
+                .racks
+                .iter()
+                .zip(&placement.gpus)
+                .any(|(&rack, &gpus)| gpus > spare.get(rack))
+            {
+                // It would still run when the reservation begins: it may only take what the head leaves.
+                self.state.refresh(&mut self.scratch);
+                let view = Projection::capped(&self.state, &mut self.scratch, &shape.pools, shape.group, spare);
+                let found = best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block);
+                drop(view);
+                match found {
+                    Some(found) => placement = found,
+                    None => {
+                        drop(reserved);
+                        long_blocked.insert((queue, shape_index));
+                        self.set_reason(job, reason::BEHIND_RESERVATION, now);
+                        return Outcome::FailLong;
+                    }
+                }
+            }
+            for (&rack, &gpus) in placement.racks.iter().zip(&placement.gpus) {
+                spare.take(rack, gpus);
+            }
+        }
+        self.start(job, placement, now, started);
+        Outcome::Started
+    }
+
+    fn start(&mut self, job: usize, placement: Placement, now: f64, started: &mut Vec<Start>) {
+        let run = if self.key[job].is_some() {
+            self.dequeue(job)
+        } else {
+            self.progress.expected_run_s(job)
+        };
+        let allocation = self.state.allocate(placement);
+        self.running_shapes[self.cfg.shape_of[job]] += 1;
+        self.n_pending -= 1;
+        let expected = now + run;
+        let run_s = self.progress.start(job, now);
+        self.expected_end[job] = expected;
+        self.ends.insert((Time(expected), job));
+        self.reason[job] = reason::NONE;
+        if self.reservation.as_ref().is_some_and(|r| r.borrow().job == job) {
+            self.reservation = None;
+        }
+        started.push(Start {
+            job,
+            pool: allocation.pool,
+            n_racks: allocation.racks.len() as i64,
+            blocks: self.state.layout.blocks_spanned(&allocation.racks),
+            run_s,
+        });
+        self.allocations[job] = Some(allocation);
+    }
+
+    fn set_reason(&mut self, job: usize, why: u8, now: f64) {
+        if why != self.reason[job] {
+            self.reason[job] = why;
+            self.history.push((job, now, why));
+        }
+    }
+
+    // -- placement and reservations ----------------------------------------------------
+
+    fn counts_fit(&mut self, job: usize, shape: &Shape, now: f64) -> bool {
+        let mut enough_gpus = false;
+        for &p in &shape.pools {
+            if self.state.avail_gpus[p] >= shape.gpus {
+                if self.state.groups_free(p, shape.group) >= shape.gpus / shape.group {
+                    return true;
+                }
+                enough_gpus = true;
+            }
+        }
+        self.set_reason(
+            job,
+            if enough_gpus {
+                reason::NO_TOPOLOGY_FIT
+            } else {
+                reason::INSUFFICIENT_GPUS
+            },
+            now,
+        );
+        false
+    }
+
+    /// Whether enough whole groups are free that the reserved head will not need.
+    fn fits_beside(&self, shape: &Shape, head_reservation: &Shared) -> bool {
+        let reserved = head_reservation.borrow();
+        let needed = shape.gpus / shape.group;
+        for &p in &shape.pools {
+            let mut free = self.state.groups_free(p, shape.group);
+            if p == reserved.pool && free >= needed {
+                free -= self.groups_reserved(&reserved, shape.group);
+            }
+            if free >= needed {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Free whole groups on the head's racks that it needs.
+    fn groups_reserved(&self, reserved: &Reservation, group: i64) -> i64 {
+        let spare = reserved.spare.as_ref().expect("a dated reservation");
+        reserved
+            .racks
+            .iter()
+            .map(|&rack| {
+                let avail = self.state.avail[rack];
+                avail / group - avail.min(spare.get(rack)) / group
+            })
+            .sum()
+    }
+
+    fn reservation_for(&mut self, head: usize, now: f64) -> Shared {
+        if let Some(current) = &self.reservation {
+            if current.borrow().job == head {
+                return current.clone();
+            }
+        }
+        let shape = self.shape(head).clone();
+        let gang = Gang {
+            pools: &shape.pools,
+            gpus: shape.gpus,
+            group: shape.group,
+            within_block: shape.within_block,
+        };
+        self.state.refresh(&mut self.scratch);
+        let planned = plan(
+            head,
+            now,
+            &self.state,
+            &mut self.scratch,
+            &self.ends,
+            &self.allocations,
+            &gang,
+        );
+        if self.reserved_s[head].is_nan() {
+            self.reserved_s[head] = planned.start_s;
+        }
+        let shared = Rc::new(RefCell::new(planned));
+        self.reservation = Some(shared.clone());
+        shared
+    }
+
+    // -- samples and the end of the run ----------------------------------------------
+
+    /// Free GPUs the smallest waiting gang cannot use (fragmentation); 0 if nothing waits.
+    pub fn unusable_gpus(&self) -> i64 {
+        let mut smallest: Option<usize> = None;
+        for bucket in &self.buckets {
+            if let Some(key) = bucket.keys.first() {
+                if smallest.is_none_or(|s| self.shape(key.1).gpus < self.shape(s).gpus) {
+                    smallest = Some(key.1);
+                }
+            }
+        }
+        let Some(job) = smallest else { return 0 };
+        let shape = self.shape(job);
+        let free: i64 = shape.pools.iter().map(|&p| self.state.avail_gpus[p]).sum();
+        if best_fit(&self.state, &shape.pools, shape.gpus, shape.group, shape.within_block).is_none() {
+            return free;
+        }
+        free - shape
+            .pools
+            .iter()
+            .map(|&p| self.state.groups_free(p, shape.group) * shape.group)
+            .sum::<i64>()
+    }
+
+    pub fn shapes_waiting(&self) -> BTreeSet<usize> {
+        self.buckets
+            .iter()
+            .zip(&self.bucket_of)
+            .filter(|(b, _)| !b.keys.is_empty())
+            .map(|(_, (_, s))| *s)
+            .collect()
+    }
+
+    pub fn shapes_running(&self) -> BTreeSet<usize> {
+        (0..self.running_shapes.len())
+            .filter(|&s| self.running_shapes[s] > 0)
+            .collect()
+    }
+
+    /// Per rack, what the blocked head's standing reservation leaves others.
+    pub fn reserved_spare(&self) -> Option<std::cell::Ref<'_, Reservation>> {
+        let planned = self.reservation.as_ref()?.borrow();
+        let head = self.blocked_head?;
+        if planned.spare.is_none() || planned.job != head.1 {
+            return None;
+        }
+        Some(planned)
+    }
+
+    pub fn has_waiting(&self) -> bool {
+        self.n_pending > 0
+    }
+
+    pub fn shape_of_job(&self, job: usize) -> usize {
+        self.cfg.shape_of[job]
+    }
+
+    pub fn shapes(&self) -> &[Shape] {
+        &self.cfg.shapes
+    }
+
+    /// Give every still-pending job a reason, for the jobs never examined lately.
+    pub fn explain_waiting(&mut self) {
+        for queue in 0..self.by_queue.len() {
+            let keys: Vec<Key> = self.by_queue[queue].iter().copied().collect();
+            for key in keys {
+                let job = key.1;
+                if self.reason[job] != reason::NONE {
+                    continue;
+                }
+                let shape = self.shape(job);
+                self.reason[job] = if self.cfg.backfill == Backfill::None && self.blocked_head.is_some_and(|h| key > h)
+                {
+                    reason::STRICT_ORDER
+                } else if shape.pools.iter().all(|&p| self.state.avail_gpus[p] < shape.gpus) {
+                    reason::INSUFFICIENT_GPUS
+                } else {
+                    reason::NOT_EXAMINED
+                };
+            }
+        }
+    }
+}

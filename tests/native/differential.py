@@ -1,0 +1,123 @@
+"""Both engines on one scenario: every record field and every written file must be the same.
+
+Shared by the fixed slice in `make test` (test_differential.py) and the long run
+(`make differential`, tests/native/run_differential.py).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from gpufleet import api
+from gpufleet.sim import native
+from gpufleet.sim.build import build
+from gpufleet.sim.simulation import RunRecord
+from gpufleet.spec.loader import parse_scenario
+from gpufleet.spec.scenario import Scenario
+
+
+def differences(python: RunRecord, core: RunRecord) -> list[str]:
+    """Names of the record fields that differ (arrays bit for bit, NaN equal to NaN)."""
+    found = []
+    for name in RunRecord.__dataclass_fields__:
+        if not _same(getattr(python, name), getattr(core, name)):
+            found.append(name)
+    return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        if not isinstance(b, np.ndarray) or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        return a.tolist() == b.tolist() if a.dtype == object else a.tobytes() == b.tobytes()
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def compare_records(scenario: Scenario, until: datetime | None = None) -> RunRecord:
+    """Run both engines on the built scenario; assert every field is the same. Returns the record."""
+    simulation = build(scenario, until=until)
+    assert native.unsupported(simulation) is None, native.unsupported(simulation)
+    python = simulation.run()
+    core = native.run_native(build(scenario, until=until))
+    different = differences(python, core)
+    assert not different, f"{scenario.name}: the engines differ in {different}"
+    return python
+
+
+def compare_files(scenario: Scenario, until: datetime | None = None) -> None:
+    """Run `api.run` on both engines and write the tables: the files must be byte for byte the same."""
+    with tempfile.TemporaryDirectory() as tmp:
+        written = {}
+        for engine in ("python", "native"):
+            result = api.run(scenario, until=until, engine=engine)
+            assert result.engine == engine
+            folder = Path(tmp) / engine
+            folder.mkdir()
+            result.write_tables(folder)
+            written[engine] = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+        assert written["python"].keys() == written["native"].keys()
+        for name, data in written["python"].items():
+            assert data == written["native"][name], f"{scenario.name}: {name} differs between the engines"
+
+
+def drawn_scenario(draw: Any) -> Scenario:
+    """A small fleet and workload within the core's subset, drawn with hypothesis' `draw`."""
+    from hypothesis import strategies as st
+
+    start = datetime(2026, 1, 1)
+    days = draw(st.integers(2, 12))
+    pools = []
+    for index in range(draw(st.integers(1, 2))):
+        gpus_per_node = draw(st.sampled_from([1, 2, 4, 8]))
+        nodes_per_rack = draw(st.sampled_from([1, 2, 4]))
+        deliveries = []
+        when = 0.0
+        for _ in range(draw(st.integers(1, 3))):
+            deliveries.append({"date": (start + timedelta(days=when)).isoformat(), "racks": draw(st.integers(1, 6))})
+            when += draw(st.floats(0.25, days / 2))
+        pool = {"name": f"p{index}", "gpu": ["H100", "B200"][index], "gpus_per_node": gpus_per_node,
+                "nodes_per_rack": nodes_per_rack, "racks_per_block": draw(st.integers(1, 4)),
+                "deliveries": deliveries}
+        if draw(st.booleans()) and draw(st.booleans()):
+            total = sum(d["racks"] for d in deliveries)
+            pool["retirements"] = [{"date": (start + timedelta(days=draw(st.floats(0.5, days)))).isoformat(),
+                                    "racks": draw(st.integers(1, total))}]
+        pools.append(pool)
+    rack_gpus = max(p["gpus_per_node"] * p["nodes_per_rack"] for p in pools)
+    sizes = []
+    for _ in range(draw(st.integers(1, 4))):
+        gpus = draw(st.sampled_from([1, 2, 4, 8, 16, 32, 64]))
+        group = draw(st.sampled_from([g for g in (1, 2, 4, 8, 16) if gpus % g == 0 and g <= max(rack_gpus, 1)] or [1]))
+        sizes.append({"gpus": gpus, "weight": draw(st.floats(0.1, 1.0)), "group_size": group,
+                      "within_block": draw(st.booleans()) and draw(st.booleans()),
+                      "duration": {"dist": "lognormal", "median_hours": draw(st.floats(0.2, 30.0)),
+                                   "sigma": draw(st.floats(0.3, 1.5))}})
+    workloads = []
+    teams = ["a", "b", "c"]
+    for index in range(draw(st.integers(1, 2))):
+        workload = {"name": f"w{index}", "team": draw(st.sampled_from(teams)),
+                    "arrivals": {"rate_per_day": draw(st.floats(2.0, 80.0))}, "sizes": sizes}
+        if draw(st.booleans()):
+            workload["time_limit_hours"] = draw(st.floats(1.0, 72.0))
+        if len(pools) > 1 and draw(st.booleans()):
+            workload["flavors"] = [draw(st.sampled_from(["H100", "B200"]))]
+        workloads.append({"synthetic": workload})
+    policy = draw(st.sampled_from(["fifo", "priority"]))
+    scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
+                                 "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
+                                 "time_limits": draw(st.sampled_from(["work", "wall_clock"]))}
+    if policy == "priority":
+        scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
+                                         {"name": "low", "value": 1, "default": True}]
+    data = {"name": "drawn", "start": start.isoformat(), "end": (start + timedelta(days=days)).isoformat(),
+            "seed": draw(st.integers(0, 10_000)), "fleet": {"pools": pools}, "workloads": workloads,
+            "scheduler": scheduler}
+    return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<drawn>")
