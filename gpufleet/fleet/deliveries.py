@@ -14,7 +14,7 @@ import math
 from datetime import datetime
 
 from gpufleet.fleet.layout import Delivery
-from gpufleet.sim.rng import stream
+from gpufleet.rng import stream
 from gpufleet.spec.fleet import DeliveryRiskSpec, PoolSpec, SlipSpec
 
 DAY_S = 86400.0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from gpufleet.workload.size_class import LABELS
+from gpufleet.catalog.size_class import LABELS
 
 if TYPE_CHECKING:
     from gpufleet.results.run_result import RunResult

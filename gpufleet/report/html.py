@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from gpufleet.catalog.size_class import LABELS
 from gpufleet.report.format import hours, km_hours, start_by_cell, usd
-from gpufleet.workload.size_class import LABELS
 
 if TYPE_CHECKING:
     from gpufleet.results.run_result import RunResult
