@@ -13,7 +13,7 @@ from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.interop.scenario import write_import
 from gpufleet.interop.slurm import import_slurm
-from gpufleet.traces.replay import compare_waits
+from gpufleet.results.replay import compare_waits
 
 
 def imported_and_run(tmp_path: Path, **options: object):  # noqa: ANN201
