@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from gpufleet.catalog.size_class import size_class
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.timeseries import hour_edges, integrate_steps, interval_starts
+from gpufleet.results.timeseries import integrate_steps, interval_starts
+from gpufleet.sim.sampling import hour_edges
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.sim.simulation import RunRecord, Status
 from gpufleet.workload.jobs import JobTable

@@ -187,8 +187,8 @@ def test_strict_makes_a_bad_row_fail_the_run(tmp_path: Path) -> None:
 
 def test_the_openb_replay_builtin(shared: Path) -> None:
     """The built-in replays openb on its own fleet: every GPU pod that ran is replayed, the rest counted."""
-    from gpufleet.traces.openb import read_pods
     from gpufleet.results.replay import compare_waits, with_time_scale
+    from gpufleet.traces.openb import read_pods
 
     spec = api.load("openb-replay")
     result = api.run(spec)
