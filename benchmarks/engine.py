@@ -70,7 +70,7 @@ def peak_rss_mib() -> float:
 
 def run_case(jobs: int, gpus: int) -> dict[str, float]:
     from gpufleet import api
-    from gpufleet.spec.loader import parse_scenario
+    from gpufleet.sim.load import parse_scenario
 
     scenario = parse_scenario(scenario_yaml(jobs, gpus), source="<benchmark>")
     began = time.perf_counter()

@@ -28,7 +28,7 @@ from gpufleet.failures.advice import checkpoint_advice as advise_checkpoints
 from gpufleet.results.run_result import RunResult
 from gpufleet.scenarios import builtin_path
 from gpufleet.sim.build import build
-from gpufleet.spec.loader import load_scenario
+from gpufleet.sim.load import load_scenario
 from gpufleet.spec.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def with_queueing(scenario: Scenario, strategy: str) -> Scenario:
 
 def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
     """`scenario` with every service's `sharing` set to `preempt` or `quota:QUEUE`."""
-    from gpufleet.spec.checks import check_scenario
+    from gpufleet.sim.checks import check_scenario
     from gpufleet.spec.serving import SharingSpec
 
     if not scenario.services:
@@ -227,7 +227,7 @@ def import_kueue(files: list[str | Path], out: str | Path, nodes: str | Path | N
     from gpufleet.interop.scenario import write_import
 
     imported = read(files, out, nodes=nodes, workloads=workloads, **options)
-    return write_import(imported, out), imported.report
+    return write_import(imported, out, load_scenario), imported.report
 
 
 def import_slurm(out: str | Path, conf: str | Path | None = None, topology: str | Path | None = None,
@@ -239,7 +239,7 @@ def import_slurm(out: str | Path, conf: str | Path | None = None, topology: str 
     from gpufleet.interop.slurm import import_slurm as read
 
     imported = read(out, conf=conf, topology=topology, sacct=sacct, **options)
-    return write_import(imported, out), imported.report
+    return write_import(imported, out, load_scenario), imported.report
 
 
 def export(scenario: Scenario, system: str) -> Exported:
@@ -262,7 +262,7 @@ def admit(scenario: Scenario, job: str | Path, at: datetime | None = None, repli
 
     from gpufleet.interop import snapshot as snap
     from gpufleet.results.admission import Admission, decide, forecast
-    from gpufleet.spec.checks import check_scenario
+    from gpufleet.sim.checks import check_scenario
 
     if replications < 1:
         raise InputError([Problem(f"--replications {replications}: at least 1")])

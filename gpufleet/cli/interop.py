@@ -120,9 +120,10 @@ def import_slurm(
 def _write(imported: Any, target: Path, json_out: Path | None) -> list[Path]:
     from gpufleet.interop.report import jobs_path, report_path
     from gpufleet.interop.scenario import write_import
+    from gpufleet.sim.load import load_scenario
     from gpufleet.staging import write_whole
 
-    write_import(imported, target)
+    write_import(imported, target, load_scenario)
     written = [target] + ([jobs_path(target)] if imported.records else []) + [report_path(target)]
     if json_out is not None:
         write_whole(json_out, imported.report.to_json())

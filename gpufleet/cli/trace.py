@@ -275,7 +275,7 @@ def fleet(
             data = replay_scenario(node_list, pod_list, str(pods), name, when, gpu_sharing)
         text = to_yaml(data, header_comment(node_list))
         if pods is not None:
-            from gpufleet.spec.loader import parse_scenario
+            from gpufleet.sim.load import parse_scenario
 
             parse_scenario(text, source=str(out))  # never write a scenario that does not load
         write_whole(out, text)

@@ -11,7 +11,7 @@ import yaml
 
 from gpufleet import api
 from gpufleet.errors import InputError
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.testing import small_fleet
 from gpufleet.workload.trace import largest_divisor_at_most, trace_jobs

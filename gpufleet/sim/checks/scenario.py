@@ -9,12 +9,12 @@ from __future__ import annotations
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
 from gpufleet.serving.by_type import services_by_type
-from gpufleet.spec.failure_checks import check_failures
+from gpufleet.sim.checks.failures import check_failures
+from gpufleet.sim.checks.scheduler import check_scheduler
+from gpufleet.sim.checks.services import check_services
+from gpufleet.sim.checks.throughput import check_throughput
 from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.scenario import Scenario
-from gpufleet.spec.scheduler_checks import check_scheduler
-from gpufleet.spec.serving import check_services
-from gpufleet.spec.throughput_checks import check_throughput
 from gpufleet.workload.explicit import default_group, submit_time_s
 from gpufleet.workload.trace import check_trace
 
