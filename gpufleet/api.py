@@ -78,6 +78,20 @@ def run(scenario: Scenario, seed: int | None = None, until: datetime | None = No
         return RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
 
 
+def write(result: RunResult | Comparison, out_dir: str | Path, report: bool = True) -> Path:
+    """Write a run's (or a comparison's) tables and, unless `report` is False, its report.html
+    into `out_dir`, whole or not at all (the files `gpufleet run` / `gpufleet compare` write)."""
+    from gpufleet.results.compare import Comparison
+
+    if isinstance(result, Comparison):
+        from gpufleet.report.compare import write_comparison_report
+
+        return result.write(out_dir, report=write_comparison_report if report else None)
+    from gpufleet.report.html import write_report  # plotly loads only when needed
+
+    return result.write(out_dir, report=write_report if report else None)
+
+
 def checkpoint_advice(scenario: Scenario, pool: str | None = None) -> list[dict[str, Any]]:
     """Per job size on `pool` (default: the largest): interruptions per day, MTBI, the
     Young/Daly and best checkpoint intervals, and the ETTR a run will show (the exact

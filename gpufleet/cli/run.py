@@ -59,7 +59,7 @@ def run(
 
             result = api.run(spec, seed=seed, until=stop, progress=on_progress)
         target = out or Path("runs") / spec.name
-        result.write(target, report=report)
+        api.write(result, target, report=report)
     except InputError as error:
         fail(error)
     for table in summary_tables(result.summary):
@@ -120,7 +120,7 @@ def compare(
                                      sharings=sharings, queueings=queueings, backfills=_listed(backfill),
                                      preemption_scopes=_listed(preemption_scope))
         target = out or Path("runs") / f"{spec.name}-compare"
-        comparison.write(target, report=report)
+        api.write(comparison, target, report=report)
     except InputError as error:
         fail(error)
     for table in comparison_tables(comparison):

@@ -12,7 +12,7 @@ import plotly.io as pio
 
 from gpufleet.catalog.size_class import LABELS
 from gpufleet.report.format import in_unit, time_unit
-from gpufleet.report.html import ecdf, resample
+from gpufleet.report.series import ecdf, resample
 
 if TYPE_CHECKING:
     from gpufleet.results.compare import Comparison
