@@ -49,8 +49,11 @@ fuzz: $(VENV)/.dev-installed
 determinism: $(VENV)/.installed
 	$(BIN)/python benchmarks/determinism.py
 
+# Style (ruff) and the package layers (import-linter: pyproject.toml [tool.importlinter],
+# ARCHITECTURE.md): no upward import and no cycle, function-level imports included.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks validation
+	$(BIN)/lint-imports --no-cache
 
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed

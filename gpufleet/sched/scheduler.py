@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from sortedcontainers import SortedList
@@ -36,6 +35,7 @@ from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched import preemption, reasons, reservation, rounds, ties
+from gpufleet.sched.core import PassResult, RackOption
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
@@ -48,24 +48,8 @@ _STARTED, _FAIL_QUOTA, _FAIL_PLACE, _FAIL_LONG = 0, 1, 2, 3
 _LAST_KEY = (math.inf,)  # sorts after every job key
 
 
-@dataclass
-class PassResult:
-    """What one pass did, in order: ("start", job, allocation, run seconds) and
-    ("preempt", job, None, 0.0). A job may be preempted and restarted in one pass."""
-
-    events: list[tuple[str, int, Allocation | None, float]] = field(default_factory=list)
-
-    @property
-    def started(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "start"]
-
-    @property
-    def preempted(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "preempt"]
-
-
 class Scheduler:
-    """Pending queues, quota, running allocations and the scheduling pass."""
+    """Pending queues, quota, running allocations and the scheduling pass (`sched.core.SchedulerCore`)."""
 
     def __init__(self, jobs: JobTable, layout: FleetLayout, state: FleetState, placement: PlacementStrategy,
                  policy: Policy, quotas: QuotaBook, progress: JobProgress, queue_of: list[int],
@@ -93,17 +77,17 @@ class Scheduler:
         # place), so the serving victim search can keep its per-rack answers until it moves.
         self.rack_changes = np.zeros(layout.n_racks if rank_victims else 0, dtype=np.int64)
         # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
-        self.rack_options: dict[int, tuple[int, int, preemption.RackOption | None]] = {}
+        self.rack_options: dict[int, tuple[int, int, RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
         self.queue_of = queue_of
         self.priority = priority
         self.queue_specs = queue_specs
         self._strict = [spec.queueing_strategy is QueueingStrategy.StrictFIFO for spec in queue_specs]
-        self._gpus: list[int] = jobs.gpus.tolist()
-        self._shape: list[int] = jobs.shape.tolist()
-        self._shape_group = [shape[1] for shape in jobs.shapes]
-        self._shape_within = [shape[2] for shape in jobs.shapes]
-        self._shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
+        self.job_gpus: list[int] = jobs.gpus.tolist()
+        self.job_shape: list[int] = jobs.shape.tolist()
+        self.shape_group = [shape[1] for shape in jobs.shapes]
+        self.shape_within = [shape[2] for shape in jobs.shapes]
+        self.shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
         upper = [flavor.upper() for flavor in quotas.flavors]
         self.flavor_of_pool = [upper.index(pool.gpu.name.upper()) for pool in layout.pools]
         self._can_preempt = [policy.preemptive or spec.preemption.within_cluster_queue != "Never"
@@ -142,7 +126,7 @@ class Scheduler:
 
         It is queued at the next pass, unless that pass starts it at once.
         """
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._new.append(job)
         if self.ties is not None:
@@ -213,15 +197,15 @@ class Scheduler:
             if self.rank_victims:
                 self._racks_changed(allocation.racks)
         self.state.release(allocation, now)
-        self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
+        self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
         self._ends.remove((self._expected_end.pop(job), job))
-        shape = self._shape[job]
+        shape = self.job_shape[job]
         self._running_shapes[shape] -= 1
         if not self._running_shapes[shape]:
             del self._running_shapes[shape]
         started = self.started_at.pop(job)
         if self.rank_victims:
-            self.cheapest_first[allocation.pool].remove((self.priority[job], self._gpus[job], -started, job))
+            self.cheapest_first[allocation.pool].remove((self.priority[job], self.job_gpus[job], -started, job))
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
@@ -233,7 +217,7 @@ class Scheduler:
         says where the GPUs go (`capacity_taken`)."""
         self._stop(job, now, finished=False)
         self._set_reason(job, reason, now)
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._enqueue(job)
         if replan:
@@ -270,7 +254,7 @@ class Scheduler:
             self.failed.add(job)
             self._set_reason(job, f"failed: more than {self.max_restarts} interruptions", now)
             return False
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._enqueue(job)
         self._set_reason(job, f"interrupted: {cause}", now)
@@ -294,8 +278,8 @@ class Scheduler:
         self._ends.add((expected, job))
         if self.rank_victims:
             ranked = self.cheapest_first[allocation.pool]
-            ranked.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
-            ranked.add((self.priority[job], self._gpus[job], -now, job))
+            ranked.remove((self.priority[job], self.job_gpus[job], -self.started_at[job], job))
+            ranked.add((self.priority[job], self.job_gpus[job], -now, job))
         self.started_at[job] = now
         if self.rank_victims:
             self._racks_changed(allocation.racks)  # its start time, which ranks it as a victim, moved
@@ -309,7 +293,7 @@ class Scheduler:
     def _enqueue(self, job: int) -> Key:
         key = self.policy.key(job) if self.ties is None else self.ties.key(self.policy.key(job))
         self._key[job] = key
-        queue, shape = self.queue_of[job], self._shape[job]
+        queue, shape = self.queue_of[job], self.job_shape[job]
         self._by_queue[queue].add(key)
         bucket = (queue, shape)
         if bucket not in self._buckets:
@@ -324,7 +308,7 @@ class Scheduler:
     def _dequeue(self, job: int) -> float:
         """Take a waiting job out of the queue; returns its expected run time."""
         key = self._key.pop(job)
-        queue, shape = self.queue_of[job], self._shape[job]
+        queue, shape = self.queue_of[job], self.job_shape[job]
         self._by_queue[queue].remove(key)
         self._buckets[(queue, shape)].remove(key)
         run_key = self._run_key.pop(job)
@@ -342,7 +326,7 @@ class Scheduler:
         progress = self.progress
         if not progress.varied_speed:
             return progress.expected_run_s(job)
-        speed = min(progress.speed_on(job, pool) for pool in self._shape_pools[self._shape[job]])
+        speed = min(progress.speed_on(job, pool) for pool in self.shape_pools[self.job_shape[job]])
         return progress.expected_run_s(job, speed)
 
     def _first(self, now: float) -> Key | None:
@@ -365,9 +349,14 @@ class Scheduler:
         """The waiting jobs, in no particular order."""
         return list(self._key)
 
+    def queue_head(self, queue: int) -> int | None:
+        """The first waiting job of `queue` in the policy's order (None: none waits)."""
+        keys = self._by_queue[queue]
+        return keys[0][-1] if keys else None
+
     def pools_of(self, job: int) -> tuple[int, ...]:
         """The pools `job` may run on (its flavors)."""
-        return self._shape_pools[self._shape[job]]
+        return self.shape_pools[self.job_shape[job]]
 
     def note_reason(self, job: int, reason: str, now: float) -> None:
         """Record why `job` is not running (kept in its reason history when it changes)."""
@@ -375,15 +364,15 @@ class Scheduler:
 
     def start_on_flavor(self, job: int, flavor: int, now: float, result: PassResult) -> bool:
         """Start waiting `job` on a pool of `flavor` if quota and topology allow; else say why."""
-        queue, gpus = self.queue_of[job], self._gpus[job]
-        pools = tuple(p for p in self._shape_pools[self._shape[job]]
+        queue, gpus = self.queue_of[job], self.job_gpus[job]
+        pools = tuple(p for p in self.shape_pools[self.job_shape[job]]
                       if self.flavor_of_pool[p] == flavor and self.quotas.fits(queue, flavor, gpus))
         if not pools:
             self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
             return False
         if not self._counts_fit(job, pools, now):
             return False
-        placement = self._place(job, self.state, pools)
+        placement = self.place(job, self.state, pools)
         if placement is None:
             self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
             return False
@@ -501,31 +490,31 @@ class Scheduler:
     def _try(self, job: int, now: float, head_reservation: Reservation | None, failed_queues: set[int],
              long_blocked: set[tuple[int, int]], result: PassResult) -> int:
         """Admit `job` now if quota, room and the reservation allow (preempting if it may)."""
-        queue, shape, gpus = self.queue_of[job], self._shape[job], self._gpus[job]
+        queue, shape, gpus = self.queue_of[job], self.job_shape[job], self.job_gpus[job]
         may_preempt = self._can_preempt[queue] and (self.any_scope or queue not in failed_queues)
         long = (head_reservation is not None and head_reservation.spare is not None
                 and self._expected_run(job) > head_reservation.start_s - now)
         if long and (queue, shape) in long_blocked:
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
-        pools = self._shape_pools[shape] if self.quotas.unlimited else \
-            tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+        pools = self.shape_pools[shape] if self.quotas.unlimited else \
+            tuple(p for p in self.shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
         if not pools:
             if may_preempt and self._admit_by_preempting(job, now, result):
                 return _STARTED
-            flavor = self.flavor_of_pool[self._shape_pools[shape][0]]
+            flavor = self.flavor_of_pool[self.shape_pools[shape][0]]
             self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
             return _FAIL_QUOTA
         if not self._counts_fit(job, pools, now):
             placement = None
-        elif long and not self._shape_within[shape] and not self._fits_beside(job, pools, head_reservation):
+        elif long and not self.shape_within[shape] and not self._fits_beside(job, pools, head_reservation):
             # Without the block constraint, the counts passing means it fits now, so the
             # outcome is known without searching: it fits, but only on what the head needs.
             long_blocked.add((queue, shape))
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
         else:
-            placement = self._place(job, self.state, pools)
+            placement = self.place(job, self.state, pools)
             if placement is None:
                 self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
         if placement is None:
@@ -539,7 +528,7 @@ class Scheduler:
                 # It would still run when the reservation begins: it may only take GPUs the
                 # head does not need then.
                 capped = ArrayCapacity(np.minimum(self.state.avail, spare), self.layout)
-                placement = self._place(job, capped, pools)
+                placement = self.place(job, capped, pools)
                 if placement is None:
                     long_blocked.add((queue, shape))
                     self._set_reason(job, reasons.BEHIND_RESERVATION, now)
@@ -556,9 +545,9 @@ class Scheduler:
         for victim in victims:
             self.preempt(victim, now, reasons.PREEMPTED)
             result.events.append(("preempt", victim, None, 0.0))
-        pools = tuple(p for p in self._shape_pools[self._shape[job]]
-                      if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self._gpus[job]))
-        placement = self._place(job, self.state, pools)
+        pools = tuple(p for p in self.shape_pools[self.job_shape[job]]
+                      if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self.job_gpus[job]))
+        placement = self.place(job, self.state, pools)
         assert placement is not None, "victims were chosen so that the job fits"
         self._start(job, placement, now, result)
         return True
@@ -568,9 +557,9 @@ class Scheduler:
         if self.progress.varied_speed:  # planned on the slowest pool; it runs on this one
             run = self.progress.expected_run_s(job, self.progress.speed_on(job, placement.pool))
         allocation = self.state.allocate(placement)
-        self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
-        self._running_shapes[self._shape[job]] = self._running_shapes.get(self._shape[job], 0) + 1
-        self.pending_gpus -= self._gpus[job]
+        self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
+        self._running_shapes[self.job_shape[job]] = self._running_shapes.get(self.job_shape[job], 0) + 1
+        self.pending_gpus -= self.job_gpus[job]
         self.n_pending -= 1
         self.allocations[job] = allocation
         if self.track_racks:
@@ -580,7 +569,7 @@ class Scheduler:
                 self._racks_changed(allocation.racks)
         self.started_at[job] = now
         if self.rank_victims:
-            self.cheapest_first[allocation.pool].add((self.priority[job], self._gpus[job], -now, job))
+            self.cheapest_first[allocation.pool].add((self.priority[job], self.job_gpus[job], -now, job))
         expected = now + run
         run_s = self.progress.start(job, now, allocation.pool)
         self._expected_end[job] = expected
@@ -630,7 +619,7 @@ class Scheduler:
         cannot host one). Unless the job must stay in one block, passing them means
         best-fit placement succeeds.
         """
-        gpus, group = self._gpus[job], self._shape_group[self._shape[job]]
+        gpus, group = self.job_gpus[job], self.shape_group[self.job_shape[job]]
         state = self.state
         enough_gpus = False
         for p in pools:
@@ -649,8 +638,8 @@ class Scheduler:
         (known per group until the pool's free capacity next changes).
         """
         assert head_reservation.spare is not None and head_reservation.racks is not None
-        group = self._shape_group[self._shape[job]]
-        needed = self._gpus[job] // group
+        group = self.shape_group[self.job_shape[job]]
+        needed = self.job_gpus[job] // group
         for p in pools:
             free = self.state.groups_free(p, group)
             if p == head_reservation.pool and free >= needed:
@@ -675,20 +664,20 @@ class Scheduler:
             head_reservation.reserved_groups[group] = known
         return known[1]
 
-    def _place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
+    def place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""
-        shape = self._shape[job]
-        return self.placement.place(capacity, pools, self._gpus[job], self._shape_group[shape],
-                                    self._shape_within[shape])
+        shape = self.job_shape[job]
+        return self.placement.place(capacity, pools, self.job_gpus[job], self.shape_group[shape],
+                                    self.shape_within[shape])
 
     def _reservation_for(self, head: int, now: float) -> Reservation:
         if self._reservation is None or self._reservation.job != head:
-            queue, shape, gpus = self.queue_of[head], self._shape[head], self._gpus[head]
-            pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
-            pools = pools or self._shape_pools[shape]
+            queue, shape, gpus = self.queue_of[head], self.job_shape[head], self.job_gpus[head]
+            pools = tuple(p for p in self.shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+            pools = pools or self.shape_pools[shape]
             self._reservation = reservation.plan(
-                head, now, self.state, self._ends, self.allocations, pools, gpus, self._shape_group[shape],
-                lambda capacity: self._place(head, capacity, pools))
+                head, now, self.state, self._ends, self.allocations, pools, gpus, self.shape_group[shape],
+                lambda capacity: self.place(head, capacity, pools))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
         return self._reservation
@@ -701,14 +690,14 @@ class Scheduler:
         """
         smallest: int | None = None
         for keys in self._buckets.values():
-            if keys and (smallest is None or self._gpus[keys[0][-1]] < self._gpus[smallest]):
+            if keys and (smallest is None or self.job_gpus[keys[0][-1]] < self.job_gpus[smallest]):
                 smallest = keys[0][-1]
         if smallest is None:
             return 0
-        shape = self._shape[smallest]
-        pools, group = self._shape_pools[shape], self._shape_group[shape]
+        shape = self.job_shape[smallest]
+        pools, group = self.shape_pools[shape], self.shape_group[shape]
         free = sum(self.state.avail_gpus[p] for p in pools)
-        if self._place(smallest, self.state, pools) is None:
+        if self.place(smallest, self.state, pools) is None:
             return free
         return free - sum(self.state.groups_free(p, group) * group for p in pools)
 
@@ -736,10 +725,10 @@ class Scheduler:
                 job = key[-1]
                 if self.reason[job]:
                     continue
-                pools = self._shape_pools[self._shape[job]]
+                pools = self.shape_pools[self.job_shape[job]]
                 if self.backfill is Backfill.none and self._blocked_head is not None and key > self._blocked_head:
                     self.reason[job] = reasons.STRICT_ORDER
-                elif all(self.state.avail_gpus[p] < self._gpus[job] for p in pools):
+                elif all(self.state.avail_gpus[p] < self.job_gpus[job] for p in pools):
                     self.reason[job] = reasons.INSUFFICIENT_GPUS
                 else:
                     self.reason[job] = reasons.NOT_EXAMINED

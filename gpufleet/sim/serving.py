@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,12 +28,10 @@ from gpufleet.sched import preemption
 from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
 from gpufleet.serving.demand import DemandIntervals, build_demand, grid
 from gpufleet.serving.throughput import effective_slots, slots_per_replica
+from gpufleet.sim.events import PHASE, Event, Host
 from gpufleet.spec.serving import ServiceSpec, SharingMode
 
-if TYPE_CHECKING:
-    from gpufleet.sim.simulation import Simulation
-
-DECIDE = 3  # after capacity changes, job ends and arrivals; before the scheduling pass
+DECIDE = int(PHASE[Event.DECIDE])
 PREEMPTED_BY = "preempted by serving replica of {}"
 
 
@@ -127,7 +124,7 @@ class ServiceRecord:
 class ServingFleet:
     """The services of a run, driven by the simulation's engine."""
 
-    def __init__(self, simulation: Simulation, specs: list[ServiceSpec], origin: datetime, end: datetime) -> None:
+    def __init__(self, simulation: Host, specs: list[ServiceSpec], origin: datetime, end: datetime) -> None:
         self.simulation = simulation
         scheduler = simulation.scheduler
         layout = simulation.layout
@@ -199,7 +196,7 @@ class ServingFleet:
         if released:
             simulation.scheduler.capacity_returned()
         if released or service.jobs_preempted > preempted:
-            simulation._request_pass()
+            simulation.request_pass()
 
     def _on_end(self, index: int) -> None:
         """The service's window is over: every replica gives its GPUs back."""
@@ -209,7 +206,7 @@ class ServingFleet:
             if replica.id in service.allocations:
                 self._release(service, replica.id, now)
         self.simulation.scheduler.capacity_returned()
-        self.simulation._request_pass()
+        self.simulation.request_pass()
 
     def _place_one(self, service: Service, now: float) -> bool:
         """Place the oldest pending replica: on free GPUs of the preferred flavor first,
@@ -260,16 +257,8 @@ class ServingFleet:
         if service.queue is None:
             return True
         scheduler = self.simulation.scheduler
-        quotas = scheduler.quotas
-        returned = [(scheduler.queue_of[job], scheduler.flavor_of_pool[scheduler.allocations[job].pool],
-                     scheduler._gpus[job]) for job in victims]
-        for owner, flavor, gpus in returned:
-            quotas.remove(owner, flavor, gpus)
-        try:
+        with scheduler.quotas.without(preemption.held_quota(scheduler, victims)) as quotas:
             return quotas.fits(service.queue, scheduler.flavor_of_pool[pool], service.gpus)
-        finally:
-            for owner, flavor, gpus in returned:
-                quotas.add(owner, flavor, gpus)
 
     def _quota_victims(self, service: Service, pool: int, taken: list[int]) -> list[int] | None:
         """Quota mode: further jobs of the replica's flavor whose preemption the queue's

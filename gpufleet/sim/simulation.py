@@ -1,11 +1,12 @@
 """The processes of a run: capacity changes, job arrivals, job ends, policy timers,
 scheduling passes and hourly samples.
 
-Events at one instant run in priority order: capacity first, then job ends, arrivals and
-timers, then one scheduling pass, then the hourly sample, so a pass sees everything that
-happened at that instant. The run records each job's run segments and each capacity
-change; `results.timeseries` integrates them exactly afterwards. Only what cannot be
-rebuilt afterwards (free GPUs unusable by the smallest waiting gang) is sampled.
+Events at one instant run in the order `sim.events` sets: capacity first, then job ends,
+failures and repairs, arrivals, timers and serving decisions, then one scheduling pass,
+then the hourly sample, so a pass sees everything that happened at that instant. The run
+records each job's run segments and each capacity change; `results.timeseries`
+integrates them exactly afterwards. Only what cannot be rebuilt afterwards (free GPUs
+unusable by the smallest waiting gang) is sampled.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
+from gpufleet.sched.core import PassResult, SchedulerCore
 from gpufleet.sched.headroom import ShapeInPools, headroom
-from gpufleet.sched.scheduler import PassResult, Scheduler
 from gpufleet.sim.engine import Engine
+from gpufleet.sim.events import PHASE, Event
 from gpufleet.sim.outages import Outages
 from gpufleet.sim.serving import ServiceRecord, ServingFleet
 from gpufleet.workload.jobs import JobTable
 
-CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = 0, 1, 2, 3, 4, 5, 9
+CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = (
+    int(PHASE[event]) for event in (Event.CAPACITY, Event.JOB_END, Event.ARRIVAL, Event.TIMER, Event.ROUND,
+                               Event.SCHEDULE, Event.SAMPLE))
 
 ProgressFn = Callable[[float, int, int], None]
 """progress(simulated seconds, jobs finished, events processed)."""
@@ -96,7 +100,7 @@ class RunRecord:
 class Simulation:
     """One run of a built scenario, up to `until_s` simulated seconds."""
 
-    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: Scheduler,
+    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: SchedulerCore,
                  until_s: float, sample_times: np.ndarray | None = None,
                  failure_processes: list[FailureProcess] | None = None,
                  injected_failures: list[tuple[float, Strike, float, str]] | None = None) -> None:
@@ -128,7 +132,7 @@ class Simulation:
         self._sample_times = sample_times if sample_times is not None else np.zeros(0)
         self._pass_requested = False
         self._finished = 0
-        self._never_fits = self._find_never_fits()
+        self.never_fits = self._find_never_fits()
         self.outages = Outages(self, failure_processes or [], injected_failures) \
             if failure_processes or injected_failures else None
         if self.outages is not None and not state.track_nodes:
@@ -174,18 +178,18 @@ class Simulation:
             self.scheduler.capacity_added()
         if self.outages is not None:
             self.outages.on_capacity(change)
-        self._request_pass()
+        self.request_pass()
 
     def _on_arrival(self, job: int) -> None:
         following = job + 1
         if following < len(self._submit) and self._submit[following] <= self.until_s:
             self.engine.at(self._submit[following], ARRIVAL, self._on_arrival, following)
-        if job in self._never_fits:
+        if job in self.never_fits:
             self._status[job] = Status.NEVER_FITS
             return
         self._status[job] = Status.QUEUED
         self.scheduler.submit(job)
-        self._request_pass()
+        self.request_pass()
 
     def _on_job_end(self, payload: tuple[int, int]) -> None:
         job, epoch = payload
@@ -199,7 +203,7 @@ class Simulation:
         self._status[job] = Status.TIME_LIMIT if limited else Status.COMPLETED
         self._finished += 1
         if self.scheduler.has_waiting():
-            self._request_pass()
+            self.request_pass()
 
     def _on_timer(self, payload: tuple[int, int]) -> None:
         job, epoch = payload
@@ -209,7 +213,7 @@ class Simulation:
         self.scheduler.policy.on_timer(job, self.engine.now, running)
         self.scheduler.rerank(job)
         self._arm_timer(job, running)
-        self._request_pass()
+        self.request_pass()
 
     def _on_schedule(self, _: None) -> None:
         self._pass_requested = False
@@ -234,7 +238,7 @@ class Simulation:
     def _on_round(self, index: int) -> None:
         """A round of a round-based policy starts (rounds start at multiples of its length)."""
         self.scheduler.start_round()
-        self._request_pass()
+        self.request_pass()
         round_s = self.scheduler.policy.round_s
         assert round_s is not None
         following = (index + 1) * round_s
@@ -253,7 +257,7 @@ class Simulation:
         if index + 1 < len(self._sample_times):
             self.engine.at(float(self._sample_times[index + 1]), SAMPLE, self._on_sample, index + 1)
 
-    def _request_pass(self) -> None:
+    def request_pass(self) -> None:
         """Run a scheduling pass once everything at this instant has happened."""
         if self._pass_requested:
             return
@@ -346,8 +350,8 @@ class Simulation:
             self._segments.append((job, pool, since, self.until_s))
         reason = []
         for job, status in enumerate(self._status):
-            if job in self._never_fits:
-                reason.append(self._never_fits[job])
+            if job in self.never_fits:
+                reason.append(self.never_fits[job])
             elif status == Status.TIME_LIMIT:
                 reason.append(reasons.TIME_LIMIT)
             elif status in (Status.QUEUED, Status.FAILED):
