@@ -49,11 +49,13 @@ fuzz: $(VENV)/.dev-installed
 determinism: $(VENV)/.installed
 	$(BIN)/python benchmarks/determinism.py
 
-# Style (ruff) and the package layers (import-linter: pyproject.toml [tool.importlinter],
-# ARCHITECTURE.md): no upward import and no cycle, function-level imports included.
+# Style (ruff), the package layers (import-linter: pyproject.toml [tool.importlinter],
+# ARCHITECTURE.md: no upward import and no cycle, function-level imports included) and
+# types (mypy --strict on spec, fleet, sched and sim: pyproject.toml [tool.mypy]).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks validation
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # Every benchmark in turn (about 30 minutes); figures in docs/performance.md.
 bench: $(VENV)/.installed

@@ -27,7 +27,7 @@ def slip_days(slip: SlipSpec, seed: int, name: str) -> float:
     rng = stream(seed, name)
     if slip.dist == "lognormal":
         return float(rng.lognormal(math.log(slip.median_days), slip.sigma))  # type: ignore[arg-type]
-    return float(rng.triangular(slip.min_days, slip.mode_days, slip.max_days))
+    return float(rng.triangular(slip.min_days, slip.mode_days, slip.max_days))  # type: ignore[arg-type]
 
 
 def pool_deliveries(pool: PoolSpec, index: int, start: datetime, planned: list[tuple[datetime, int, str]],

@@ -14,6 +14,7 @@ closed run segment; nothing else crosses the boundary during a pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
@@ -23,7 +24,7 @@ from gpufleet.fleet.capacity import CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched.placement import PlacementStrategy
-from gpufleet.sched.policies import Policy
+from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.spec.scheduler import QueueSpec
@@ -32,20 +33,27 @@ RackOption = tuple[tuple[float, int, int], list[int]]
 """Stopping some jobs of one rack: (highest victim priority, GPUs stopped, jobs stopped), jobs."""
 
 
+class Step(StrEnum):
+    """What a pass did to a job."""
+
+    START = "start"
+    PREEMPT = "preempt"
+
+
 @dataclass
 class PassResult:
-    """What one pass did, in order: ("start", job, allocation, run seconds) and
-    ("preempt", job, None, 0.0). A job may be preempted and restarted in one pass."""
+    """What one pass did, in order: (START, job, allocation, run seconds) and
+    (PREEMPT, job, None, 0.0). A job may be preempted and restarted in one pass."""
 
-    events: list[tuple[str, int, Allocation | None, float]] = field(default_factory=list)
+    events: list[tuple[Step, int, Allocation | None, float]] = field(default_factory=list)
 
     @property
     def started(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "start"]
+        return [job for kind, job, _, _ in self.events if kind is Step.START]
 
     @property
     def preempted(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "preempt"]
+        return [job for kind, job, _, _ in self.events if kind is Step.PREEMPT]
 
 
 class SchedulerView(Protocol):
@@ -89,7 +97,7 @@ class SchedulerView(Protocol):
         """The running jobs on `rack` (do not change the set)."""
         ...
 
-    def victim_order(self, victim: int) -> tuple[float, ...]:
+    def victim_order(self, victim: int) -> Key:
         """Tie-break among preemption victims of equal priority and rank (smaller first)."""
         ...
 

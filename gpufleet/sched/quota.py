@@ -54,10 +54,10 @@ class QuotaBook:
         def root(name: str | None, queue: int) -> str:
             if name is None:
                 return f"queue:{queue}"
-            seen = set()
-            while parent.get(name) is not None and name not in seen:
+            seen: set[str] = set()
+            while (up := parent.get(name)) is not None and name not in seen:
                 seen.add(name)
-                name = parent[name]  # type: ignore[assignment]
+                name = up
             return f"cohort:{name}"
 
         roots = [root(q.cohort, index) for index, q in enumerate(queues)]

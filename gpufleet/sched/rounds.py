@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from gpufleet.sched import reasons
-from gpufleet.sched.core import PassResult, SchedulerView
+from gpufleet.sched.core import PassResult, SchedulerView, Step
 
 
 class RoundScheduler(SchedulerView, Protocol):
@@ -50,7 +50,7 @@ def play_round(scheduler: RoundScheduler, now: float, result: PassResult) -> Non
     for job in sorted(scheduler.allocations):
         if target.get(job) != flavor_of_pool[scheduler.allocations[job].pool]:
             scheduler.preempt(job, now, reasons.PREEMPTED)
-            result.events.append(("preempt", job, None, 0.0))
+            result.events.append((Step.PREEMPT, job, None, 0.0))
     for job, flavor in chosen:
         if job in scheduler.allocations:
             continue

@@ -35,7 +35,7 @@ from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched import preemption, reasons, reservation, rounds, ties
-from gpufleet.sched.core import PassResult, RackOption
+from gpufleet.sched.core import PassResult, RackOption, Step
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
@@ -331,7 +331,7 @@ class Scheduler:
 
     def _first(self, now: float) -> Key | None:
         """The first pending job in the policy's order."""
-        best: tuple[float, Key] | None = None
+        best: tuple[tuple[float, ...], Key] | None = None
         for queue, keys in enumerate(self._by_queue):
             if keys:
                 entry = (self.policy.queue_rank(queue, now), keys[0])
@@ -544,7 +544,7 @@ class Scheduler:
         victims, _ = choice
         for victim in victims:
             self.preempt(victim, now, reasons.PREEMPTED)
-            result.events.append(("preempt", victim, None, 0.0))
+            result.events.append((Step.PREEMPT, victim, None, 0.0))
         pools = tuple(p for p in self.shape_pools[self.job_shape[job]]
                       if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self.job_gpus[job]))
         placement = self.place(job, self.state, pools)
@@ -578,7 +578,7 @@ class Scheduler:
         self.reason[job] = ""
         if self._reservation is not None and self._reservation.job == job:
             self._reservation = None
-        result.events.append(("start", job, allocation, run_s))
+        result.events.append((Step.START, job, allocation, run_s))
 
     def _restamp(self, now: float) -> None:
         """Stable ties: put the running jobs and the arrivals where a stable re-sort of the
@@ -589,7 +589,7 @@ class Scheduler:
         self.ties.place(list(self.allocations) + self._new, lambda job: self._by_queue[self.queue_of[job]],
                         lambda job, is_running: policy.sort_value(job, now, is_running), running)
 
-    def victim_order(self, victim: int) -> tuple[float, ...]:
+    def victim_order(self, victim: int) -> Key:
         """Tie-break among preemption victims of equal priority and rank (smaller goes first):
         the most recently started (then the latest submitted), or with stable ties the
         latest in the previous pass's order."""
@@ -630,13 +630,14 @@ class Scheduler:
         self._set_reason(job, reasons.NO_TOPOLOGY_FIT if enough_gpus else reasons.INSUFFICIENT_GPUS, now)
         return False
 
-    def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation) -> bool:
+    def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation | None) -> bool:
         """Whether enough whole groups are free that the reserved head will not need
         (a count: necessary for any placement that leaves the head its GPUs).
 
         Off the head's racks every free group counts; on them, only what `spare` leaves
         (known per group until the pool's free capacity next changes).
         """
+        assert head_reservation is not None
         assert head_reservation.spare is not None and head_reservation.racks is not None
         group = self.shape_group[self.job_shape[job]]
         needed = self.job_gpus[job] // group

@@ -140,6 +140,7 @@ class ServingFleet:
             flavor_pools = [(flavor, layout.pools_for((flavor,))) for flavor in spec.flavors]
             queue = None
             if spec.sharing.mode is SharingMode.quota:
+                assert spec.sharing.queue is not None  # the spec requires a queue with quota
                 queue = scheduler.quotas.names.index(spec.sharing.queue)
             intervals = build_demand(spec, origin, end).intervals(edges)
             interval_slots = None

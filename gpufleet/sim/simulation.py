@@ -15,6 +15,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -22,11 +23,11 @@ from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
-from gpufleet.sched.core import PassResult, SchedulerCore
+from gpufleet.sched.core import PassResult, SchedulerCore, Step
 from gpufleet.sched.headroom import ShapeInPools, headroom
 from gpufleet.sim.engine import Engine
 from gpufleet.sim.events import PHASE, Event
-from gpufleet.sim.outages import Outages
+from gpufleet.sim.outages import FailureRecord, Outages
 from gpufleet.sim.serving import ServiceRecord, ServingFleet
 from gpufleet.workload.jobs import JobTable
 
@@ -38,8 +39,8 @@ ProgressFn = Callable[[float, int, int], None]
 """progress(simulated seconds, jobs finished, events processed)."""
 
 
-class Status:
-    """Final state of a job at the end of the run."""
+class Status(StrEnum):
+    """Final state of a job at the end of the run (the `status` column of jobs.parquet)."""
 
     COMPLETED = "completed"
     TIME_LIMIT = "time_limit"
@@ -83,7 +84,7 @@ class RunRecord:
     failure_overhead_gpu_s: np.ndarray
     limit_lost_gpu_s: np.ndarray
     checkpoint_gpu_s: np.ndarray
-    failures: list
+    failures: list[FailureRecord]
     failed_log: list[tuple[float, int, int]]
     segments: dict[str, np.ndarray]
     samples: dict[str, np.ndarray]
@@ -118,7 +119,7 @@ class Simulation:
         self._hits_limit: list[bool] = (np.asarray(self.progress.work_s) < jobs.duration_s).tolist()
         self._start = [math.nan] * n
         self._end = [math.nan] * n
-        self._status = [Status.NOT_SUBMITTED] * n
+        self._status: list[Status] = [Status.NOT_SUBMITTED] * n
         self._pool = [-1] * n
         self._racks = [0] * n
         self._blocks = [0] * n
@@ -220,7 +221,7 @@ class Simulation:
         now = self.engine.now
         result: PassResult = self.scheduler.schedule(now)
         for kind, job, allocation, run_s in result.events:
-            if kind == "preempt":
+            if kind is Step.PREEMPT:
                 self._requeued(job, now)
                 continue
             assert allocation is not None
@@ -366,7 +367,7 @@ class Simulation:
         return RunRecord(
             start_s=np.array(self._start, dtype=np.float64),
             end_s=np.array(self._end, dtype=np.float64),
-            status=np.array(self._status, dtype=object),
+            status=np.array([status.value for status in self._status], dtype=object),
             reason=np.array(reason, dtype=object),
             history=dict(scheduler.history),
             reserved_s=scheduler.reserved_s.copy(),

@@ -8,6 +8,7 @@ what loads a scenario for a run (`load_scenario`, `parse_scenario`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ class _Loader(yaml.SafeLoader):
     """YAML's safe loader, with impossible date-times (hour 25, 30 February) reported at
     their line and field instead of raised as a bare ValueError."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node) -> object:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
@@ -95,7 +96,7 @@ def validation_problems(exc: ValidationError, root: yaml.Node | None, source: st
             for error in exc.errors()]
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, NonNegativeInt
@@ -59,6 +60,6 @@ class Scenario(SpecModel):
                           "its duration on any type (docs/scheduling.md, 'Speed per GPU type')."),
     ] = None
 
-    def seconds(self, when) -> float:  # noqa: ANN001 - datetime
+    def seconds(self, when: datetime) -> float:
         """Simulated seconds from `start` to the calendar time `when`."""
         return (when - self.start).total_seconds()

@@ -92,8 +92,8 @@ def _any_groups_racks(capacity: CapacityView, pool: PoolLayout, histogram: np.nd
     if block is not None:
         lo = pool.rack_lo + block * per_block
         groups = capacity.avail[lo:min(lo + per_block, pool.rack_hi)] // group
-        local, counts = _racks_in_block(groups, needed, most)
-        return _as_gpus([lo + rack for rack in local], counts, group)
+        local, local_counts = _racks_in_block(groups, needed, most)
+        return _as_gpus([lo + rack for rack in local], local_counts, group)
     if within_block or int(block_groups.sum()) < needed:
         return None
     whole, last, remainder = _span_blocks(block_groups, needed)
