@@ -176,8 +176,8 @@ class SchedulerCore(SchedulerView, Protocol):
 
     def shapes_running(self) -> set[int]: ...
 
-    def reserved_spare(self) -> np.ndarray | None:
-        """Per rack, what the standing reservation leaves others (None: none stands)."""
+    def reserved_extra(self) -> np.ndarray | None:
+        """Per rack, what the standing reservation leaves others (EASY's extra GPUs; None: none stands)."""
         ...
 
     def explain_waiting(self) -> None:

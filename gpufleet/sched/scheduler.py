@@ -148,7 +148,7 @@ class Scheduler:
         them as held for ever) is made again; a dated one still holds: more capacity cannot
         delay the head past its reserved start."""
         self._full_pass = True
-        if self._reservation is not None and self._reservation.spare is None:
+        if self._reservation is not None and self._reservation.extra is None:
             self._reservation = None
 
     def capacity_taken(self, racks: np.ndarray) -> None:
@@ -160,12 +160,12 @@ class Scheduler:
         """Drop the backfill plan if the head's reserved placement uses any of `racks`
         (elsewhere, less or later capacity cannot make that placement infeasible)."""
         planned = self._reservation
-        if planned is None or planned.spare is None:
+        if planned is None or planned.extra is None:
             return
         if len(racks) == 1:  # most gangs: one scalar read
-            reserved = planned.spare[racks.item(0)] < UNCONSTRAINED // 2
+            reserved = planned.extra[racks.item(0)] < UNCONSTRAINED // 2
         else:
-            reserved = bool(np.any(planned.spare[racks] < UNCONSTRAINED // 2))
+            reserved = bool(np.any(planned.extra[racks] < UNCONSTRAINED // 2))
         if reserved:
             self._reservation = None
 
@@ -492,7 +492,7 @@ class Scheduler:
         """Admit `job` now if quota, room and the reservation allow (preempting if it may)."""
         queue, shape, gpus = self.queue_of[job], self.job_shape[job], self.job_gpus[job]
         may_preempt = self._can_preempt[queue] and (self.any_scope or queue not in failed_queues)
-        long = (head_reservation is not None and head_reservation.spare is not None
+        long = (head_reservation is not None and head_reservation.extra is not None
                 and self._expected_run(job) > head_reservation.start_s - now)
         if long and (queue, shape) in long_blocked:
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
@@ -522,18 +522,18 @@ class Scheduler:
                 return _STARTED
             return _FAIL_PLACE
         if long:
-            assert head_reservation is not None and head_reservation.spare is not None
-            spare = head_reservation.spare
-            if np.any(placement.gpus > spare[placement.racks]):
+            assert head_reservation is not None and head_reservation.extra is not None
+            extra = head_reservation.extra
+            if np.any(placement.gpus > extra[placement.racks]):
                 # It would still run when the reservation begins: it may only take GPUs the
                 # head does not need then.
-                capped = ArrayCapacity(np.minimum(self.state.avail, spare), self.layout)
+                capped = ArrayCapacity(np.minimum(self.state.avail, extra), self.layout)
                 placement = self.place(job, capped, pools)
                 if placement is None:
                     long_blocked.add((queue, shape))
                     self._set_reason(job, reasons.BEHIND_RESERVATION, now)
                     return _FAIL_LONG
-            spare[placement.racks] -= placement.gpus
+            extra[placement.racks] -= placement.gpus
         self._start(job, placement, now, result)
         return _STARTED
 
@@ -634,11 +634,11 @@ class Scheduler:
         """Whether enough whole groups are free that the reserved head will not need
         (a count: necessary for any placement that leaves the head its GPUs).
 
-        Off the head's racks every free group counts; on them, only what `spare` leaves
+        Off the head's racks every free group counts; on them, only what `extra` leaves
         (known per group until the pool's free capacity next changes).
         """
         assert head_reservation is not None
-        assert head_reservation.spare is not None and head_reservation.racks is not None
+        assert head_reservation.extra is not None and head_reservation.racks is not None
         group = self.shape_group[self.job_shape[job]]
         needed = self.job_gpus[job] // group
         for p in pools:
@@ -651,16 +651,16 @@ class Scheduler:
 
     def _groups_reserved(self, head_reservation: Reservation, group: int) -> int:
         """Free whole groups on the head's racks that it needs (its pool's groups less those beside it)."""
-        assert head_reservation.spare is not None and head_reservation.racks is not None
+        assert head_reservation.extra is not None and head_reservation.racks is not None
         state, racks = self.state, head_reservation.racks
         if state.watched is not racks:
             state.watch(racks)
         stamp = state.watched_changes
         known = head_reservation.reserved_groups.get(group)
         if known is None or known[0] != stamp:
-            # `spare` changes only where a job is placed beside the head: a watched change too.
+            # `extra` changes only where a job is placed beside the head: a watched change too.
             avail = state.avail[racks]
-            beside = np.minimum(avail, head_reservation.spare[racks])
+            beside = np.minimum(avail, head_reservation.extra[racks])
             known = (stamp, int((avail // group).sum() - (beside // group).sum()))
             head_reservation.reserved_groups[group] = known
         return known[1]
@@ -710,12 +710,13 @@ class Scheduler:
         """The shapes of the running jobs."""
         return set(self._running_shapes)
 
-    def reserved_spare(self) -> np.ndarray | None:
-        """Per rack, what the blocked head's standing reservation leaves others (None: none stands)."""
+    def reserved_extra(self) -> np.ndarray | None:
+        """Per rack, what the blocked head's standing reservation leaves others (EASY's extra
+        GPUs; None: none stands)."""
         planned, head = self._reservation, self._blocked_head
-        if planned is None or planned.spare is None or head is None or planned.job != head[-1]:
+        if planned is None or planned.extra is None or head is None or planned.job != head[-1]:
             return None
-        return planned.spare
+        return planned.extra
 
     # -- end of run -------------------------------------------------------------------
 

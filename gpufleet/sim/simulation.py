@@ -252,7 +252,7 @@ class Simulation:
         waiting = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting())]
         present = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting() | scheduler.shapes_running())]
         room = headroom(self.state.avail, sum(self.state.allocated_gpus), self.layout, waiting,
-                        present + self.standing_shapes, scheduler.reserved_spare())
+                        present + self.standing_shapes, scheduler.reserved_extra())
         self._samples.append((now, room.free, scheduler.unusable_gpus(), room.startable, room.stranded,
                               room.startable_utilisation))
         if index + 1 < len(self._sample_times):
@@ -360,7 +360,7 @@ class Simulation:
             else:
                 reason.append("")
         segments = np.fromiter(itertools.chain.from_iterable(self._segments), dtype=np.float64,
-                               count=4 * len(self._segments)).reshape(-1, 4)  # twice np.array's speed
+                               count=4 * len(self._segments)).reshape(-1, 4)  # np.fromiter: docs/performance.md
         samples = np.array(self._samples, dtype=np.float64).reshape(-1, 6)
         progress = self.progress
         gpus = self.jobs.gpus.astype(np.float64)
