@@ -29,18 +29,19 @@ import heapq
 import math
 
 import numpy as np
-from sortedcontainers import SortedList
 
 from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched import preemption, reasons, reservation, rounds, ties
 from gpufleet.sched.core import PassResult, RackOption, Step
+from gpufleet.sched.pending import PendingBuckets
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.reservation import UNCONSTRAINED, Reservation
+from gpufleet.sched.running import RunningIndex
 from gpufleet.spec.scheduler import Backfill, PreemptionScope, QueueingStrategy, QueueSpec, Ties
 from gpufleet.workload.jobs import JobTable
 
@@ -71,11 +72,6 @@ class Scheduler:
         self.any_scope = preemption_scope is PreemptionScope.any
         # Stable ties differ from submit order only where keys move while jobs run (`sched.ties`).
         self.ties = ties.TieOrder(len(jobs)) if tie_order is Ties.stable and policy.keys_move else None
-        # Per rack, its running jobs (kept when failures or serving replicas need them).
-        self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
-        # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
-        # place), so the serving victim search can keep its per-rack answers until it moves.
-        self.rack_changes = np.zeros(layout.n_racks if rank_victims else 0, dtype=np.int64)
         # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
         self.rack_options: dict[int, tuple[int, int, RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
@@ -94,21 +90,21 @@ class Scheduler:
                              or spec.preemption.reclaim_within_cohort != "Never"
                              or spec.preemption.borrow_within_cohort != "Never" for spec in queue_specs]
 
-        self._by_queue: list[SortedList] = [SortedList() for _ in range(quotas.n_queues)]
-        self._buckets: dict[tuple[int, int], SortedList] = {}
-        self._bucket_runs: dict[tuple[int, int], SortedList] = {}  # (expected run, key)
-        self._key: dict[int, Key] = {}
-        self._run_key: dict[int, tuple[float, Key]] = {}
+        self.pending = PendingBuckets(quotas.n_queues, queue_of, self.job_shape)
+        # The pending buckets' containers, read all through the pass.
+        self._by_queue = self.pending.by_queue
+        self._buckets = self.pending.buckets
+        self._bucket_runs = self.pending.bucket_runs
+        self._key = self.pending.key
+        self._run_key = self.pending.run_key
         self.n_pending = 0
         self.pending_gpus = 0
-        self.allocations: dict[int, Allocation] = {}
-        self.started_at: dict[int, float] = {}
-        self._running_shapes: dict[int, int] = {}  # shape -> how many of its jobs run
-        # Per pool, (priority, GPUs, -start, job) of its running jobs, kept when serving
-        # replicas may preempt them
-        self.cheapest_first: list[SortedList] = [SortedList() for _ in layout.pools]
-        self._expected_end: dict[int, float] = {}
-        self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
+        self.running = RunningIndex(layout, self.job_gpus, self.job_shape, priority, track_racks, rank_victims)
+        # The index's containers, read in the pass and by the view (`sched.core.SchedulerView`).
+        self.allocations = self.running.allocations
+        self.started_at = self.running.started_at
+        self.cheapest_first = self.running.cheapest_first
+        self.rack_changes = self.running.rack_changes
         self.reason: list[str] = [""] * len(jobs)
         self.history: dict[int, list[tuple[float, str]]] = {}
         self.reserved_s = np.full(len(jobs), np.nan)
@@ -183,29 +179,16 @@ class Scheduler:
 
     def end(self, job: int, now: float) -> Allocation:
         """A running job finished at `now`: free its GPUs and quota."""
-        expected = self._expected_end[job]
+        expected = self.running.expected_end[job]
         allocation = self._stop(job, now, finished=True)
         if now < expected:
             self._reservation = None  # the plan assumed these GPUs busy for longer
         return allocation
 
     def _stop(self, job: int, now: float, finished: bool, failure: bool = False) -> Allocation:
-        allocation = self.allocations.pop(job)
-        if self.track_racks:
-            for rack in allocation.racks.tolist():
-                self._rack_jobs[rack].discard(job)
-            if self.rank_victims:
-                self._racks_changed(allocation.racks)
+        allocation = self.running.remove(job)
         self.state.release(allocation, now)
         self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
-        self._ends.remove((self._expected_end.pop(job), job))
-        shape = self.job_shape[job]
-        self._running_shapes[shape] -= 1
-        if not self._running_shapes[shape]:
-            del self._running_shapes[shape]
-        started = self.started_at.pop(job)
-        if self.rank_victims:
-            self.cheapest_first[allocation.pool].remove((self.priority[job], self.job_gpus[job], -started, job))
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
@@ -240,7 +223,7 @@ class Scheduler:
 
     def rack_jobs(self, rack: int) -> set[int]:
         """The running jobs on `rack`, unordered (do not change the set)."""
-        return self._rack_jobs[rack] if self.track_racks else set()
+        return self.running.rack_jobs(rack)
 
     def _exhausted(self, job: int) -> bool:
         return self.max_restarts is not None and self.progress.interruptions[job] > self.max_restarts
@@ -268,21 +251,11 @@ class Scheduler:
         if self.max_restarts is not None and self.progress.interruptions[job] + 1 > self.max_restarts:
             self.interrupt(job, now, cause)
             return None
-        planned_end = self._expected_end[job]
-        self._ends.remove((planned_end, job))
         self.progress.stop(job, now, finished=False, failure=True)
         self.policy.on_stop(job, allocation.pool, now, False)
         expected = now + self.progress.expected_run_s(job, self.progress.speed_on(job, allocation.pool))
         run_s = self.progress.start(job, now, allocation.pool)
-        self._expected_end[job] = expected
-        self._ends.add((expected, job))
-        if self.rank_victims:
-            ranked = self.cheapest_first[allocation.pool]
-            ranked.remove((self.priority[job], self.job_gpus[job], -self.started_at[job], job))
-            ranked.add((self.priority[job], self.job_gpus[job], -now, job))
-        self.started_at[job] = now
-        if self.rank_victims:
-            self._racks_changed(allocation.racks)  # its start time, which ranks it as a victim, moved
+        planned_end = self.running.restarted(job, now, expected)
         self.policy.on_start(job, allocation.pool, now)
         if self._reservation is not None and planned_end <= self._reservation.start_s:
             self._replan_if_reserved(allocation.racks)  # the plan counted on its GPUs by then
@@ -292,28 +265,12 @@ class Scheduler:
 
     def _enqueue(self, job: int) -> Key:
         key = self.policy.key(job) if self.ties is None else self.ties.key(self.policy.key(job))
-        self._key[job] = key
-        queue, shape = self.queue_of[job], self.job_shape[job]
-        self._by_queue[queue].add(key)
-        bucket = (queue, shape)
-        if bucket not in self._buckets:
-            self._buckets[bucket] = SortedList()
-            self._bucket_runs[bucket] = SortedList()
-        self._buckets[bucket].add(key)
-        run_key = (self._planned_run_s(job), key)  # fixed while the job waits
-        self._run_key[job] = run_key
-        self._bucket_runs[bucket].add(run_key)
+        self.pending.add(job, key, self._planned_run_s(job))  # the run time is fixed while it waits
         return key
 
     def _dequeue(self, job: int) -> float:
         """Take a waiting job out of the queue; returns its expected run time."""
-        key = self._key.pop(job)
-        queue, shape = self.queue_of[job], self.job_shape[job]
-        self._by_queue[queue].remove(key)
-        self._buckets[(queue, shape)].remove(key)
-        run_key = self._run_key.pop(job)
-        self._bucket_runs[(queue, shape)].remove(run_key)
-        return run_key[0]
+        return self.pending.remove(job)
 
     def _expected_run(self, job: int) -> float:
         """What a start now would take (known for a waiting job since it was queued)."""
@@ -558,22 +515,10 @@ class Scheduler:
             run = self.progress.expected_run_s(job, self.progress.speed_on(job, placement.pool))
         allocation = self.state.allocate(placement)
         self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
-        self._running_shapes[self.job_shape[job]] = self._running_shapes.get(self.job_shape[job], 0) + 1
         self.pending_gpus -= self.job_gpus[job]
         self.n_pending -= 1
-        self.allocations[job] = allocation
-        if self.track_racks:
-            for rack in allocation.racks.tolist():
-                self._rack_jobs[rack].add(job)
-            if self.rank_victims:
-                self._racks_changed(allocation.racks)
-        self.started_at[job] = now
-        if self.rank_victims:
-            self.cheapest_first[allocation.pool].add((self.priority[job], self.job_gpus[job], -now, job))
-        expected = now + run
         run_s = self.progress.start(job, now, allocation.pool)
-        self._expected_end[job] = expected
-        self._ends.add((expected, job))
+        self.running.add(job, allocation, now, now + run)
         self.policy.on_start(job, allocation.pool, now)
         self.reason[job] = ""
         if self._reservation is not None and self._reservation.job == job:
@@ -596,13 +541,6 @@ class Scheduler:
         if self.ties is not None:
             return (-self.ties.label[victim],)
         return (-self.started_at[victim], -victim)
-
-    def _racks_changed(self, racks: np.ndarray) -> None:
-        """The running jobs of `racks` changed (see `rack_changes`)."""
-        if len(racks) == 1:
-            self.rack_changes[racks.item(0)] += 1
-        else:
-            self.rack_changes[racks] += 1  # racks are distinct
 
     def _set_reason(self, job: int, reason: str, now: float) -> None:
         if reason != self.reason[job]:
@@ -677,7 +615,7 @@ class Scheduler:
             pools = tuple(p for p in self.shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
             pools = pools or self.shape_pools[shape]
             self._reservation = reservation.plan(
-                head, now, self.state, self._ends, self.allocations, pools, gpus, self.shape_group[shape],
+                head, now, self.state, self.running.ends, self.allocations, pools, gpus, self.shape_group[shape],
                 lambda capacity: self.place(head, capacity, pools))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
@@ -708,7 +646,7 @@ class Scheduler:
 
     def shapes_running(self) -> set[int]:
         """The shapes of the running jobs."""
-        return set(self._running_shapes)
+        return set(self.running.shapes)
 
     def reserved_extra(self) -> np.ndarray | None:
         """Per rack, what the blocked head's standing reservation leaves others (EASY's extra
