@@ -10,9 +10,10 @@ allow, after being admitted against that queue's quota). A placed replica warms 
 then serves. A failure on its GPUs or its rack retiring loses it; the next decision asks
 for a replacement. Training never preempts a replica.
 
-The slots of each interval are those of the replicas ready at its decision; the
-interval queueing model (`serving.queueing`) turns them and the demand into waits,
-tokens served and dropped after the run (`results.serving`).
+The slots of each interval are those of the replicas ready at its decision; at the end
+of the run the interval queueing model (`serving.queueing`) turns them and the demand
+into waits, tokens served and dropped (`ServiceRecord.metrics`); `results.serving`
+tabulates them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gpufleet.fleet.state import Allocation, Placement
 from gpufleet.sched import preemption
 from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
 from gpufleet.serving.demand import DemandIntervals, build_demand, grid
+from gpufleet.serving.queueing import IntervalMetrics, interval_metrics
 from gpufleet.serving.throughput import effective_slots, slots_per_replica
 from gpufleet.sim.events import PHASE, Event, Host
 from gpufleet.spec.serving import ServiceSpec, SharingMode
@@ -119,6 +121,7 @@ class ServiceRecord:
     jobs_preempted: int
     lost: dict[str, int]
     warmup_gpu_s: float  # GPU-seconds replicas held while warming up (placed, not yet serving)
+    metrics: IntervalMetrics  # each interval's demand served by its slots (`serving.queueing`)
 
 
 class ServingFleet:
@@ -354,15 +357,21 @@ class ServingFleet:
             n = len(service.target)  # decisions made before the horizon
             warmup = service.warmup_gpu_s + sum(_warmup_gpu_s(service.placed[replica_id], allocation, until)
                                                 for replica_id, allocation in service.allocations.items())
+            intervals = _head(service.intervals, n)
+            slots = np.array(service.slots, dtype=np.int64)
+            slo = service.spec.slo
             out.append(ServiceRecord(
-                spec=service.spec, intervals=_head(service.intervals, n),
+                spec=service.spec, intervals=intervals,
                 target_replicas=np.array(service.target, dtype=np.int64),
                 ready_replicas=np.array(service.ready, dtype=np.int64),
                 pending_replicas=np.array(service.pending, dtype=np.int64),
-                slots=np.array(service.slots, dtype=np.int64),
+                slots=slots,
                 held_log=np.array(service.held_log, dtype=np.float64).reshape(-1, 3),
                 placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost),
-                warmup_gpu_s=warmup))
+                warmup_gpu_s=warmup,
+                metrics=interval_metrics(intervals, slots, tokens_per_s_per_request=slo.output_tokens_per_s_per_request,
+                                         wait_target_s=slo.wait_seconds,
+                                         abandon_after_s=service.spec.abandon_after_seconds)))
         return out
 
 
