@@ -36,7 +36,7 @@ CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = (
                                Event.SCHEDULE, Event.SAMPLE))
 
 ProgressFn = Callable[[float, int, int], None]
-"""progress(simulated seconds, jobs finished, events processed)."""
+"""on_progress(simulated seconds, jobs finished, events processed)."""
 
 
 class Status(StrEnum):
@@ -140,8 +140,9 @@ class Simulation:
             raise ValueError("failures strike nodes: the fleet state must track them (FleetState(track_nodes=True))")
         self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
 
-    def run(self, progress: ProgressFn | None = None) -> RunRecord:
-        """Simulate to the horizon and return what happened."""
+    def run(self, on_progress: ProgressFn | None = None) -> RunRecord:
+        """Simulate to the horizon and return what happened; `on_progress` is called now and
+        then (`self.progress` is the jobs' progress, `sched.progress.JobProgress`)."""
         engine = self.engine
         for change in self.layout.changes:
             if change.time_s <= self.until_s:
@@ -156,13 +157,15 @@ class Simulation:
             self.outages.start()
         if self.serving is not None:
             self.serving.start()
-        on_progress = None
-        if progress is not None:
-            def on_progress(now: float, events: int) -> None:
-                progress(now, self._finished, events)
-        engine.run(self.until_s, on_progress)
-        if progress is not None:
-            progress(self.until_s, self._finished, engine.events)
+        report = None
+        if on_progress is not None:
+            callback = on_progress
+
+            def report(now: float, events: int) -> None:
+                callback(now, self._finished, events)
+        engine.run(self.until_s, report)
+        if on_progress is not None:
+            on_progress(self.until_s, self._finished, engine.events)
         return self._record()
 
     # -- handlers ---------------------------------------------------------------------
