@@ -14,8 +14,9 @@ class, gangs of several shapes, time limits, checkpointing) every pair must:
   often may keep little or no work, as Gavel rounds not longer than the checkpoint
   interval do; those runs are checked for safety only.)
 
-Found by it and left as a strict-to-report xfail: Gavel's round plan does not know the
-queues' quota, so a job it gives a GPU type beyond its queue's borrowing limit waits.
+Found by it and marked xfail (a known gap, not this test's to fix): Gavel's round plan does
+not know the queues' quota, so a job it gives a GPU type beyond its queue's borrowing limit
+waits for ever.
 """
 
 from __future__ import annotations
