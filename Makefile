@@ -72,4 +72,4 @@ validate-research: $(VENV)/.installed
 	$(BIN)/python validation/research_simulators.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info
+	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache .mypy_cache gpufleet.egg-info
