@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz determinism validate-research clean
+.PHONY: run test lint bench fuzz determinism digests validate-research clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ fuzz: $(VENV)/.dev-installed
 		tests/fuzz/test_fuzz.py -q -p no:cacheprovider
 	$(BIN)/python -c "import json, pathlib; [print(p.stem, json.loads(p.read_text())) \
 		for p in sorted(pathlib.Path('runs/fuzz/counts').glob('*.json'))]"
+
+# The sha256 of every output of a fixed set of runs (about 4 minutes): run on two checkouts
+# and diff, to show a change leaves the outputs byte for byte the same.
+digests: $(VENV)/.installed
+	$(BIN)/python benchmarks/digests.py
 
 # The default scenario, whole, with numpy's AVX-512 and AVX2 code on and off: the same bytes.
 determinism: $(VENV)/.installed
