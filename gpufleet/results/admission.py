@@ -56,7 +56,7 @@ def decide(simulation: Simulation, job: int, names: list[PoolNames], running: li
     """The decision for `job` after running `simulation` just past `moment_s` (snapshot seconds)."""
     scheduler, layout = simulation.scheduler, simulation.layout
     by_pool = {entry.pool: entry for entry in names}
-    started = simulation._start  # per job, first start (NaN if none)
+    started = simulation.first_start_s
     decision = Decision(admitted=job in scheduler.allocations)
     decision.running_not_placed = sum(1 for k in running if math.isnan(started[k]) or started[k] > 0.0)
     decision.queued_started_at_once = sum(1 for k in queued if not math.isnan(started[k])

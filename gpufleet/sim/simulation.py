@@ -168,6 +168,11 @@ class Simulation:
             on_progress(self.until_s, self._finished, engine.events)
         return self._record()
 
+    @property
+    def first_start_s(self) -> list[float]:
+        """Per job, its first start so far (NaN before any); do not change the list."""
+        return self._start
+
     # -- handlers ---------------------------------------------------------------------
 
     def _on_capacity(self, change: PoolCapacity) -> None:
