@@ -232,6 +232,38 @@ def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
     return changed
 
 
+def contracts(scenario: Scenario) -> list[dict[str, Any]]:
+    """Each contract of the scenario (`contract:` or `contracts:`, docs/portfolio.md): name, provider,
+    kind, value (options included), start, term end and the pools it pays for; and the pools bought
+    outside any commitment, as a last row named `outside commitments`."""
+    from gpufleet.econ.portfolio import contract_term_end, contract_value
+    from gpufleet.spec.portfolio import contract_pools
+
+    rows: list[dict[str, Any]] = [
+        {"name": contract.name, "provider": contract.provider, "kind": contract.kind.value,
+         "value_usd": contract_value(contract), "consumed_before_usd": contract.consumed_before_usd,
+         "start": contract.start, "term_end": contract_term_end(contract),
+         "pools": contract_pools(scenario, contract)} for contract in scenario.all_contracts]
+    outside = [pool.name for pool in scenario.fleet.pools if pool.purchase is not None]
+    if outside:
+        rows.append({"name": "outside commitments", "provider": None, "kind": "purchase", "pools": outside})
+    return rows
+
+
+def plan_cost(scenario: Scenario, until: datetime | None = None) -> dict[str, Any]:
+    """What `scenario` costs as a plan, without running it (the planner's objective): committed,
+    planned billing, purchased, total; with several contracts, each one's commitment and planned
+    billing and the commitment its capacity would leave unbilled (`unused_commitment_usd`)."""
+    from gpufleet.plan.cost import plan_cost as cost_of
+
+    cost = cost_of(scenario, until)
+    out: dict[str, Any] = cost.as_dict()
+    if cost.by_contract:
+        out["contracts"] = [{"name": name, "commitment_usd": committed, "planned_billed_usd": billed}
+                            for name, committed, billed in cost.by_contract]
+    return out
+
+
 def import_kueue(files: list[str | Path], out: str | Path, nodes: str | Path | None = None,
                  workloads: list[str | Path] | None = None, **options: Any) -> tuple[Scenario, ImportReport]:
     """Import Kueue objects (and nodes, workloads) as a scenario written at `out`, with its job records

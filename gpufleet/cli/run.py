@@ -29,7 +29,8 @@ def run(
 ) -> None:
     """Simulate a scenario; print the summary and write summary.json, jobs.parquet,
     timeseries.parquet, ledger.parquet, report.html and, when the scenario has them,
-    failures.parquet, serving.parquet and serving_monthly.parquet. With --replications N:
+    failures.parquet, serving.parquet, serving_monthly.parquet and contracts_ledger.parquet
+    (a ledger per contract, docs/portfolio.md). With --replications N:
     N seeds through the run store, replications.json/.parquet and a report with bands."""
     from gpufleet import api
     from gpufleet.report.terminal import assumption_table, summary_tables

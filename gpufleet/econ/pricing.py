@@ -4,6 +4,7 @@ catalog list price."""
 from __future__ import annotations
 
 from gpufleet.fleet.layout import FleetLayout
+from gpufleet.spec.portfolio import contract_of_pool
 from gpufleet.spec.scenario import Scenario
 
 
@@ -15,11 +16,14 @@ def purchased_pools(scenario: Scenario, layout: FleetLayout) -> list[bool]:
 
 def pool_prices(scenario: Scenario, layout: FleetLayout) -> list[tuple[float, str]]:
     """(USD per GPU-hour, where the price comes from) for each pool."""
-    contract = scenario.contract.prices_usd_per_gpu_hour if scenario.contract else {}
-    by_upper = {name.upper(): price for name, price in contract.items()}
+    contracts = scenario.all_contracts
+    owner = contract_of_pool(scenario)
+    by_contract = [{name.upper(): price for name, price in contract.prices_usd_per_gpu_hour.items()}
+                   for contract in contracts]
     bought = {pool.name: pool.purchase for pool in scenario.fleet.pools if pool.purchase is not None}
     prices = []
     for pool in layout.pools:
+        by_upper = by_contract[owner[pool.name]] if pool.name in owner else {}
         if pool.name in bought:
             prices.append((bought[pool.name].price_usd_per_gpu_hour, f"purchase ({bought[pool.name].kind.value})"))
         elif pool.gpu.name.upper() in by_upper:

@@ -79,7 +79,11 @@ def interruption_rates_per_h(layout: FleetLayout, jobs: JobTable,
     first pool its flavors allow (`failures.rates.interruptions_per_hour`)."""
     by_shape: dict[int, float] = {}
     for shape, (gpus, _, _, flavors) in enumerate(jobs.shapes):
-        pool = layout.pools[layout.pools_for(flavors)[0]]
+        allowed = layout.pools_for(flavors)
+        if not allowed:  # no pool of its GPU types at its providers: it never fits
+            by_shape[shape] = 0.0
+            continue
+        pool = layout.pools[allowed[0]]
         relevant = [process for process, pools in processes if pool.index in pools]
         by_shape[shape] = interruptions_per_hour(gpus, pool, relevant)
     return [by_shape[shape] for shape in jobs.shape.tolist()]

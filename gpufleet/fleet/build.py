@@ -66,8 +66,8 @@ def build_layout(scenario: Scenario, slip_seed: int | None = None) -> FleetLayou
     """
     types = gpu_types(scenario)
     expansions: dict[str, list[tuple[datetime, int, str]]] = {}
-    if scenario.contract is not None:
-        for option in scenario.contract.expansions:
+    for contract in scenario.all_contracts:
+        for option in contract.expansions:
             if option.exercise:
                 expansions.setdefault(option.pool, []).append((option.date, option.racks, f"expansion/{option.name}"))
 

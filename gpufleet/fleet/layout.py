@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpufleet.catalog import GpuType
+from gpufleet.fleet.flavors import has_providers, split_key
 
 NEVER = float("inf")
 
@@ -175,11 +176,24 @@ class FleetLayout:
         raise KeyError(name)
 
     def pools_for(self, flavors: tuple[str, ...] | None) -> tuple[int, ...]:
-        """Indexes of the pools whose GPU type is one of `flavors` (all pools for None)."""
+        """Indexes of the pools whose GPU type is one of `flavors` (all pools for None); with
+        providers in the key (`fleet.flavors`), only theirs, the preferred provider's first."""
         if flavors is None:
             return tuple(pool.index for pool in self.pools)
-        wanted = {flavor.upper() for flavor in flavors}
-        return tuple(pool.index for pool in self.pools if pool.gpu.name.upper() in wanted)
+        if not has_providers(flavors):
+            wanted = {flavor.upper() for flavor in flavors}
+            return tuple(pool.index for pool in self.pools if pool.gpu.name.upper() in wanted)
+        return tuple(index for tier in self.provider_tiers(flavors) for index in tier)
+
+    def provider_tiers(self, flavors: tuple[str, ...] | None) -> list[tuple[int, ...]]:
+        """The pools `flavors` allow, grouped by provider in order of preference (one group
+        holding them all when the key names no provider)."""
+        types, providers = split_key(flavors)
+        wanted = {flavor.upper() for flavor in types} if types else None
+        allowed = [pool for pool in self.pools if wanted is None or pool.gpu.name.upper() in wanted]
+        if providers is None:
+            return [tuple(pool.index for pool in allowed)]
+        return [tuple(pool.index for pool in allowed if pool.provider == provider) for provider in providers]
 
     def active_mask(self, time_s: float) -> np.ndarray:
         """Racks delivered by `time_s` and not yet draining."""

@@ -178,7 +178,7 @@ def _common_notes(scenario: Scenario) -> list[str]:
     if scenario.workloads or scenario.services:
         notes.append("workloads and services are not exported (the configuration only)")
     if any(len(pool.deliveries) > 1 or pool.retirements for pool in scenario.fleet.pools) or \
-            (scenario.contract is not None and scenario.contract.expansions):
+            any(contract.expansions for contract in scenario.all_contracts):
         notes.append("capacity that changes over time is exported as every node the scenario ever has")
     if scenario.scheduler.placement != "best_fit":
         notes.append(f"placement {scenario.scheduler.placement} is not a cluster setting (not exported)")

@@ -5,7 +5,9 @@
 | `scale:POOL` | every delivery of the pool x factor (racks, nodes or GPUs; half up; 0 drops it) | factors | higher |
 | `shift:POOL` | every delivery date of the pool, by days (not before the scenario start) | days | lower (earlier) |
 | `racks:POOL[i]` | racks added to delivery i of the pool | racks | higher |
-| `expansion:NAME` | racks of the contract's option (0: not exercised); its value scales with them | racks | higher |
+| `expansion:[CONTRACT/]NAME` | racks of an option (0: not exercised); its value scales with them | racks | higher |
+| `move:JOB@P1,P2,...` | the named job runs at provider P(value) only (0: P1, 1: P2, ...) | index | neither |
+| `share:SERVICE@PROVIDER` | its demand share there (fixed split; the others fill the rest) | share | neither |
 | `spares` | hot spare nodes per rack (`failures.spares.nodes_per_rack`) | nodes | neither |
 | `quota:QUEUE.FLAVOR` | nominal quota of a queue for a GPU type | GPUs | neither |
 | `buy:KIND:GPU` | a pool bought outside the commitment (`purchase`), from `start` for `days` | racks | higher |
@@ -29,8 +31,9 @@ from gpufleet.plan.sweep_spec import RangeSpec
 from gpufleet.spec.base import SpecModel, Timestamp
 from gpufleet.spec.purchase import PurchaseKind
 
-KINDS = ("scale", "shift", "racks", "expansion", "spares", "quota", "buy")
-MONOTONE = {"scale": 1, "shift": -1, "racks": 1, "expansion": 1, "buy": 1, "spares": 0, "quota": 0}
+KINDS = ("scale", "shift", "racks", "expansion", "spares", "quota", "buy", "move", "share")
+MONOTONE = {"scale": 1, "shift": -1, "racks": 1, "expansion": 1, "buy": 1, "spares": 0, "quota": 0, "move": 0,
+            "share": 0}
 """+1: a higher value is more capacity; -1: a lower one is; 0: neither (no pruning)."""
 
 
@@ -55,6 +58,13 @@ class LeverSpec(SpecModel):
         if kind == "buy" and self.start is None:
             raise ValueError("a buy lever needs `start` (and usually `days`)")
         return self
+
+
+def _choice(target: str, value: float) -> str | None:
+    """move:JOB@P1,P2,...: the provider a value picks (None when out of range or not whole)."""
+    choices = [part.strip() for part in target.partition("@")[2].split(",") if part.strip()]
+    index = int(value)
+    return choices[index] if index == value and 0 <= index < len(choices) else None
 
 
 _VALUES = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?:/\s*([\d.]+))?\s*$")
@@ -121,6 +131,9 @@ class Lever:
                 "expansion": f"option {self.target}: {shown} racks" if value else f"option {self.target} not exercised",
                 "spares": f"{shown} spare nodes per rack",
                 "quota": f"quota {self.target} = {shown} GPUs",
+                "move": f"{self.target.partition('@')[0]} at "
+                        f"{_choice(self.target, value) if _choice(self.target, value) else '?'}",
+                "share": f"{shown} of {self.target.partition('@')[0]} at {self.target.partition('@')[2]}",
                 "buy": f"{shown} rack{'' if value == 1 else 's'} of {self.target.replace(':', ' ')} from "
                        f"{self.spec.start.date() if self.spec.start else '?'}"
                        + (f" for {self.spec.days:g} days" if self.spec.days else "")}[self.kind]
@@ -164,15 +177,54 @@ class Lever:
         deliveries[index]["racks"] += int(value)
 
     def _expansion(self, data: dict[str, Any], value: float, decided: datetime) -> None:
-        options = (data.get("contract") or {}).get("expansions") or []
-        option = next((o for o in options if o["name"] == self.target), None)
+        contract_name, _, name = self.target.rpartition("/")
+        contracts = [data["contract"]] if data.get("contract") else list(data.get("contracts") or [])
+        options = [o for contract in contracts if not contract_name or contract.get("name") == contract_name
+                   for o in contract.get("expansions") or [] if o["name"] == name]
+        if len(options) > 1:
+            raise ValueError(f"{self.label}: several contracts have an option {name!r}; write expansion:CONTRACT/NAME")
+        option = options[0] if options else None
         if option is None:
-            raise ValueError(f"{self.label}: the contract has no expansion option {self.target!r}")
+            raise ValueError(f"{self.label}: no contract has an expansion option {self.target!r}")
         if value <= 0:
             option["exercise"] = False
             return
         per_rack = option["value_usd"] / option["racks"]
         option.update(racks=int(value), exercise=True, value_usd=per_rack * int(value))
+
+    def _move(self, data: dict[str, Any], value: float, decided: datetime) -> None:
+        job_name = self.target.partition("@")[0]
+        provider = _choice(self.target, value)
+        if provider is None:
+            raise ValueError(f"{self.label}: write move:JOB@PROVIDER,PROVIDER,... with values 0, 1, ... "
+                             f"(got {value:g})")
+        for entry in data["workloads"]:
+            for job in (entry.get("jobs") or {}).get("items") or []:
+                if job["name"] == job_name:
+                    job["providers"] = [provider]
+                    return
+        raise ValueError(f"{self.label}: no named job {job_name!r}")
+
+    def _share(self, data: dict[str, Any], value: float, decided: datetime) -> None:
+        name, _, provider = self.target.partition("@")
+        service = next((s for s in data.get("services") or [] if s["name"] == name), None)
+        if service is None or not provider or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{self.label}: write share:SERVICE@PROVIDER with shares from 0 to 1")
+        split = service.get("providers") or {}
+        among = list(split.get("among") or []) or list(split.get("shares") or {})
+        if not among:
+            among = list(dict.fromkeys(pool.get("provider", "default") for pool in data["fleet"]["pools"]
+                                       if pool["gpu"].upper() in {f.upper() for f in service["flavors"]}))
+        others = [p for p in among if p != provider]
+        old = split.get("shares") or {p: 1.0 / len(among) for p in among}
+        rest = sum(old.get(p, 0.0) for p in others)
+        shares = {provider: value}
+        for p in others:  # the others keep their proportions in what is left
+            shares[p] = (1.0 - value) * (old.get(p, 0.0) / rest if rest else 1.0 / len(others))
+        if not others and value != 1.0:
+            raise ValueError(f"{self.label}: {provider} is the service's only provider")
+        service["providers"] = {"split": "fixed", "among": [provider, *others], "shares": shares,
+                                "source": split.get("source", "") or "planner lever"}
 
     def _spares(self, data: dict[str, Any], value: float, decided: datetime) -> None:
         if data.get("failures") is None:

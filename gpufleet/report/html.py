@@ -254,6 +254,12 @@ def render(result: RunResult) -> str:
         first_serving = len(figures)
         figures += [serving_charts.busiest_day_figure(result), serving_charts.horizon_figure(result),
                     serving_charts.gpu_split_figure(result), serving_charts.slo_cost_figure(result)]
+    contracts = result.contracts is not None
+    if contracts:
+        from gpufleet.report import portfolio_charts
+
+        first_contract = len(figures)
+        figures.append(portfolio_charts.burn_down_figure(result))
     charts = []
     for index, figure in enumerate(figures):
         figure.update_layout(template="plotly_white", height=440, margin={"t": 60, "b": 40})
@@ -262,6 +268,8 @@ def render(result: RunResult) -> str:
     failure_section = f"<h2>Failures</h2>{''.join(charts[5:8])}" if failures else ""
     serving_section = (f"<h2>Serving</h2>{serving_charts.service_table(result)}"
                        f"{''.join(charts[first_serving:first_serving + 4])}") if serving else ""
+    contract_section = (f"<h2>Contracts</h2>{portfolio_charts.contracts_html_table(result)}"
+                        f"{charts[first_contract]}") if contracts else ""
     summary = result.summary
     title = f"gpufleet: {summary['scenario']}"
     description = html.escape(result.scenario.description)
@@ -280,7 +288,7 @@ def render(result: RunResult) -> str:
 {_wait_table(result)}
 {charts[3]}
 {charts[4]}
-{serving_section}
+{contract_section}{serving_section}
 {failure_section}
 {_named_table(result)}
 </body></html>

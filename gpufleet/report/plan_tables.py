@@ -32,7 +32,13 @@ def plan_tables(result: PlanResult) -> list[Table]:
         cost = best.cost
         answer.add_row("Plan", escape(describe(problem.levers, best.values)))
         answer.add_row("Cost (commitment + purchased)", usd(cost.total_usd))
-        if problem.base.contract is not None:
+        if cost.by_contract:
+            for name, committed, billed in cost.by_contract:
+                answer.add_row(f"Contract {escape(name)}: commitment left / planned billing over its term",
+                               f"{usd(committed)} / {usd(billed)}")
+            answer.add_row("Commitment not billed by the plan's capacity (under-used)",
+                           usd(cost.unused_commitment_usd))
+        elif problem.base.contract is not None:
             answer.add_row("Commitment: contract + options / planned billing over the term",
                            f"{usd(cost.committed_usd)} / {usd(cost.planned_billed_usd)}")
         else:

@@ -13,6 +13,12 @@ from rich.table import Table
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.report.format import hours, in_unit, km_hours, rate, start_by_cell, time_unit, usd
+from gpufleet.report.portfolio_tables import (
+    contract_ledger_table,
+    contracts_spec_table,
+    placement_table,
+    provider_table,
+)
 from gpufleet.spec.scenario import Scenario
 from gpufleet.workload.explicit import submit_time_s
 
@@ -111,6 +117,8 @@ def summary_tables(summary: dict[str, Any]) -> list[Table]:
                       f"{pool['peak_installed_gpus']:,.0f}", f"{pool['utilisation']:.1%}",
                       f"{pool['price_usd_per_gpu_hour']:.2f}", pool["price_source"])
     tables = [headline, waits, pools]
+    if "contracts" in money:
+        tables += [contract_ledger_table(money), provider_table(money)]
     if len(summary["by_queue"]) > 1:
         queues = Table(title="By queue", title_justify="left")
         for column in ("queue", "jobs", "GPU-hours", "mean wait (started)", "p95 wait (started)", "KM p50 wait",
@@ -265,6 +273,11 @@ def scenario_tables(scenario: Scenario, layout: FleetLayout) -> list[Table]:
                           f"{option.date.date()}: +{option.racks} racks to {option.pool}"
                           f"{'' if option.exercise else ' (not exercised)'}")
         tables.append(money)
+    if scenario.contracts:
+        tables.append(contracts_spec_table(scenario))
+    across = placement_table(scenario, layout)
+    if across is not None:
+        tables.append(across)
     return tables
 
 

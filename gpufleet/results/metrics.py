@@ -51,6 +51,15 @@ def headline_metrics(summary: dict[str, Any]) -> dict[str, float | None]:
         "projected_shortfall_usd": money.get("projected_shortfall_usd"),
         "horizon_days": (horizon - start).total_seconds() / 86400.0,
     }
+    if "contracts" in money:  # a portfolio (docs/portfolio.md): each contract's, and the portfolio's
+        for row in money["contracts"]:
+            for key in ("billed_usd", "used_usd", "projected_shortfall_usd", "projected_unused_share",
+                        "projected_term_cost_usd"):
+                metrics[f"{key}[{row['name']}]"] = row[key]
+        portfolio = money["portfolio"]
+        metrics["projected_owed_shortfall_usd"] = portfolio["projected_owed_shortfall_usd"]
+        metrics["projected_term_cost_usd"] = portfolio["projected_term_cost_usd"]
+        metrics["usd_per_useful_gpu_hour"] = portfolio.get("usd_per_useful_gpu_hour")
     for label, row in summary["wait_by_size_class"].items():
         metrics[f"wait_mean_h[{label}]"] = row["wait"]["mean_h"]
         metrics[f"wait_p95_h[{label}]"] = row["wait"]["p95_h"]

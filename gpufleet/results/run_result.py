@@ -14,8 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gpufleet.econ.ledger import ledger_table
+from gpufleet.econ.portfolio import contract_ledgers, contracts_table, is_portfolio, portfolio_ledger
 from gpufleet.econ.value import value_of_time
 from gpufleet.fleet.layout import FleetLayout
+from gpufleet.results.portfolio import by_provider, cost_per_useful_gpu_hour, portfolio_money
 from gpufleet.results.serving import ServingResults, gpu_split, served_tokens, serving_results
 from gpufleet.results.summary import start_by_seconds, summarize
 from gpufleet.results.tables import failures_table, jobs_table, timeseries_arrays, timeseries_table
@@ -41,6 +43,9 @@ class RunResult:
         summary: the headline answers (summary.json).
         events: events the engine processed.
         serving: per-interval and monthly tables of the inference services (None without).
+        contracts: per contract, one row per month to the horizon, then projected to its
+            term's end (contracts_ledger.parquet; None unless the scenario has `contracts:`
+            or a minimum-spend contract).
     """
 
     scenario: Scenario
@@ -52,6 +57,7 @@ class RunResult:
     events: int
     failures: pa.Table
     serving: ServingResults | None = None
+    contracts: pa.Table | None = None
 
     @classmethod
     def from_record(cls, scenario: Scenario, seed: int, layout: FleetLayout, jobs: JobTable,
@@ -60,10 +66,16 @@ class RunResult:
         job_rows = with_speed_columns(jobs_table(scenario.start, layout, jobs, record), record)
         series = timeseries_arrays(scenario.start, layout, jobs, record)
         timeseries = timeseries_table(scenario.start, layout, series)
-        ledger = ledger_table(scenario, layout, interval_starts(scenario.start, series["edges"]),
-                              series["installed_gpu_hours"], series["allocated_gpu_hours"], horizon)
+        starts = interval_starts(scenario.start, series["edges"])
+        hours = (series["installed_gpu_hours"], series["allocated_gpu_hours"])
+        ledgers = contract_ledgers(scenario, layout, starts, *hours, horizon) if is_portfolio(scenario) else None
+        ledger = portfolio_ledger(scenario, layout, ledgers, starts, *hours, horizon) if ledgers is not None \
+            else ledger_table(scenario, layout, starts, *hours, horizon)
         failures = failures_table(scenario.start, layout, record)
         summary = summarize(scenario, layout, seed, horizon, job_rows, timeseries, ledger, failures)
+        if ledgers is not None:
+            summary["money"].update(portfolio_money(ledgers, summary["money"]))
+            summary["money"]["portfolio"]["providers"] = by_provider(layout, summary["capacity"]["pools"])
         if record.job_class is not None:
             summary["speed_by_gpu"] = speed_summary(layout, job_rows)
         serving = serving_results(scenario, layout, record.services)
@@ -74,11 +86,19 @@ class RunResult:
             serving_work = summary["serving"]["serving_gpu_hours"] - summary["serving"]["serving_warmup_gpu_hours"]
             summary["failures"]["goodput_with_serving"] = \
                 (summary["failures"]["productive_gpu_hours"] + serving_work) / billed if billed else None
+        if ledgers is not None:
+            useful = summary["failures"]["productive_gpu_hours"] + (
+                summary["serving"]["serving_gpu_hours"] - summary["serving"]["serving_warmup_gpu_hours"]
+                if serving is not None else 0.0)
+            summary["money"]["portfolio"]["useful_gpu_hours"] = useful
+            summary["money"]["portfolio"]["usd_per_useful_gpu_hour"] = cost_per_useful_gpu_hour(
+                summary["money"], useful)
         if scenario.value is not None:
             summary["money"].update(value_of_time(
                 scenario.value, job_rows, start_by_seconds(scenario), record.end_of_run_s,
                 served_tokens(serving), summary["money"]["billed_usd"]))
-        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving)
+        return cls(scenario, seed, job_rows, timeseries, ledger, summary, record.events, failures, serving,
+                   contracts_table(ledgers) if ledgers is not None else None)
 
     @property
     def horizon(self) -> datetime:
@@ -106,6 +126,8 @@ class RunResult:
             tables.append(("failures", self.failures))
         if self.serving is not None:
             tables += [("serving", self.serving.intervals), ("serving_monthly", self.serving.monthly)]
+        if self.contracts is not None:
+            tables.append(("contracts_ledger", self.contracts))
         for name, table in tables:
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
         (folder / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")

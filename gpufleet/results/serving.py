@@ -16,6 +16,7 @@ from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.timeseries import integrate_steps
 from gpufleet.serving.accounting import interval_table, monthly
+from gpufleet.sim.service_split import base_service
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.serving import ServiceSpec
@@ -145,11 +146,12 @@ def gpu_split(summary_services: list[dict[str, Any]], allocated_gpu_hours: float
 
 
 def served_tokens(serving: ServingResults | None) -> dict[str, tuple[float, float, float]]:
-    """(output tokens served, input tokens served, output tokens dropped) per service."""
+    """(output tokens served, input tokens served, output tokens dropped) per service (a service
+    split across providers sums its replica sets `NAME@PROVIDER`)."""
     if serving is None:
         return {}
     months = serving.monthly
-    name = months["service"].to_numpy(zero_copy_only=False)
+    name = np.array([base_service(service) for service in months["service"].to_pylist()], dtype=object)
     out = {}
     for service in dict.fromkeys(name.tolist()):
         mine = name == service

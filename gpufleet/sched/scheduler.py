@@ -84,6 +84,9 @@ class Scheduler:
         self.shape_group = [shape[1] for shape in jobs.shapes]
         self.shape_within = [shape[2] for shape in jobs.shapes]
         self.shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
+        # Shapes with several providers in order: their pools, provider by provider (else None).
+        self._shape_tiers = [tiers if len(tiers := layout.provider_tiers(shape[3])) > 1 else None
+                             for shape in jobs.shapes]
         upper = [flavor.upper() for flavor in quotas.flavors]
         self.flavor_of_pool = [upper.index(pool.gpu.name.upper()) for pool in layout.pools]
         self._can_preempt = [policy.preemptive or spec.preemption.within_cluster_queue != "Never"
@@ -606,8 +609,19 @@ class Scheduler:
     def place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""
         shape = self.job_shape[job]
-        return self.placement.place(capacity, pools, self.job_gpus[job], self.shape_group[shape],
-                                    self.shape_within[shape])
+        tiers = self._shape_tiers[shape]
+        if tiers is None:
+            return self.placement.place(capacity, pools, self.job_gpus[job], self.shape_group[shape],
+                                        self.shape_within[shape])
+        # Kueue's TryNextFlavor: a later provider's pools only when no earlier one's take the gang.
+        allowed = set(pools)
+        for tier in tiers:
+            mine = tuple(pool for pool in tier if pool in allowed)
+            placed = self.placement.place(capacity, mine, self.job_gpus[job], self.shape_group[shape],
+                                          self.shape_within[shape]) if mine else None
+            if placed is not None:
+                return placed
+        return None
 
     def _reservation_for(self, head: int, now: float) -> Reservation:
         if self._reservation is None or self._reservation.job != head:

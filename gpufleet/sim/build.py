@@ -25,11 +25,13 @@ from gpufleet.sched.speeds import job_speeds
 from gpufleet.sched.tenants import assign_priorities, assign_queues
 from gpufleet.serving.by_type import services_by_type
 from gpufleet.sim.sampling import hour_edges
+from gpufleet.sim.service_split import split_services
 from gpufleet.sim.serving import ServingFleet
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler import PreemptionCost, TimeLimits
 from gpufleet.workload.build import build_jobs
+from gpufleet.workload.providers import with_queue_providers
 
 HOUR_S = 3600.0
 
@@ -57,6 +59,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     quotas = QuotaBook(spec.queues, spec.cohorts, flavors)
     teams = jobs.team.tolist()
     queue_of = assign_queues(teams, spec.queues)
+    jobs = with_queue_providers(jobs, queue_of, [queue.providers for queue in spec.queues])
     priority = assign_priorities(teams, spec.priority_classes)
     checkpointing = scenario.checkpointing
     processes = failure_processes(scenario, layout)
@@ -108,7 +111,7 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
                             failure_processes=runtime_processes,
                             injected_failures=injected_failures(scenario, layout))
     if scenario.services:
-        services = services_by_type(scenario.services, scenario.throughput)
+        services = split_services(scenario, plan, services_by_type(scenario.services, scenario.throughput))
         simulation.serving = ServingFleet(simulation, services, scenario.start, scenario.end)
         simulation.standing_shapes = [(service.replica.gpus, service.replica.group, False,
                                        layout.pools_for(tuple(service.flavors) if service.flavors else None))

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import numpy as np
 
+from gpufleet.fleet.flavors import with_providers
 from gpufleet.fleet.state import Allocation, Placement
 from gpufleet.sched import preemption
 from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
@@ -140,7 +141,10 @@ class ServingFleet:
                 continue  # its window lies outside this run
             index = len(self.services)
             edges = grid(start_s, end_s, spec.autoscaler_interval_seconds)
-            flavor_pools = [(flavor, layout.pools_for((flavor,))) for flavor in spec.flavors]
+            flavor_pools = [(flavor, layout.pools_for((flavor,))) for flavor in spec.flavors] \
+                if spec.providers is None or not spec.providers.among else \
+                [(flavor, layout.pools_for(with_providers((flavor,), (provider,))))
+                 for provider in spec.providers.among for flavor in spec.flavors]  # a provider's flavors together
             queue = None
             if spec.sharing.mode is SharingMode.quota:
                 assert spec.sharing.queue is not None  # the spec requires a queue with quota

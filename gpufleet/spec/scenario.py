@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, model_validator
 
 from gpufleet.spec.base import SpecModel, Timestamp, unless_set
 from gpufleet.spec.contract import ContractSpec
@@ -32,6 +32,12 @@ class Scenario(SpecModel):
     ] = {}
     fleet: FleetSpec
     contract: ContractSpec | None = None
+    contracts: Annotated[
+        list[ContractSpec],
+        Field(exclude_if=unless_set([]),
+              description="A portfolio: several contracts, each with its provider and pools (docs/portfolio.md); "
+                          "`contract:` is the one-contract shorthand."),
+    ] = []
     workloads: list[WorkloadEntry] = []
     scheduler: SchedulerSpec = SchedulerSpec()
     services: Annotated[
@@ -59,6 +65,17 @@ class Scenario(SpecModel):
               description="Speed per job class and GPU type, relative to a reference type; none: every job runs "
                           "its duration on any type (docs/scheduling.md, 'Speed per GPU type')."),
     ] = None
+
+    @model_validator(mode="after")
+    def _one_way_to_give_contracts(self) -> Scenario:
+        if self.contract is not None and self.contracts:
+            raise ValueError("give `contract` (one contract) or `contracts` (a portfolio), not both")
+        return self
+
+    @property
+    def all_contracts(self) -> list[ContractSpec]:
+        """Every contract: the `contract:` shorthand's one, or the `contracts:` list."""
+        return [self.contract] if self.contract is not None else list(self.contracts)
 
     def seconds(self, when: datetime) -> float:
         """Simulated seconds from `start` to the calendar time `when`."""

@@ -152,6 +152,12 @@ class QueueSpec(SpecModel):
     queueing_strategy: QueueingStrategy = QueueingStrategy.BestEffortFIFO
     preemption: PreemptionSpec = PreemptionSpec()
     fair_share: FairShareSpec = FairShareSpec()
+    providers: Annotated[
+        list[str] | None,
+        Field(exclude_if=unless_set(None),
+              description="Providers whose pools (flavors) the queue's jobs may use, preferred first: Kueue's "
+                          "ordered flavors with TryNextFlavor; default: any. A job's own `providers` win."),
+    ] = None
 
 
 class CohortSpec(SpecModel):

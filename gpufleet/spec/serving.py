@@ -344,6 +344,45 @@ class SharingSpec(SpecModel):
         return self
 
 
+class ProviderSplit(StrEnum):
+    capacity = "capacity"
+    cheapest_first = "cheapest_first"
+    fixed = "fixed"
+
+
+class ServiceProvidersSpec(SpecModel):
+    """How a service runs across providers (docs/portfolio.md).
+
+    capacity: the demand split in proportion to each provider's planned GPUs of the
+    service's flavors over the service's window, one replica set per provider;
+    fixed: split by `shares`; cheapest_first: one replica set whose replicas go to the
+    provider with the lowest price per GPU-hour first and spill over to the next.
+    """
+
+    split: ProviderSplit = ProviderSplit.capacity
+    among: Annotated[
+        list[str] | None,
+        Field(min_length=1, description="The providers it may run at; default: every provider with a pool of its "
+                                        "flavors."),
+    ] = None
+    shares: Annotated[
+        dict[str, Annotated[float, Field(ge=0.0, le=1.0)]],
+        Field(description="fixed: the share of demand per provider (summing to 1)."),
+    ] = {}
+    source: Annotated[str, Field(description="Where the split comes from, or 'assumption'.")] = ""
+
+    @model_validator(mode="after")
+    def _shares_for_fixed(self) -> ServiceProvidersSpec:
+        if self.split is ProviderSplit.fixed:
+            if not self.shares:
+                raise ValueError("split fixed needs shares (provider -> share of demand)")
+            if abs(sum(self.shares.values()) - 1.0) > 1e-9:
+                raise ValueError(f"shares sum to {sum(self.shares.values()):g}, not 1")
+        elif self.shares:
+            raise ValueError("shares apply to split fixed only")
+        return self
+
+
 class ServiceSpec(SpecModel):
     """One inference service: its replicas, autoscaling, latency target and demand."""
 
@@ -371,6 +410,12 @@ class ServiceSpec(SpecModel):
     sharing: Annotated[
         SharingSpec, Field(description="preempt (outrank training) or {mode: quota, queue: NAME} (reserved quota).")
     ] = SharingSpec()
+    providers: Annotated[
+        ServiceProvidersSpec | None,
+        Field(exclude_if=unless_set(None),
+              description="Run across providers, demand split by capacity, fixed shares or cheapest first; "
+                          "none: any pool of its flavors (docs/portfolio.md)."),
+    ] = None
 
     @model_validator(mode="after")
     def _cross_fields(self) -> ServiceSpec:

@@ -183,6 +183,12 @@ class SyntheticSpec(SpecModel):
     flavors: Annotated[
         list[str] | None, Field(description="GPU types the jobs may run on; default any.")
     ] = None
+    providers: Annotated[
+        list[str] | None,
+        Field(exclude_if=unless_set(None),
+              description="Providers whose pools the jobs may use, preferred first (a later provider's pools are "
+                          "tried only when no earlier one's can take the gang now); default: any (docs/portfolio.md)."),
+    ] = None
 
 
 class ExplicitJob(SpecModel):
@@ -207,6 +213,12 @@ class ExplicitJob(SpecModel):
     ] = None
     team: str | None = None
     flavors: list[str] | None = None
+    providers: Annotated[
+        list[str] | None,
+        Field(exclude_if=unless_set(None),
+              description="Providers whose pools the job may use, preferred first (a later provider's pools are "
+                          "tried only when no earlier one's can take the gang now); default: any (docs/portfolio.md)."),
+    ] = None
     start_by: Annotated[
         Timestamp | None,
         Field(exclude_if=unless_set(None),
@@ -349,6 +361,12 @@ class TraceSpec(SpecModel):
     flavors: Annotated[
         list[str] | None,
         Field(description="GPU types every job may run on; default: the trace's own constraints, else any."),
+    ] = None
+    providers: Annotated[
+        list[str] | None,
+        Field(exclude_if=unless_set(None),
+              description="Providers whose pools the jobs may use, preferred first (a later provider's pools are "
+                          "tried only when no earlier one's can take the gang now); default: any (docs/portfolio.md)."),
     ] = None
     time_limit_hours: Annotated[
         PositiveFloat | None, Field(description="Jobs running longer are stopped; none = no limit.")

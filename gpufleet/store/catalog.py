@@ -23,7 +23,7 @@ from gpufleet.store.store import META, RunStore
 
 CATALOG_DIR = "catalog"
 CATALOG_FILE = "catalog.parquet"
-TABLES = ("jobs", "timeseries", "ledger", "failures", "serving", "serving_monthly")
+TABLES = ("jobs", "timeseries", "ledger", "failures", "serving", "serving_monthly", "contracts_ledger")
 """Per-run tables exposed as DuckDB views (with a `run` column holding the key)."""
 
 SCHEMA = pa.schema([
@@ -97,7 +97,7 @@ def _quote(path: Path) -> str:
 
 def connect(store: RunStore) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the views `runs` (the catalog) and, over every run's Parquet
-    files, `jobs`, `timeseries`, `ledger`, `failures`, `serving`, `serving_monthly`."""
+    files, `jobs`, `timeseries`, `ledger`, `failures`, `serving`, `serving_monthly`, `contracts_ledger`."""
     refresh(store)
     connection = duckdb.connect(":memory:")
     connection.execute(f"CREATE VIEW runs AS SELECT * EXCLUDE (meta_mtime_ns) FROM read_parquet("

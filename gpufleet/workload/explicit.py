@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpufleet.fleet.flavors import with_providers
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.workload import ExplicitJob, JobsSpec
@@ -17,12 +18,17 @@ def default_group(job: ExplicitJob) -> int:
     return job.group_size or min(job.gpus, 8)
 
 
+def job_key(job: ExplicitJob) -> tuple[str, ...] | None:
+    """Where the job may go: its GPU types and providers (`fleet.flavors`)."""
+    return with_providers(job.flavors, job.providers)
+
+
 def submit_time_s(job: ExplicitJob, scenario: Scenario, layout: FleetLayout) -> float:
     """Seconds from scenario start at which the job is submitted (inf: never within reach)."""
     if job.submit is None:
         return 0.0
     if job.submit == "when_capacity":
-        pools = layout.pools_for(tuple(job.flavors) if job.flavors else None)
+        pools = layout.pools_for(job_key(job))
         fit = layout.first_fit_time(pools, job.gpus, default_group(job), job.within_block, 0.0)
         return float("inf") if fit is None else max(fit, 0.0)
     return scenario.seconds(job.submit)
@@ -32,7 +38,7 @@ def explicit_jobs(spec: JobsSpec, scenario: Scenario, layout: FleetLayout) -> li
     """One JobColumns per distinct flavor list (jobs of a workload may name different flavors)."""
     by_flavors: dict[tuple[str, ...] | None, list[ExplicitJob]] = {}
     for job in spec.items:
-        by_flavors.setdefault(tuple(job.flavors) if job.flavors else None, []).append(job)
+        by_flavors.setdefault(job_key(job), []).append(job)
     parts = []
     for flavors, jobs in by_flavors.items():
         duration = np.array([job.duration_h * HOUR_S for job in jobs])

@@ -11,6 +11,7 @@ import numpy as np
 
 from gpufleet import numerics
 from gpufleet.errors import InputError, Problem
+from gpufleet.fleet.flavors import with_providers
 from gpufleet.rng import stream
 from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
 from gpufleet.traces.formats import read_trace
@@ -169,5 +170,5 @@ def generate(spec: SyntheticSpec, start: datetime, end: datetime, seed: int,
         time_limit_s=limit,
         estimate_s=estimate,
         team=[spec.team or spec.name] * count,
-        flavors=tuple(spec.flavors) if spec.flavors else None,
+        flavors=with_providers(spec.flavors, spec.providers),
     )

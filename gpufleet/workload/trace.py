@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gpufleet.errors import InputError, Problem
+from gpufleet.fleet.flavors import with_providers
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.workload import Estimate, GpuSharing, TraceColumns, TraceSpec
 from gpufleet.traces.report import ReadReport
@@ -128,7 +129,8 @@ def trace_jobs(spec: TraceSpec, scenario: Scenario, trace: JobTrace | None = Non
             workload=spec.name, submit_s=pick(submit_s), gpus=pick(gpus), group=pick(group),
             within_block=pick(within_block), duration_s=pick(duration),
             time_limit_s=pick(limit), estimate_s=pick(estimate), team=pick_list(teams), names=pick_list(names),
-            flavors=flavors, kind="trace", labels=pick_list(labels) if labels is not None else None,
+            flavors=with_providers(flavors, spec.providers), kind="trace",
+            labels=pick_list(labels) if labels is not None else None,
         ))
     ordered = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
     ordered_names = names if len(parts) == 1 else [names[i] for i in ordered.tolist()]

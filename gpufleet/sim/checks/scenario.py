@@ -16,8 +16,9 @@ from gpufleet.sim.checks.scheduler import check_scheduler
 from gpufleet.sim.checks.services import check_services
 from gpufleet.sim.checks.throughput import check_throughput
 from gpufleet.spec.fleet import CapacityChange
+from gpufleet.spec.portfolio import check_contracts
 from gpufleet.spec.scenario import Scenario
-from gpufleet.workload.explicit import default_group, submit_time_s
+from gpufleet.workload.explicit import default_group, job_key, submit_time_s
 from gpufleet.workload.trace import check_trace
 
 Path = tuple[str | int, ...]
@@ -59,22 +60,15 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             if total > have:
                 problems.append(((*where, "retirements", j), f"retires {total} racks in all by {when.date()}, "
                                  f"but only {have} have been delivered by then"))
-    contract = scenario.contract
-    if contract is not None:
-        for name in contract.prices_usd_per_gpu_hour:
-            if name.upper() not in {key.upper() for key in types}:
-                problems.append((("contract", "prices_usd_per_gpu_hour", name), f"unknown GPU type {name!r}"))
-        for k, option in enumerate(contract.expansions):
-            if option.pool not in pool_names:
-                problems.append((("contract", "expansions", k, "pool"),
-                                 f"no pool called {option.pool!r} (pools: {', '.join(sorted(pool_names))})"))
-    targets = {option.pool for option in contract.expansions} if contract is not None else set()
+    problems += check_contracts(scenario, {key.upper() for key in types})
+    targets = {option.pool for contract in scenario.all_contracts for option in contract.expansions}
     for i, pool in enumerate(scenario.fleet.pools):
         if not pool.deliveries and pool.name not in targets:
             problems.append((("fleet", "pools", i, "deliveries"),
                              "a pool needs deliveries, or a contract expansion that fills it"))
     fleet_types = {lookup(pool.gpu, types).name.upper() for pool in scenario.fleet.pools
                    if pool.gpu.upper() in {key.upper() for key in types}}
+    providers = {pool.provider for pool in scenario.fleet.pools}
     workload_names: set[str] = set()
     for i, entry in enumerate(scenario.workloads):
         kind = entry.kind
@@ -86,6 +80,8 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
         if entry.synthetic is not None:
             synthetic = entry.synthetic
             problems += _check_flavors((*where, "flavors"), synthetic.flavors, fleet_types)
+            problems += _check_providers((*where, "providers"), synthetic.providers, providers)
+            problems += _check_both(where, synthetic.flavors, synthetic.providers, scenario)
             first, last = synthetic.start or scenario.start, synthetic.end or scenario.end
             if first < scenario.start:
                 problems.append(((*where, "start"), f"starts {first} before the scenario ({scenario.start})"))
@@ -100,6 +96,7 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
             for j, job in enumerate(entry.jobs.items):
                 job_where = (*where, "items", j)
                 problems += _check_flavors((*job_where, "flavors"), job.flavors, fleet_types)
+                problems += _check_providers((*job_where, "providers"), job.providers, providers)
                 if job.gpus % default_group(job):
                     problems.append(((*job_where, "group_size"),
                                      f"{job.gpus} GPUs do not split into NVLink groups of {default_group(job)}"))
@@ -107,7 +104,11 @@ def _check_basics(scenario: Scenario) -> list[tuple[Path, str]]:
                     problems.append(((*job_where, "submit"), f"submitted {job.submit} before the scenario starts"))
         elif entry.trace is not None:
             problems += _check_flavors((*where, "flavors"), entry.trace.flavors, fleet_types)
+            problems += _check_providers((*where, "providers"), entry.trace.providers, providers)
+            problems += _check_both(where, entry.trace.flavors, entry.trace.providers, scenario)
             problems += check_trace(entry.trace, scenario, where)
+    for i, queue in enumerate(scenario.scheduler.queues):
+        problems += _check_providers(("scheduler", "queues", i, "providers"), queue.providers, providers)
     problems += check_scheduler(scenario)
     problems += _check_value(scenario)
     return problems
@@ -134,11 +135,35 @@ def _check_value(scenario: Scenario) -> list[tuple[Path, str]]:
     return problems
 
 
+def _check_service_providers(scenario: Scenario) -> list[tuple[Path, str]]:
+    """A service split across providers names providers with pools of its flavors."""
+    problems: list[tuple[Path, str]] = []
+    for i, service in enumerate(scenario.services):
+        spec = service.providers
+        if spec is None:
+            continue
+        wanted = {flavor.upper() for flavor in service.flavors}
+        serving = {pool.provider for pool in scenario.fleet.pools if pool.gpu.upper() in wanted}
+        where: Path = ("services", i, "providers")
+        for j, provider in enumerate(spec.among or []):
+            if provider not in serving:
+                problems.append(((*where, "among", j), f"no pool of {', '.join(service.flavors)} is with provider "
+                                 f"{provider!r} (providers with one: {', '.join(sorted(serving)) or 'none'})"))
+        for provider in spec.shares:
+            if provider not in (spec.among or serving):
+                problems.append(((*where, "shares", provider), f"provider {provider!r} has no pool the service "
+                                 "may use"))
+    return problems
+
+
 def _check_services(scenario: Scenario) -> list[tuple[Path, str]]:
     """Services need queues and GPU types of this fleet, and replica groups that fit one
     rack's placeable GPUs (hot spares excluded)."""
     if not scenario.services:
         return []
+    problems = _check_service_providers(scenario)
+    if problems:
+        return problems
     layout = build_layout(scenario)
     domains: dict[str, int] = {}
     for pool in layout.pools:
@@ -184,6 +209,27 @@ def _check_flavors(where: Path, flavors: list[str] | None, fleet_types: set[str]
     ]
 
 
+def _check_providers(where: Path, named: list[str] | None, providers: set[str]) -> list[tuple[Path, str]]:
+    problems = [((*where, j), f"no pool is with provider {provider!r} (providers: {', '.join(sorted(providers))})")
+                for j, provider in enumerate(named or []) if provider not in providers]
+    if named is not None and len(set(named)) != len(named):
+        problems.append((where, "a provider is listed twice"))
+    if named is not None and not named:
+        problems.append((where, "list at least one provider, or leave the field out for any"))
+    return problems
+
+
+def _check_both(where: Path, flavors: list[str] | None, providers: list[str] | None,
+                scenario: Scenario) -> list[tuple[Path, str]]:
+    """A workload's GPU types must exist at one of its providers (each alone is checked above)."""
+    if not flavors or not providers:
+        return []
+    wanted = {flavor.upper() for flavor in flavors}
+    if any(pool.gpu.upper() in wanted and pool.provider in providers for pool in scenario.fleet.pools):
+        return []
+    return [((*where, "providers"), f"no pool of {', '.join(flavors)} is with {', '.join(providers)}")]
+
+
 def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
     """Explicit jobs must fit the fleet as it will ever be."""
     problems: list[tuple[Path, str]] = []
@@ -192,7 +238,7 @@ def _check_fits(scenario: Scenario) -> list[tuple[Path, str]]:
         if entry.jobs is None:
             continue
         for j, job in enumerate(entry.jobs.items):
-            pools = layout.pools_for(tuple(job.flavors) if job.flavors else None)
+            pools = layout.pools_for(job_key(job))
             group = default_group(job)
             after = max(submit_time_s(job, scenario, layout), 0.0) if job.submit != "when_capacity" else 0.0
             why = layout.why_never_fits(pools, job.gpus, group, job.within_block, after)
