@@ -6,7 +6,7 @@ variants and an engine benchmark case (benchmarks/failures.py, engine.py), the d
 scenario without its services (40 days), and research-lab under seven policies x the
 three placements (20 days). Run it on two checkouts and compare:
 
-    python benchmarks/digests.py > after.txt   # about 4 minutes on the development VM
+    python benchmarks/digests.py > after.txt   # about 3 minutes on the development VM
     diff before.txt after.txt
 """
 
