@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz determinism validate-research differential screenshots bench-ui clean
+.PHONY: run test lint bench fuzz determinism digests validate-research differential screenshots bench-ui clean
 
 # The native engine core (Rust, crates/gpufleet-core) is built in release mode by maturin, the
 # package's build backend, whenever pip installs the package: a change to it reinstalls.
@@ -59,12 +59,22 @@ fuzz: $(VENV)/.dev-installed
 	$(BIN)/python -c "import json, pathlib; [print(p.stem, json.loads(p.read_text())) \
 		for p in sorted(pathlib.Path('runs/fuzz/counts').glob('*.json'))]"
 
+# The sha256 of every output of a fixed set of runs (about 4 minutes): run on two checkouts
+# and diff, to show a change leaves the outputs byte for byte the same.
+digests: $(VENV)/.installed
+	$(BIN)/python benchmarks/digests.py
+
 # The default scenario, whole, with numpy's AVX-512 and AVX2 code on and off: the same bytes.
 determinism: $(VENV)/.installed
 	$(BIN)/python benchmarks/determinism.py
 
+# Style (ruff), the package layers (import-linter: pyproject.toml [tool.importlinter],
+# ARCHITECTURE.md: no upward import and no cycle, function-level imports included) and
+# types (mypy --strict on spec, fleet, sched and sim: pyproject.toml [tool.mypy]).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check gpufleet tests benchmarks validation
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(CARGO) fmt --manifest-path $(CORE)/Cargo.toml --check
 	$(CARGO) clippy -q --manifest-path $(CORE)/Cargo.toml --all-targets -- -D warnings
 
@@ -91,4 +101,4 @@ validate-research: $(VENV)/.installed
 	$(BIN)/python validation/research_simulators.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache gpufleet.egg-info $(CORE)/target gpufleet/_core*.so
+	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache .mypy_cache gpufleet.egg-info $(CORE)/target gpufleet/_core*.so

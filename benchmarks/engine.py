@@ -78,7 +78,7 @@ def run_case(jobs: int, gpus: int, engine: str = "python") -> dict[str, float]:
     from pathlib import Path
 
     from gpufleet import api
-    from gpufleet.spec.loader import parse_scenario
+    from gpufleet.sim.load import parse_scenario
 
     scenario = parse_scenario(scenario_yaml(jobs, gpus), source="<benchmark>")
     began = time.perf_counter()

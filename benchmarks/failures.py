@@ -63,7 +63,7 @@ def variant_yaml(variant: str, days: float, arrival_scale: float = 1.0) -> str:
 
 def run_case(variant: str, days: float, arrival_scale: float = 1.0) -> dict[str, float]:
     from gpufleet import api
-    from gpufleet.spec.loader import parse_scenario
+    from gpufleet.sim.load import parse_scenario
 
     scenario = parse_scenario(variant_yaml(variant, days, arrival_scale), source="<benchmark>")
     began = time.perf_counter()

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from gpufleet.sim.build import build
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 
 QUEUES = 50
 RACKS = 6944

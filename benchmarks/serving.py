@@ -62,13 +62,13 @@ def main() -> None:
     parser.add_argument("--trace-check", metavar="DIR", help="compare the models on the Azure traces in DIR")
     args = parser.parse_args()
 
+    from gpufleet.rng import stream
     from gpufleet.serving.autoscaler import Autoscaler
     from gpufleet.serving.chatgpt import chatgpt_service
     from gpufleet.serving.demand import DemandIntervals, build_demand, grid
     from gpufleet.serving.queueing import interval_metrics
     from gpufleet.serving.requests import poisson_requests, serve_requests, summarise
     from gpufleet.serving.run import run_service
-    from gpufleet.sim.rng import stream
 
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"numpy {np.__version__}")

@@ -33,7 +33,7 @@ from gpufleet.scenarios import builtin_path
 from gpufleet.sim import native
 from gpufleet.sim.build import build
 from gpufleet.sim.engine_choice import EngineChoice
-from gpufleet.spec.loader import load_scenario
+from gpufleet.sim.load import load_scenario
 from gpufleet.spec.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -88,6 +88,20 @@ def run(scenario: Scenario, seed: int | None = None, until: datetime | None = No
         result = RunResult.from_record(scenario, seed, simulation.layout, simulation.jobs, record)
         result.engine, result.engine_note = ran, why
         return result
+
+
+def write(result: RunResult | Comparison, out_dir: str | Path, report: bool = True) -> Path:
+    """Write a run's (or a comparison's) tables and, unless `report` is False, its report.html
+    into `out_dir`, whole or not at all (the files `gpufleet run` / `gpufleet compare` write)."""
+    from gpufleet.results.compare import Comparison
+
+    if isinstance(result, Comparison):
+        from gpufleet.report.compare import write_comparison_report
+
+        return result.write(out_dir, report=write_comparison_report if report else None)
+    from gpufleet.report.html import write_report  # plotly loads only when needed
+
+    return result.write(out_dir, report=write_report if report else None)
 
 
 def checkpoint_advice(scenario: Scenario, pool: str | None = None) -> list[dict[str, Any]]:
@@ -213,7 +227,7 @@ def with_queueing(scenario: Scenario, strategy: str) -> Scenario:
 
 def with_sharing(scenario: Scenario, sharing: str) -> Scenario:
     """`scenario` with every service's `sharing` set to `preempt` or `quota:QUEUE`."""
-    from gpufleet.spec.checks import check_scenario
+    from gpufleet.sim.checks import check_scenario
     from gpufleet.spec.serving import SharingSpec
 
     if not scenario.services:
@@ -271,7 +285,7 @@ def import_kueue(files: list[str | Path], out: str | Path, nodes: str | Path | N
     from gpufleet.interop.scenario import write_import
 
     imported = read(files, out, nodes=nodes, workloads=workloads, **options)
-    return write_import(imported, out), imported.report
+    return write_import(imported, out, load_scenario), imported.report
 
 
 def import_slurm(out: str | Path, conf: str | Path | None = None, topology: str | Path | None = None,
@@ -283,7 +297,7 @@ def import_slurm(out: str | Path, conf: str | Path | None = None, topology: str 
     from gpufleet.interop.slurm import import_slurm as read
 
     imported = read(out, conf=conf, topology=topology, sacct=sacct, **options)
-    return write_import(imported, out), imported.report
+    return write_import(imported, out, load_scenario), imported.report
 
 
 def export(scenario: Scenario, system: str) -> Exported:
@@ -306,7 +320,7 @@ def admit(scenario: Scenario, job: str | Path, at: datetime | None = None, repli
 
     from gpufleet.interop import snapshot as snap
     from gpufleet.results.admission import Admission, decide, forecast
-    from gpufleet.spec.checks import check_scenario
+    from gpufleet.sim.checks import check_scenario
 
     if replications < 1:
         raise InputError([Problem(f"--replications {replications}: at least 1")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.spec.scenario import Scenario
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from gpufleet.failures.ettr import ettr, optimal_interval
 from gpufleet.failures.rates import interruptions_per_hour, young_daly_interval_h
+from gpufleet.failures.scenario import failure_processes
 from gpufleet.fleet.build import build_layout
-from gpufleet.sim.build import failure_processes
 from gpufleet.spec.scenario import Scenario
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import ACTIVE, DRAINING, FleetState
-from gpufleet.sim.rng import cumulative, pick, stream
+from gpufleet.rng import cumulative, pick, stream
 from gpufleet.spec.failures import Component, FailureDist, FailureProcessSpec
 from gpufleet.workload.synthetic import draw_durations_s
 

@@ -14,7 +14,7 @@ import math
 from datetime import datetime
 
 from gpufleet.fleet.layout import Delivery
-from gpufleet.sim.rng import stream
+from gpufleet.rng import stream
 from gpufleet.spec.fleet import DeliveryRiskSpec, PoolSpec, SlipSpec
 
 DAY_S = 86400.0
@@ -27,7 +27,7 @@ def slip_days(slip: SlipSpec, seed: int, name: str) -> float:
     rng = stream(seed, name)
     if slip.dist == "lognormal":
         return float(rng.lognormal(math.log(slip.median_days), slip.sigma))  # type: ignore[arg-type]
-    return float(rng.triangular(slip.min_days, slip.mode_days, slip.max_days))
+    return float(rng.triangular(slip.min_days, slip.mode_days, slip.max_days))  # type: ignore[arg-type]
 
 
 def pool_deliveries(pool: PoolSpec, index: int, start: datetime, planned: list[tuple[datetime, int, str]],

@@ -26,6 +26,7 @@ import heapq
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class FleetState:
         self._block_of_array = layout.rack_block - first_block[layout.rack_pool]  # block within its pool
         self._block_of: list[int] = self._block_of_array.tolist()
         # Per pool: (group, [histogram of racks per block by groups held, total groups]).
-        self._tracked: list[dict[int, list]] = [{} for _ in layout.pools]
+        self._tracked: list[dict[int, list[Any]]] = [{} for _ in layout.pools]
         self._untracked: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
         for pool in layout.pools:
             for group in sorted(set(groups)):
@@ -142,7 +143,8 @@ class FleetState:
     def group_histogram(self, pool: int, group: int) -> np.ndarray:
         tracked = self._tracked[pool].get(group)
         if tracked is not None:
-            return tracked[0]
+            histogram: np.ndarray = tracked[0]
+            return histogram
         cached = self._untracked.get((pool, group))
         if cached is None or cached[0] != self.version[pool]:
             layout_pool = self.layout.pools[pool]
@@ -157,7 +159,8 @@ class FleetState:
             return self.avail_gpus[pool]
         tracked = self._tracked[pool].get(group)
         if tracked is not None:
-            return tracked[1]
+            groups: int = tracked[1]
+            return groups
         histogram = self.group_histogram(pool, group)
         return int((histogram * np.arange(histogram.shape[1])).sum())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,6 @@ from gpufleet.catalog import CATALOG, GpuType
 from gpufleet.errors import InputError, Problem
 from gpufleet.interop.records import JobRecord, records_text
 from gpufleet.interop.report import ImportReport, jobs_path, report_path
-from gpufleet.spec.loader import load_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.staging import write_whole
 
@@ -144,9 +143,10 @@ class Imported:
         return to_yaml(self.scenario, self.header)
 
 
-def write_import(imported: Imported, out: str | Path) -> Scenario:
+def write_import(imported: Imported, out: str | Path, load: Callable[[Path], Scenario]) -> Scenario:
     """Write the scenario, its records and the report beside it (see the module docstring); return the
-    scenario as loaded. Nothing is written when it does not load."""
+    scenario as loaded by `load` (`gpufleet.sim.load.load_scenario`: the layer that checks a scenario
+    across its fields). Nothing is written when it does not load."""
     out = Path(out)
     texts = {}
     if imported.records:
@@ -157,11 +157,11 @@ def write_import(imported: Imported, out: str | Path) -> Scenario:
         for path, text in texts.items():
             (Path(folder) / path.name).write_text(text, encoding="utf-8")
         try:
-            load_scenario(Path(folder) / out.name)  # never write a scenario that does not load
+            load(Path(folder) / out.name)  # never write a scenario that does not load
         except InputError as error:
             staged = str(Path(folder) / out.name)
             raise InputError([Problem(problem.message, problem.path, str(out) if problem.file == staged
                                       else problem.file, problem.line) for problem in error.problems]) from None
     for path, text in texts.items():  # the scenario last: it never names a file not yet written
         write_whole(path, text)
-    return load_scenario(out)
+    return load(out)

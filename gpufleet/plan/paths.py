@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gpufleet.errors import InputError, Problem, format_path
-from gpufleet.spec.checks import check_scenario
+from gpufleet.sim.checks import check_scenario
 from gpufleet.spec.scenario import Scenario
 
 _PART = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")

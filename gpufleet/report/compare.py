@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from gpufleet.catalog.size_class import LABELS
 from gpufleet.report.format import in_unit, time_unit
-from gpufleet.report.html import ecdf, resample
-from gpufleet.workload.size_class import LABELS
+from gpufleet.report.series import ecdf, resample
 
 if TYPE_CHECKING:
     from gpufleet.results.compare import Comparison

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from gpufleet.workload.size_class import LABELS
+from gpufleet.catalog.size_class import LABELS
+from gpufleet.report.series import resample
 
 if TYPE_CHECKING:
     from gpufleet.results.run_result import RunResult
@@ -52,8 +53,6 @@ def failures_figure(result: RunResult) -> go.Figure:
 
 
 def repair_figure(result: RunResult) -> go.Figure:
-    from gpufleet.report.html import resample
-
     series = resample(result)
     figure = go.Figure(go.Scatter(x=series["time"], y=series["gpus_in_repair"], name="GPUs in repair",
                                   line={"width": 1}))

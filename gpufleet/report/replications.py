@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 from rich.markup import escape
 from rich.table import Table
 
+from gpufleet.catalog.size_class import LABELS
 from gpufleet.plan.replicate import Replicated
 from gpufleet.report.metric_format import metric_interval, metric_value
 from gpufleet.results.metrics import HEADLINE
 from gpufleet.results.replications import Estimate, estimate
-from gpufleet.workload.size_class import LABELS
 
 
 def _groups(estimates: dict[str, Estimate]) -> list[tuple[str, list[str]]]:

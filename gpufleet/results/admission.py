@@ -56,7 +56,7 @@ def decide(simulation: Simulation, job: int, names: list[PoolNames], running: li
     """The decision for `job` after running `simulation` just past `moment_s` (snapshot seconds)."""
     scheduler, layout = simulation.scheduler, simulation.layout
     by_pool = {entry.pool: entry for entry in names}
-    started = simulation._start  # per job, first start (NaN if none)
+    started = simulation.first_start_s
     decision = Decision(admitted=job in scheduler.allocations)
     decision.running_not_placed = sum(1 for k in running if math.isnan(started[k]) or started[k] > 0.0)
     decision.queued_started_at_once = sum(1 for k in queued if not math.isnan(started[k])
@@ -71,7 +71,7 @@ def decide(simulation: Simulation, job: int, names: list[PoolNames], running: li
         decision.racks = [entry.rack_name(rack) if entry else f"rack {rack}" for rack in racks]
         decision.blocks = [entry.block_name(block) if entry else f"block {block}" for block in blocks]
         return decision
-    decision.reason = scheduler.reason[job] or simulation._never_fits.get(job, "")
+    decision.reason = scheduler.reason[job] or simulation.never_fits.get(job, "")
     queue = scheduler.queue_of[job]
     if scheduler.quotas.members(queue) == [queue]:
         decision.reason = _alone(decision.reason, {scheduler.quotas.names[queue]})
@@ -84,22 +84,21 @@ def decide(simulation: Simulation, job: int, names: list[PoolNames], running: li
 def _head(simulation: Simulation, job: int) -> str:
     """The first job of `job`'s queue (what a StrictFIFO queue waits for), and its reason."""
     scheduler = simulation.scheduler
-    keys = scheduler._by_queue[scheduler.queue_of[job]]
-    if not keys:
+    head = scheduler.queue_head(scheduler.queue_of[job])
+    if head is None:
         return ""
-    head = keys[0][-1]
     name = simulation.jobs.names[head]
-    return f"{name} ({scheduler._gpus[head]} GPUs): {_kind(scheduler.reason[head]) or 'waiting'}"
+    return f"{name} ({scheduler.job_gpus[head]} GPUs): {_kind(scheduler.reason[head]) or 'waiting'}"
 
 
 def _checks(simulation: Simulation, job: int) -> list[PoolCheck]:
     scheduler, layout, state = simulation.scheduler, simulation.layout, simulation.state
-    shape = scheduler._shape[job]
-    gpus, group, within = scheduler._gpus[job], scheduler._shape_group[shape], scheduler._shape_within[shape]
+    shape = scheduler.job_shape[job]
+    gpus, group, within = scheduler.job_gpus[job], scheduler.shape_group[shape], scheduler.shape_within[shape]
     queue = scheduler.queue_of[job]
     quotas = scheduler.quotas
     out = []
-    for p in scheduler._shape_pools[shape]:
+    for p in scheduler.shape_pools[shape]:
         pool = layout.pools[p]
         flavor = scheduler.flavor_of_pool[p]
         if not quotas.unlimited and not quotas.fits(queue, flavor, gpus):

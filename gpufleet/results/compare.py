@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,10 @@ class Comparison:
                 "overall": self.overall(), "by_size_class": self.grouped("size_class"),
                 "by_queue": self.grouped("queue")}
 
-    def write(self, out_dir: str | Path, report: bool = True) -> Path:
-        """comparison.json, comparison.parquet, each variant's tables under variants/, report.html;
-        whole or not at all (staged in a temporary directory, then renamed)."""
+    def write(self, out_dir: str | Path, report: Callable[[Comparison, Path], None] | None = None) -> Path:
+        """comparison.json, comparison.parquet, each variant's tables under variants/ and (given a
+        writer such as `gpufleet.report.compare.write_comparison_report`) report.html; whole or not
+        at all (staged in a temporary directory, then renamed)."""
         with staged_directory(out_dir) as staging:
             (staging / "comparison.json").write_text(json.dumps(jsonable(self.as_dict()), indent=2) + "\n")
             pq.write_table(pa.Table.from_pylist(self.overall()), staging / "comparison.parquet")
@@ -82,10 +84,8 @@ class Comparison:
                 folder = staging / "variants" / variant.name
                 folder.mkdir(parents=True)
                 variant.result.write_tables(folder)
-            if report:
-                from gpufleet.report.compare import write_comparison_report
-
-                write_comparison_report(self, staging / "report.html")
+            if report is not None:
+                report(self, staging / "report.html")
         return Path(out_dir)
 
 

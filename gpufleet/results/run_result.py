@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,18 +108,18 @@ class RunResult:
     def horizon(self) -> datetime:
         return datetime.fromisoformat(self.summary["horizon"])
 
-    def write(self, out_dir: str | Path, report: bool = True) -> Path:
-        """Write summary.json, the Parquet tables and report.html into `out_dir`, whole or not at all.
+    def write(self, out_dir: str | Path, report: Callable[[RunResult, Path], None] | None = None) -> Path:
+        """Write summary.json, the Parquet tables and (given a writer such as
+        `gpufleet.report.html.write_report`; `api.write` passes it) report.html into `out_dir`,
+        whole or not at all.
 
         Everything goes to a temporary sibling directory first, which then replaces
         `out_dir` in one rename; an error leaves `out_dir` as it was.
         """
         with staged_directory(out_dir) as staging:
             self.write_tables(staging)
-            if report:
-                from gpufleet.report.html import write_report  # plotly loads only when needed
-
-                write_report(self, staging / "report.html")
+            if report is not None:
+                report(self, staging / "report.html")
         return Path(out_dir)
 
     def write_tables(self, folder: Path) -> None:

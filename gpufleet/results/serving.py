@@ -1,5 +1,5 @@
-"""Serving results: each service's intervals through the queueing model, its monthly
-accounts, and its summary (demand, tokens served and dropped, SLO attainment, GPU-hours,
+"""Serving results: each service's intervals (as the run's queueing model left them), its
+monthly accounts, and its summary (demand, tokens served and dropped, SLO attainment, GPU-hours,
 cost per million tokens, training jobs it preempted, replicas lost).
 """
 
@@ -16,7 +16,6 @@ from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.timeseries import integrate_steps
 from gpufleet.serving.accounting import interval_table, monthly
-from gpufleet.serving.queueing import interval_metrics
 from gpufleet.sim.service_split import base_service
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.spec.scenario import Scenario
@@ -67,8 +66,7 @@ def _intervals(record: ServiceRecord, prices: np.ndarray) -> tuple[pa.Table, np.
     gpu_hours = held_h.sum(axis=1)
     cost = numerics.weighted_sum(held_h, prices)
     price = np.divide(cost, gpu_hours, out=np.zeros_like(cost), where=gpu_hours > 0)
-    metrics = interval_metrics(demand, record.slots, tokens_per_s_per_request=spec.slo.output_tokens_per_s_per_request,
-                               wait_target_s=spec.slo.wait_seconds, abandon_after_s=spec.abandon_after_seconds)
+    metrics = record.metrics
     held_mean = np.divide(gpu_hours * HOUR_S, demand.duration_s, out=np.zeros_like(gpu_hours),
                           where=demand.duration_s > 0)
     table = interval_table(metrics, target_replicas=record.target_replicas, ready_replicas=record.ready_replicas,

@@ -9,13 +9,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gpufleet.catalog.size_class import LABELS
 from gpufleet.econ.ledger import term_end
 from gpufleet.econ.pricing import pool_prices
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.results.fullness import fullness
 from gpufleet.results.waits import censored_waits_h
 from gpufleet.spec.scenario import Scenario
-from gpufleet.workload.size_class import LABELS
 
 WAIT_DEFINITIONS = {
     "wait": "started jobs only: jobs still waiting at the horizon are left out (biased low near the end)",

@@ -7,12 +7,13 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from gpufleet.catalog.size_class import size_class
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.timeseries import hour_edges, integrate_steps, interval_starts
+from gpufleet.results.timeseries import integrate_steps, interval_starts
+from gpufleet.sim.sampling import hour_edges
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.sim.simulation import RunRecord, Status
 from gpufleet.workload.jobs import JobTable
-from gpufleet.workload.size_class import size_class
 
 _REASON_TYPE = pa.list_(pa.struct([("t_s", pa.float64()), ("reason", pa.string())]))
 

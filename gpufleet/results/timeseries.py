@@ -12,14 +12,6 @@ from datetime import datetime, timedelta
 import numpy as np
 
 
-def hour_edges(start: datetime, end_s: float) -> np.ndarray:
-    """0, every whole UTC hour after `start` before `end_s`, and `end_s` (seconds from start)."""
-    into_hour = start.minute * 60 + start.second + start.microsecond / 1e6
-    first = 3600.0 - into_hour if into_hour else 3600.0
-    inner = np.arange(first, end_s, 3600.0)
-    return np.concatenate(([0.0], inner, [end_s])) if end_s > 0 else np.array([0.0, 0.0])
-
-
 def integrate_steps(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integrals over each [edges[i], edges[i+1]) of the step function that jumps by `deltas`
     at `times`, and its value at each edge (right-continuous; 0 before the first jump)."""

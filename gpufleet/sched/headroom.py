@@ -7,7 +7,7 @@ Two measures of the free (placeable) GPUs, both net of hot spares and GPUs in re
   NVLink group, block rule, eligible pools) counts only if its whole gang fits now in
   whole groups, and then it can use, on each rack of its pools, the free GPUs that make
   whole groups of its size. GPUs the backfill reservation keeps for the blocked head are
-  not free for anyone else (`spare` caps each reserved rack). With nothing waiting, every
+  not free for anyone else (`extra` caps each reserved rack). With nothing waiting, every
   free GPU is headroom.
 - *stranded*: the free GPUs no shape present in the fleet (waiting, running, or a
   serving replica) could use where they are: remnants of racks smaller than every such
@@ -80,16 +80,16 @@ def _fits(capacity: np.ndarray, layout: FleetLayout, shape: ShapeInPools,
 
 
 def headroom(avail: np.ndarray, allocated: int, layout: FleetLayout, waiting: list[ShapeInPools],
-             present: list[ShapeInPools], spare: np.ndarray | None = None) -> Headroom:
+             present: list[ShapeInPools], extra: np.ndarray | None = None) -> Headroom:
     """Startable and stranded GPUs (see the module docstring) of the free GPUs `avail`.
 
     `waiting`: the shapes of the jobs waiting; `present`: every shape waiting or running
-    (replicas included); `spare`: per rack, what the blocked head leaves others of its
+    (replicas included); `extra`: per rack, what the blocked head leaves others of its
     reserved racks (None: no reservation).
     """
     free = int(avail.sum())
     if waiting:
-        capacity = avail if spare is None else np.minimum(avail, spare)
+        capacity = avail if extra is None else np.minimum(avail, extra)
         whole_groups: dict[tuple[int, int], int] = {}
         groups = {(p, shape[1]) for shape in waiting if _fits(capacity, layout, shape, whole_groups)
                   for p in shape[3]}

@@ -94,4 +94,5 @@ def max_min_allocation(coefficients: np.ndarray, scale: np.ndarray, capacity: np
     result = linprog(objective, A_ub=matrix, b_ub=upper, bounds=bounds, method="highs")
     if result.status != 0:
         raise RuntimeError(f"max-min allocation, second stage: HiGHS did not find an optimum ({result.message})")
-    return np.round(np.clip(result.x[:x_count], 0.0, 1.0), DIGITS).reshape(m, n) + 0.0
+    rounded: np.ndarray = np.round(np.clip(result.x[:x_count], 0.0, 1.0), DIGITS).reshape(m, n) + 0.0
+    return rounded

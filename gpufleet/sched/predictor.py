@@ -19,7 +19,7 @@ class RunTimePredictor:
 
     def __init__(self, jobs: JobTable, window: int = 20, prior_s: float = 3600.0) -> None:
         self._team = jobs.team.tolist()
-        self._gpus = jobs.gpus.tolist()
+        self.job_gpus = jobs.gpus.tolist()
         self.window = window
         self.prior_s = prior_s
         self._by_team_size: dict[tuple[str, int], deque[float]] = {}
@@ -28,7 +28,7 @@ class RunTimePredictor:
 
     def observe(self, job: int, run_s: float) -> None:
         """A job completed after running `run_s` seconds."""
-        team, gpus = self._team[job], self._gpus[job]
+        team, gpus = self._team[job], self.job_gpus[job]
         self._by_team_size.setdefault((team, gpus), deque(maxlen=self.window)).append(run_s)
         self._by_team.setdefault(team, deque(maxlen=self.window)).append(run_s)
         self._all.append(run_s)
@@ -36,7 +36,7 @@ class RunTimePredictor:
     def predict(self, job: int) -> float:
         """Predicted run time of `job` in seconds."""
         team = self._team[job]
-        for history in (self._by_team_size.get((team, self._gpus[job])), self._by_team.get(team), self._all):
+        for history in (self._by_team_size.get((team, self.job_gpus[job])), self._by_team.get(team), self._all):
             if history:
                 return median(history)
         return self.prior_s

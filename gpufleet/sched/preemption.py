@@ -18,34 +18,28 @@ victims not needed in the end are spared (Kueue's order and minimisation).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpufleet.fleet.capacity import ArrayCapacity
 from gpufleet.fleet.state import ACTIVE, Placement
-
-if TYPE_CHECKING:
-    from gpufleet.sched.scheduler import Scheduler
-
-RackOption = tuple[tuple[float, int, int], list[int]]
-"""Stopping some jobs of one rack: (highest victim priority, GPUs stopped, jobs stopped), jobs."""
+from gpufleet.sched.core import RackOption, SchedulerView
 
 MAX_CANDIDATES = 256
 """Most running jobs examined as victims for one waiting job."""
 
 
-def allowed(scheduler: Scheduler, job: int, victim: int, now: float) -> bool:
+def allowed(scheduler: SchedulerView, job: int, victim: int, now: float) -> bool:
     """Whether the rules let `job` preempt running `victim`."""
     policy = scheduler.policy
     if scheduler.queue_of[job] == scheduler.queue_of[victim] and policy.preemptive \
             and policy.preempts(job, victim, now):
         return True
-    return queue_rules_allow(scheduler, scheduler.queue_of[job], scheduler.priority[job], scheduler._gpus[job],
+    return queue_rules_allow(scheduler, scheduler.queue_of[job], scheduler.priority[job], scheduler.job_gpus[job],
                              victim, newer=victim > job)
 
 
-def queue_rules_allow(scheduler: Scheduler, queue: int, priority: float, gpus: int, victim: int,
+def queue_rules_allow(scheduler: SchedulerView, queue: int, priority: float, gpus: int, victim: int,
                       newer: bool = False) -> bool:
     """Whether a workload of `gpus` GPUs at `priority` in `queue` may preempt running
     `victim` under the queues' Kueue preemption settings (`newer`: the victim was
@@ -73,7 +67,7 @@ def queue_rules_allow(scheduler: Scheduler, queue: int, priority: float, gpus: i
     return rules.borrow_within_cohort == "LowerPriority" and their_priority < priority
 
 
-def choose_victims(scheduler: Scheduler, job: int, now: float) -> tuple[list[int], Placement] | None:
+def choose_victims(scheduler: SchedulerView, job: int, now: float) -> tuple[list[int], Placement] | None:
     """The victims whose preemption lets `job` start now, and where it would go; None if none do."""
     candidates = [victim for victim in scheduler.allocations if allowed(scheduler, job, victim, now)]
     if not candidates:
@@ -97,22 +91,12 @@ def choose_victims(scheduler: Scheduler, job: int, now: float) -> tuple[list[int
     return chosen, placement
 
 
-def _fits_without(scheduler: Scheduler, job: int, victims: list[int]) -> Placement | None:
+def _fits_without(scheduler: SchedulerView, job: int, victims: list[int]) -> Placement | None:
     """Where `job` would go if `victims` gave back their GPUs and quota (nothing is changed)."""
     quotas, state = scheduler.quotas, scheduler.state
-    shape, gpus, queue = scheduler._shape[job], scheduler._gpus[job], scheduler.queue_of[job]
-    returned: list[tuple[int, int, int]] = []
-    for victim in victims:
-        allocation = scheduler.allocations[victim]
-        returned.append((scheduler.queue_of[victim], scheduler.flavor_of_pool[allocation.pool],
-                         scheduler._gpus[victim]))
-    for owner, flavor, held in returned:
-        quotas.remove(owner, flavor, held)
-    try:
-        pools = tuple(p for p in scheduler._shape_pools[shape] if quotas.fits(queue, scheduler.flavor_of_pool[p], gpus))
-    finally:
-        for owner, flavor, held in returned:
-            quotas.add(owner, flavor, held)
+    shape, gpus, queue = scheduler.job_shape[job], scheduler.job_gpus[job], scheduler.queue_of[job]
+    with quotas.without(held_quota(scheduler, victims)):
+        pools = tuple(p for p in scheduler.shape_pools[shape] if quotas.fits(queue, scheduler.flavor_of_pool[p], gpus))
     if not pools:
         return None
     freed = sum(int(scheduler.allocations[v].total) for v in victims if scheduler.allocations[v].pool in pools)
@@ -123,14 +107,20 @@ def _fits_without(scheduler: Scheduler, job: int, victims: list[int]) -> Placeme
         allocation = scheduler.allocations[victim]
         live = state.rack_state[allocation.racks] == ACTIVE
         np.add.at(avail, allocation.racks[live], allocation.gpus[live])
-    return scheduler._place(job, ArrayCapacity(avail, scheduler.layout), pools)
+    return scheduler.place(job, ArrayCapacity(avail, scheduler.layout), pools)
+
+
+def held_quota(scheduler: SchedulerView, jobs: list[int]) -> list[tuple[int, int, float]]:
+    """(queue, flavor, GPUs) each of the running `jobs` holds of its queue's quota."""
+    return [(scheduler.queue_of[job], scheduler.flavor_of_pool[scheduler.allocations[job].pool],
+             scheduler.job_gpus[job]) for job in jobs]
 
 
 RACKS_EXAMINED = 256
 """Most racks examined for each NVLink group when freeing room for a gang by preemption."""
 
 
-def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
+def gang_victims(scheduler: SchedulerView, pool: int, gpus: int, group: int,
                  may_preempt: Callable[[int], bool] | None = None) -> list[int] | None:
     """Running jobs whose preemption frees room for `gpus` GPUs in NVLink groups of
     `group` (each group inside one rack) in `pool`; None if the allowed jobs cannot.
@@ -199,7 +189,7 @@ def gang_victims(scheduler: Scheduler, pool: int, gpus: int, group: int,
     return victims
 
 
-def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int],
+def _rack_option(scheduler: SchedulerView, rack: int, missing: int, taken: list[int],
                  may_preempt: Callable[[int], bool] | None) -> RackOption | None:
     """The cheapest jobs of `rack` (beyond `taken`) whose GPUs there add up to `missing`,
     and their cost; jobs the others make unnecessary are spared."""
@@ -209,7 +199,7 @@ def _rack_option(scheduler: Scheduler, rack: int, missing: int, taken: list[int]
             allocation = scheduler.allocations[job]
             racks = allocation.racks  # ascending
             held = allocation.total if len(racks) == 1 else int(allocation.gpus[np.searchsorted(racks, rack)])
-            holders.append((scheduler.priority[job], scheduler._gpus[job], -scheduler.started_at[job], job, held))
+            holders.append((scheduler.priority[job], scheduler.job_gpus[job], -scheduler.started_at[job], job, held))
     holders.sort()
     chosen, freed = [], 0
     for holder in holders:

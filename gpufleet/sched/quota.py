@@ -18,6 +18,8 @@ quota at all.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from gpufleet.spec.scheduler import CohortSpec, QueueSpec
 
@@ -52,10 +54,10 @@ class QuotaBook:
         def root(name: str | None, queue: int) -> str:
             if name is None:
                 return f"queue:{queue}"
-            seen = set()
-            while parent.get(name) is not None and name not in seen:
+            seen: set[str] = set()
+            while (up := parent.get(name)) is not None and name not in seen:
                 seen.add(name)
-                name = parent[name]  # type: ignore[assignment]
+                name = up
             return f"cohort:{name}"
 
         roots = [root(q.cohort, index) for index, q in enumerate(queues)]
@@ -104,6 +106,19 @@ class QuotaBook:
     def borrowing(self, q: int, f: int) -> bool:
         """Whether the queue uses more than its nominal quota of flavor f."""
         return self.usage[q][f] > self.nominal[q][f]
+
+    @contextmanager
+    def without(self, held: Iterable[tuple[int, int, float]]) -> Iterator[QuotaBook]:
+        """The book with the usages `held` ((queue, flavor, GPUs) each) taken out, for a trial
+        admission; they are put back, in the same order, when the block ends (even on error)."""
+        returned = list(held)
+        for q, f, gpus in returned:
+            self.remove(q, f, gpus)
+        try:
+            yield self
+        finally:
+            for q, f, gpus in returned:
+                self.add(q, f, gpus)
 
     def add(self, q: int, f: int, gpus: float) -> None:
         self._move(q, f, gpus)

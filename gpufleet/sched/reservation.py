@@ -3,8 +3,8 @@
 The plan replays the expected ends of running jobs and the scheduled deliveries and
 retirements, in time order, on a copy of the free-GPU array, until the job's placement
 becomes feasible. The reservation is that time and the racks the job would take then;
-`spare` says how many GPUs of each reserved rack a job still running at that time may
-hold without taking what the head needs.
+`extra` (per rack: EASY backfill's "extra nodes") says how many GPUs of each reserved
+rack a job still running at that time may hold without taking what the head needs.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ class Reservation:
     Attributes:
         job: the head job.
         start_s: when its placement becomes feasible (inf: not foreseeable).
-        spare: per rack, GPUs that a job still running at `start_s` may take without
+        extra: per rack, GPUs that a job still running at `start_s` may take without
             taking what the head needs; None when there is no reservation.
-        pool, racks: where the head would go (the racks whose `spare` is constrained).
+        pool, racks: where the head would go (the racks whose `extra` is constrained).
         reserved_groups: per group size, (stamp, free groups on `racks` the head needs),
             kept by the scheduler while the free capacity of `racks` stays the same
             (`FleetState.watch`).
@@ -39,7 +39,7 @@ class Reservation:
 
     job: int
     start_s: float
-    spare: np.ndarray | None
+    extra: np.ndarray | None
     pool: int = -1
     racks: np.ndarray | None = None
     reserved_groups: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -108,9 +108,9 @@ def plan(job: int, now: float, state: FleetState, ends: Iterable[tuple[float, in
             continue  # too few GPUs or whole groups free in every pool: no placement yet
         placement = place(ArrayCapacity(projected, layout, {(p, group): groups[p] for p in pools}))
         if placement is not None:
-            spare = np.full(len(projected), UNCONSTRAINED, dtype=np.int64)
-            spare[placement.racks] = projected[placement.racks] - placement.gpus
-            return Reservation(job, time_s, spare, placement.pool, placement.racks)
+            extra = np.full(len(projected), UNCONSTRAINED, dtype=np.int64)
+            extra[placement.racks] = projected[placement.racks] - placement.gpus
+            return Reservation(job, time_s, extra, placement.pool, placement.racks)
 
 
 def _replay_end(allocation: Allocation, projected: np.ndarray, alive: np.ndarray | None, pool_free: list[int],

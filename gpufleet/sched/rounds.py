@@ -9,17 +9,29 @@ waits for the next round. Nothing starts between rounds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from gpufleet.sched import reasons
-
-if TYPE_CHECKING:
-    from gpufleet.sched.scheduler import PassResult, Scheduler
+from gpufleet.sched.core import PassResult, SchedulerView, Step
 
 
-def play_round(scheduler: Scheduler, now: float, result: PassResult) -> None:
+class RoundScheduler(SchedulerView, Protocol):
+    """What a round asks of the scheduler beyond the view: the waiting jobs, and stops and starts."""
+
+    def waiting_jobs(self) -> list[int]: ...
+
+    def pools_of(self, job: int) -> tuple[int, ...]: ...
+
+    def preempt(self, job: int, now: float, reason: str, replan: bool = True) -> None: ...
+
+    def start_on_flavor(self, job: int, flavor: int, now: float, result: PassResult) -> bool: ...
+
+    def note_reason(self, job: int, reason: str, now: float) -> None: ...
+
+
+def play_round(scheduler: RoundScheduler, now: float, result: PassResult) -> None:
     """Preempt and start what the policy chooses for the round starting `now`."""
     policy = scheduler.policy
     flavor_of_pool = scheduler.flavor_of_pool
@@ -38,7 +50,7 @@ def play_round(scheduler: Scheduler, now: float, result: PassResult) -> None:
     for job in sorted(scheduler.allocations):
         if target.get(job) != flavor_of_pool[scheduler.allocations[job].pool]:
             scheduler.preempt(job, now, reasons.PREEMPTED)
-            result.events.append(("preempt", job, None, 0.0))
+            result.events.append((Step.PREEMPT, job, None, 0.0))
     for job, flavor in chosen:
         if job in scheduler.allocations:
             continue

@@ -27,20 +27,21 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
-from sortedcontainers import SortedList
 
 from gpufleet.fleet.capacity import ArrayCapacity, CapacityView
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.fleet.state import Allocation, FleetState, Placement
 from gpufleet.sched import preemption, reasons, reservation, rounds, ties
+from gpufleet.sched.core import PassResult, RackOption, Step
+from gpufleet.sched.pending import PendingBuckets
 from gpufleet.sched.placement import PlacementStrategy
 from gpufleet.sched.policies import Key, Policy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.quota import QuotaBook
 from gpufleet.sched.reservation import UNCONSTRAINED, Reservation
+from gpufleet.sched.running import RunningIndex
 from gpufleet.spec.scheduler import Backfill, PreemptionScope, QueueingStrategy, QueueSpec, Ties
 from gpufleet.workload.jobs import JobTable
 
@@ -48,24 +49,8 @@ _STARTED, _FAIL_QUOTA, _FAIL_PLACE, _FAIL_LONG = 0, 1, 2, 3
 _LAST_KEY = (math.inf,)  # sorts after every job key
 
 
-@dataclass
-class PassResult:
-    """What one pass did, in order: ("start", job, allocation, run seconds) and
-    ("preempt", job, None, 0.0). A job may be preempted and restarted in one pass."""
-
-    events: list[tuple[str, int, Allocation | None, float]] = field(default_factory=list)
-
-    @property
-    def started(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "start"]
-
-    @property
-    def preempted(self) -> list[int]:
-        return [job for kind, job, _, _ in self.events if kind == "preempt"]
-
-
 class Scheduler:
-    """Pending queues, quota, running allocations and the scheduling pass."""
+    """Pending queues, quota, running allocations and the scheduling pass (`sched.core.SchedulerCore`)."""
 
     def __init__(self, jobs: JobTable, layout: FleetLayout, state: FleetState, placement: PlacementStrategy,
                  policy: Policy, quotas: QuotaBook, progress: JobProgress, queue_of: list[int],
@@ -87,23 +72,18 @@ class Scheduler:
         self.any_scope = preemption_scope is PreemptionScope.any
         # Stable ties differ from submit order only where keys move while jobs run (`sched.ties`).
         self.ties = ties.TieOrder(len(jobs)) if tie_order is Ties.stable and policy.keys_move else None
-        # Per rack, its running jobs (kept when failures or serving replicas need them).
-        self._rack_jobs: list[set[int]] = [set() for _ in range(layout.n_racks)] if track_racks else []
-        # Per rack, a count of changes to its running jobs (a start, a stop, a restart in
-        # place), so the serving victim search can keep its per-rack answers until it moves.
-        self.rack_changes = np.zeros(layout.n_racks if rank_victims else 0, dtype=np.int64)
         # Per rack, (changes, GPUs missing, cheapest option) last found by `preemption.gang_victims`.
-        self.rack_options: dict[int, tuple[int, int, preemption.RackOption | None]] = {}
+        self.rack_options: dict[int, tuple[int, int, RackOption | None]] = {}
         self.failed: set[int] = set()  # jobs stopped for good after too many interruptions
         self.queue_of = queue_of
         self.priority = priority
         self.queue_specs = queue_specs
         self._strict = [spec.queueing_strategy is QueueingStrategy.StrictFIFO for spec in queue_specs]
-        self._gpus: list[int] = jobs.gpus.tolist()
-        self._shape: list[int] = jobs.shape.tolist()
-        self._shape_group = [shape[1] for shape in jobs.shapes]
-        self._shape_within = [shape[2] for shape in jobs.shapes]
-        self._shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
+        self.job_gpus: list[int] = jobs.gpus.tolist()
+        self.job_shape: list[int] = jobs.shape.tolist()
+        self.shape_group = [shape[1] for shape in jobs.shapes]
+        self.shape_within = [shape[2] for shape in jobs.shapes]
+        self.shape_pools = [layout.pools_for(shape[3]) for shape in jobs.shapes]
         # Shapes with several providers in order: their pools, provider by provider (else None).
         self._shape_tiers = [tiers if len(tiers := layout.provider_tiers(shape[3])) > 1 else None
                              for shape in jobs.shapes]
@@ -113,21 +93,21 @@ class Scheduler:
                              or spec.preemption.reclaim_within_cohort != "Never"
                              or spec.preemption.borrow_within_cohort != "Never" for spec in queue_specs]
 
-        self._by_queue: list[SortedList] = [SortedList() for _ in range(quotas.n_queues)]
-        self._buckets: dict[tuple[int, int], SortedList] = {}
-        self._bucket_runs: dict[tuple[int, int], SortedList] = {}  # (expected run, key)
-        self._key: dict[int, Key] = {}
-        self._run_key: dict[int, tuple[float, Key]] = {}
+        self.pending = PendingBuckets(quotas.n_queues, queue_of, self.job_shape)
+        # The pending buckets' containers, read all through the pass.
+        self._by_queue = self.pending.by_queue
+        self._buckets = self.pending.buckets
+        self._bucket_runs = self.pending.bucket_runs
+        self._key = self.pending.key
+        self._run_key = self.pending.run_key
         self.n_pending = 0
         self.pending_gpus = 0
-        self.allocations: dict[int, Allocation] = {}
-        self.started_at: dict[int, float] = {}
-        self._running_shapes: dict[int, int] = {}  # shape -> how many of its jobs run
-        # Per pool, (priority, GPUs, -start, job) of its running jobs, kept when serving
-        # replicas may preempt them
-        self.cheapest_first: list[SortedList] = [SortedList() for _ in layout.pools]
-        self._expected_end: dict[int, float] = {}
-        self._ends: SortedList = SortedList()  # (expected end, job) of running jobs
+        self.running = RunningIndex(layout, self.job_gpus, self.job_shape, priority, track_racks, rank_victims)
+        # The index's containers, read in the pass and by the view (`sched.core.SchedulerView`).
+        self.allocations = self.running.allocations
+        self.started_at = self.running.started_at
+        self.cheapest_first = self.running.cheapest_first
+        self.rack_changes = self.running.rack_changes
         self.reason: list[str] = [""] * len(jobs)
         self.history: dict[int, list[tuple[float, str]]] = {}
         self.reserved_s = np.full(len(jobs), np.nan)
@@ -145,7 +125,7 @@ class Scheduler:
 
         It is queued at the next pass, unless that pass starts it at once.
         """
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._new.append(job)
         if self.ties is not None:
@@ -167,7 +147,7 @@ class Scheduler:
         them as held for ever) is made again; a dated one still holds: more capacity cannot
         delay the head past its reserved start."""
         self._full_pass = True
-        if self._reservation is not None and self._reservation.spare is None:
+        if self._reservation is not None and self._reservation.extra is None:
             self._reservation = None
 
     def capacity_taken(self, racks: np.ndarray) -> None:
@@ -179,12 +159,12 @@ class Scheduler:
         """Drop the backfill plan if the head's reserved placement uses any of `racks`
         (elsewhere, less or later capacity cannot make that placement infeasible)."""
         planned = self._reservation
-        if planned is None or planned.spare is None:
+        if planned is None or planned.extra is None:
             return
         if len(racks) == 1:  # most gangs: one scalar read
-            reserved = planned.spare[racks.item(0)] < UNCONSTRAINED // 2
+            reserved = planned.extra[racks.item(0)] < UNCONSTRAINED // 2
         else:
-            reserved = bool(np.any(planned.spare[racks] < UNCONSTRAINED // 2))
+            reserved = bool(np.any(planned.extra[racks] < UNCONSTRAINED // 2))
         if reserved:
             self._reservation = None
 
@@ -202,29 +182,16 @@ class Scheduler:
 
     def end(self, job: int, now: float) -> Allocation:
         """A running job finished at `now`: free its GPUs and quota."""
-        expected = self._expected_end[job]
+        expected = self.running.expected_end[job]
         allocation = self._stop(job, now, finished=True)
         if now < expected:
             self._reservation = None  # the plan assumed these GPUs busy for longer
         return allocation
 
     def _stop(self, job: int, now: float, finished: bool, failure: bool = False) -> Allocation:
-        allocation = self.allocations.pop(job)
-        if self.track_racks:
-            for rack in allocation.racks.tolist():
-                self._rack_jobs[rack].discard(job)
-            if self.rank_victims:
-                self._racks_changed(allocation.racks)
+        allocation = self.running.remove(job)
         self.state.release(allocation, now)
-        self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
-        self._ends.remove((self._expected_end.pop(job), job))
-        shape = self._shape[job]
-        self._running_shapes[shape] -= 1
-        if not self._running_shapes[shape]:
-            del self._running_shapes[shape]
-        started = self.started_at.pop(job)
-        if self.rank_victims:
-            self.cheapest_first[allocation.pool].remove((self.priority[job], self._gpus[job], -started, job))
+        self.quotas.remove(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
         self.progress.stop(job, now, finished, failure)
         self.policy.on_stop(job, allocation.pool, now, finished)
         self._full_pass = True
@@ -236,7 +203,7 @@ class Scheduler:
         says where the GPUs go (`capacity_taken`)."""
         self._stop(job, now, finished=False)
         self._set_reason(job, reason, now)
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._enqueue(job)
         if replan:
@@ -259,7 +226,7 @@ class Scheduler:
 
     def rack_jobs(self, rack: int) -> set[int]:
         """The running jobs on `rack`, unordered (do not change the set)."""
-        return self._rack_jobs[rack] if self.track_racks else set()
+        return self.running.rack_jobs(rack)
 
     def _exhausted(self, job: int) -> bool:
         return self.max_restarts is not None and self.progress.interruptions[job] > self.max_restarts
@@ -273,7 +240,7 @@ class Scheduler:
             self.failed.add(job)
             self._set_reason(job, f"failed: more than {self.max_restarts} interruptions", now)
             return False
-        self.pending_gpus += self._gpus[job]
+        self.pending_gpus += self.job_gpus[job]
         self.n_pending += 1
         self._enqueue(job)
         self._set_reason(job, f"interrupted: {cause}", now)
@@ -287,21 +254,11 @@ class Scheduler:
         if self.max_restarts is not None and self.progress.interruptions[job] + 1 > self.max_restarts:
             self.interrupt(job, now, cause)
             return None
-        planned_end = self._expected_end[job]
-        self._ends.remove((planned_end, job))
         self.progress.stop(job, now, finished=False, failure=True)
         self.policy.on_stop(job, allocation.pool, now, False)
         expected = now + self.progress.expected_run_s(job, self.progress.speed_on(job, allocation.pool))
         run_s = self.progress.start(job, now, allocation.pool)
-        self._expected_end[job] = expected
-        self._ends.add((expected, job))
-        if self.rank_victims:
-            ranked = self.cheapest_first[allocation.pool]
-            ranked.remove((self.priority[job], self._gpus[job], -self.started_at[job], job))
-            ranked.add((self.priority[job], self._gpus[job], -now, job))
-        self.started_at[job] = now
-        if self.rank_victims:
-            self._racks_changed(allocation.racks)  # its start time, which ranks it as a victim, moved
+        planned_end = self.running.restarted(job, now, expected)
         self.policy.on_start(job, allocation.pool, now)
         if self._reservation is not None and planned_end <= self._reservation.start_s:
             self._replan_if_reserved(allocation.racks)  # the plan counted on its GPUs by then
@@ -311,28 +268,12 @@ class Scheduler:
 
     def _enqueue(self, job: int) -> Key:
         key = self.policy.key(job) if self.ties is None else self.ties.key(self.policy.key(job))
-        self._key[job] = key
-        queue, shape = self.queue_of[job], self._shape[job]
-        self._by_queue[queue].add(key)
-        bucket = (queue, shape)
-        if bucket not in self._buckets:
-            self._buckets[bucket] = SortedList()
-            self._bucket_runs[bucket] = SortedList()
-        self._buckets[bucket].add(key)
-        run_key = (self._planned_run_s(job), key)  # fixed while the job waits
-        self._run_key[job] = run_key
-        self._bucket_runs[bucket].add(run_key)
+        self.pending.add(job, key, self._planned_run_s(job))  # the run time is fixed while it waits
         return key
 
     def _dequeue(self, job: int) -> float:
         """Take a waiting job out of the queue; returns its expected run time."""
-        key = self._key.pop(job)
-        queue, shape = self.queue_of[job], self._shape[job]
-        self._by_queue[queue].remove(key)
-        self._buckets[(queue, shape)].remove(key)
-        run_key = self._run_key.pop(job)
-        self._bucket_runs[(queue, shape)].remove(run_key)
-        return run_key[0]
+        return self.pending.remove(job)
 
     def _expected_run(self, job: int) -> float:
         """What a start now would take (known for a waiting job since it was queued)."""
@@ -345,12 +286,12 @@ class Scheduler:
         progress = self.progress
         if not progress.varied_speed:
             return progress.expected_run_s(job)
-        speed = min(progress.speed_on(job, pool) for pool in self._shape_pools[self._shape[job]])
+        speed = min(progress.speed_on(job, pool) for pool in self.shape_pools[self.job_shape[job]])
         return progress.expected_run_s(job, speed)
 
     def _first(self, now: float) -> Key | None:
         """The first pending job in the policy's order."""
-        best: tuple[float, Key] | None = None
+        best: tuple[tuple[float, ...], Key] | None = None
         for queue, keys in enumerate(self._by_queue):
             if keys:
                 entry = (self.policy.queue_rank(queue, now), keys[0])
@@ -368,9 +309,22 @@ class Scheduler:
         """The waiting jobs, in no particular order."""
         return list(self._key)
 
+    def queue_head(self, queue: int) -> int | None:
+        """The first waiting job of `queue` in the policy's order (None: none waits)."""
+        keys = self._by_queue[queue]
+        return keys[0][-1] if keys else None
+
+    def may_preempt(self, queue: int) -> bool:
+        """Whether `queue`'s jobs may preempt (its policy, or its preemption settings, allow it)."""
+        return self._can_preempt[queue]
+
+    def strict_fifo(self, queue: int) -> bool:
+        """Whether `queue` is StrictFIFO (a blocked head blocks the rest of its queue)."""
+        return self._strict[queue]
+
     def pools_of(self, job: int) -> tuple[int, ...]:
         """The pools `job` may run on (its flavors)."""
-        return self._shape_pools[self._shape[job]]
+        return self.shape_pools[self.job_shape[job]]
 
     def note_reason(self, job: int, reason: str, now: float) -> None:
         """Record why `job` is not running (kept in its reason history when it changes)."""
@@ -378,15 +332,15 @@ class Scheduler:
 
     def start_on_flavor(self, job: int, flavor: int, now: float, result: PassResult) -> bool:
         """Start waiting `job` on a pool of `flavor` if quota and topology allow; else say why."""
-        queue, gpus = self.queue_of[job], self._gpus[job]
-        pools = tuple(p for p in self._shape_pools[self._shape[job]]
+        queue, gpus = self.queue_of[job], self.job_gpus[job]
+        pools = tuple(p for p in self.shape_pools[self.job_shape[job]]
                       if self.flavor_of_pool[p] == flavor and self.quotas.fits(queue, flavor, gpus))
         if not pools:
             self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
             return False
         if not self._counts_fit(job, pools, now):
             return False
-        placement = self._place(job, self.state, pools)
+        placement = self.place(job, self.state, pools)
         if placement is None:
             self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
             return False
@@ -504,31 +458,31 @@ class Scheduler:
     def _try(self, job: int, now: float, head_reservation: Reservation | None, failed_queues: set[int],
              long_blocked: set[tuple[int, int]], result: PassResult) -> int:
         """Admit `job` now if quota, room and the reservation allow (preempting if it may)."""
-        queue, shape, gpus = self.queue_of[job], self._shape[job], self._gpus[job]
+        queue, shape, gpus = self.queue_of[job], self.job_shape[job], self.job_gpus[job]
         may_preempt = self._can_preempt[queue] and (self.any_scope or queue not in failed_queues)
-        long = (head_reservation is not None and head_reservation.spare is not None
+        long = (head_reservation is not None and head_reservation.extra is not None
                 and self._expected_run(job) > head_reservation.start_s - now)
         if long and (queue, shape) in long_blocked:
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
-        pools = self._shape_pools[shape] if self.quotas.unlimited else \
-            tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+        pools = self.shape_pools[shape] if self.quotas.unlimited else \
+            tuple(p for p in self.shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
         if not pools:
             if may_preempt and self._admit_by_preempting(job, now, result):
                 return _STARTED
-            flavor = self.flavor_of_pool[self._shape_pools[shape][0]]
+            flavor = self.flavor_of_pool[self.shape_pools[shape][0]]
             self._set_reason(job, self.quotas.why_not(queue, flavor, gpus), now)
             return _FAIL_QUOTA
         if not self._counts_fit(job, pools, now):
             placement = None
-        elif long and not self._shape_within[shape] and not self._fits_beside(job, pools, head_reservation):
+        elif long and not self.shape_within[shape] and not self._fits_beside(job, pools, head_reservation):
             # Without the block constraint, the counts passing means it fits now, so the
             # outcome is known without searching: it fits, but only on what the head needs.
             long_blocked.add((queue, shape))
             self._set_reason(job, reasons.BEHIND_RESERVATION, now)
             return _FAIL_LONG
         else:
-            placement = self._place(job, self.state, pools)
+            placement = self.place(job, self.state, pools)
             if placement is None:
                 self._set_reason(job, reasons.NO_TOPOLOGY_FIT, now)
         if placement is None:
@@ -536,18 +490,18 @@ class Scheduler:
                 return _STARTED
             return _FAIL_PLACE
         if long:
-            assert head_reservation is not None and head_reservation.spare is not None
-            spare = head_reservation.spare
-            if np.any(placement.gpus > spare[placement.racks]):
+            assert head_reservation is not None and head_reservation.extra is not None
+            extra = head_reservation.extra
+            if np.any(placement.gpus > extra[placement.racks]):
                 # It would still run when the reservation begins: it may only take GPUs the
                 # head does not need then.
-                capped = ArrayCapacity(np.minimum(self.state.avail, spare), self.layout)
-                placement = self._place(job, capped, pools)
+                capped = ArrayCapacity(np.minimum(self.state.avail, extra), self.layout)
+                placement = self.place(job, capped, pools)
                 if placement is None:
                     long_blocked.add((queue, shape))
                     self._set_reason(job, reasons.BEHIND_RESERVATION, now)
                     return _FAIL_LONG
-            spare[placement.racks] -= placement.gpus
+            extra[placement.racks] -= placement.gpus
         self._start(job, placement, now, result)
         return _STARTED
 
@@ -558,10 +512,10 @@ class Scheduler:
         victims, _ = choice
         for victim in victims:
             self.preempt(victim, now, reasons.PREEMPTED)
-            result.events.append(("preempt", victim, None, 0.0))
-        pools = tuple(p for p in self._shape_pools[self._shape[job]]
-                      if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self._gpus[job]))
-        placement = self._place(job, self.state, pools)
+            result.events.append((Step.PREEMPT, victim, None, 0.0))
+        pools = tuple(p for p in self.shape_pools[self.job_shape[job]]
+                      if self.quotas.fits(self.queue_of[job], self.flavor_of_pool[p], self.job_gpus[job]))
+        placement = self.place(job, self.state, pools)
         assert placement is not None, "victims were chosen so that the job fits"
         self._start(job, placement, now, result)
         return True
@@ -571,28 +525,16 @@ class Scheduler:
         if self.progress.varied_speed:  # planned on the slowest pool; it runs on this one
             run = self.progress.expected_run_s(job, self.progress.speed_on(job, placement.pool))
         allocation = self.state.allocate(placement)
-        self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self._gpus[job])
-        self._running_shapes[self._shape[job]] = self._running_shapes.get(self._shape[job], 0) + 1
-        self.pending_gpus -= self._gpus[job]
+        self.quotas.add(self.queue_of[job], self.flavor_of_pool[allocation.pool], self.job_gpus[job])
+        self.pending_gpus -= self.job_gpus[job]
         self.n_pending -= 1
-        self.allocations[job] = allocation
-        if self.track_racks:
-            for rack in allocation.racks.tolist():
-                self._rack_jobs[rack].add(job)
-            if self.rank_victims:
-                self._racks_changed(allocation.racks)
-        self.started_at[job] = now
-        if self.rank_victims:
-            self.cheapest_first[allocation.pool].add((self.priority[job], self._gpus[job], -now, job))
-        expected = now + run
         run_s = self.progress.start(job, now, allocation.pool)
-        self._expected_end[job] = expected
-        self._ends.add((expected, job))
+        self.running.add(job, allocation, now, now + run)
         self.policy.on_start(job, allocation.pool, now)
         self.reason[job] = ""
         if self._reservation is not None and self._reservation.job == job:
             self._reservation = None
-        result.events.append(("start", job, allocation, run_s))
+        result.events.append((Step.START, job, allocation, run_s))
 
     def _restamp(self, now: float) -> None:
         """Stable ties: put the running jobs and the arrivals where a stable re-sort of the
@@ -603,20 +545,13 @@ class Scheduler:
         self.ties.place(list(self.allocations) + self._new, lambda job: self._by_queue[self.queue_of[job]],
                         lambda job, is_running: policy.sort_value(job, now, is_running), running)
 
-    def victim_order(self, victim: int) -> tuple[float, ...]:
+    def victim_order(self, victim: int) -> Key:
         """Tie-break among preemption victims of equal priority and rank (smaller goes first):
         the most recently started (then the latest submitted), or with stable ties the
         latest in the previous pass's order."""
         if self.ties is not None:
             return (-self.ties.label[victim],)
         return (-self.started_at[victim], -victim)
-
-    def _racks_changed(self, racks: np.ndarray) -> None:
-        """The running jobs of `racks` changed (see `rack_changes`)."""
-        if len(racks) == 1:
-            self.rack_changes[racks.item(0)] += 1
-        else:
-            self.rack_changes[racks] += 1  # racks are distinct
 
     def _set_reason(self, job: int, reason: str, now: float) -> None:
         if reason != self.reason[job]:
@@ -633,7 +568,7 @@ class Scheduler:
         cannot host one). Unless the job must stay in one block, passing them means
         best-fit placement succeeds.
         """
-        gpus, group = self._gpus[job], self._shape_group[self._shape[job]]
+        gpus, group = self.job_gpus[job], self.shape_group[self.job_shape[job]]
         state = self.state
         enough_gpus = False
         for p in pools:
@@ -644,16 +579,17 @@ class Scheduler:
         self._set_reason(job, reasons.NO_TOPOLOGY_FIT if enough_gpus else reasons.INSUFFICIENT_GPUS, now)
         return False
 
-    def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation) -> bool:
+    def _fits_beside(self, job: int, pools: tuple[int, ...], head_reservation: Reservation | None) -> bool:
         """Whether enough whole groups are free that the reserved head will not need
         (a count: necessary for any placement that leaves the head its GPUs).
 
-        Off the head's racks every free group counts; on them, only what `spare` leaves
+        Off the head's racks every free group counts; on them, only what `extra` leaves
         (known per group until the pool's free capacity next changes).
         """
-        assert head_reservation.spare is not None and head_reservation.racks is not None
-        group = self._shape_group[self._shape[job]]
-        needed = self._gpus[job] // group
+        assert head_reservation is not None
+        assert head_reservation.extra is not None and head_reservation.racks is not None
+        group = self.shape_group[self.job_shape[job]]
+        needed = self.job_gpus[job] // group
         for p in pools:
             free = self.state.groups_free(p, group)
             if p == head_reservation.pool and free >= needed:
@@ -664,45 +600,45 @@ class Scheduler:
 
     def _groups_reserved(self, head_reservation: Reservation, group: int) -> int:
         """Free whole groups on the head's racks that it needs (its pool's groups less those beside it)."""
-        assert head_reservation.spare is not None and head_reservation.racks is not None
+        assert head_reservation.extra is not None and head_reservation.racks is not None
         state, racks = self.state, head_reservation.racks
         if state.watched is not racks:
             state.watch(racks)
         stamp = state.watched_changes
         known = head_reservation.reserved_groups.get(group)
         if known is None or known[0] != stamp:
-            # `spare` changes only where a job is placed beside the head: a watched change too.
+            # `extra` changes only where a job is placed beside the head: a watched change too.
             avail = state.avail[racks]
-            beside = np.minimum(avail, head_reservation.spare[racks])
+            beside = np.minimum(avail, head_reservation.extra[racks])
             known = (stamp, int((avail // group).sum() - (beside // group).sum()))
             head_reservation.reserved_groups[group] = known
         return known[1]
 
-    def _place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
+    def place(self, job: int, capacity: CapacityView, pools: tuple[int, ...]) -> Placement | None:
         """Place on the live fleet or on a capped or projected copy of its free GPUs."""
-        shape = self._shape[job]
+        shape = self.job_shape[job]
         tiers = self._shape_tiers[shape]
         if tiers is None:
-            return self.placement.place(capacity, pools, self._gpus[job], self._shape_group[shape],
-                                        self._shape_within[shape])
+            return self.placement.place(capacity, pools, self.job_gpus[job], self.shape_group[shape],
+                                        self.shape_within[shape])
         # Kueue's TryNextFlavor: a later provider's pools only when no earlier one's take the gang.
         allowed = set(pools)
         for tier in tiers:
             mine = tuple(pool for pool in tier if pool in allowed)
-            placed = self.placement.place(capacity, mine, self._gpus[job], self._shape_group[shape],
-                                          self._shape_within[shape]) if mine else None
+            placed = self.placement.place(capacity, mine, self.job_gpus[job], self.shape_group[shape],
+                                          self.shape_within[shape]) if mine else None
             if placed is not None:
                 return placed
         return None
 
     def _reservation_for(self, head: int, now: float) -> Reservation:
         if self._reservation is None or self._reservation.job != head:
-            queue, shape, gpus = self.queue_of[head], self._shape[head], self._gpus[head]
-            pools = tuple(p for p in self._shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
-            pools = pools or self._shape_pools[shape]
+            queue, shape, gpus = self.queue_of[head], self.job_shape[head], self.job_gpus[head]
+            pools = tuple(p for p in self.shape_pools[shape] if self.quotas.fits(queue, self.flavor_of_pool[p], gpus))
+            pools = pools or self.shape_pools[shape]
             self._reservation = reservation.plan(
-                head, now, self.state, self._ends, self.allocations, pools, gpus, self._shape_group[shape],
-                lambda capacity: self._place(head, capacity, pools))
+                head, now, self.state, self.running.ends, self.allocations, pools, gpus, self.shape_group[shape],
+                lambda capacity: self.place(head, capacity, pools))
             if math.isnan(self.reserved_s[head]):
                 self.reserved_s[head] = self._reservation.start_s
         return self._reservation
@@ -715,14 +651,14 @@ class Scheduler:
         """
         smallest: int | None = None
         for keys in self._buckets.values():
-            if keys and (smallest is None or self._gpus[keys[0][-1]] < self._gpus[smallest]):
+            if keys and (smallest is None or self.job_gpus[keys[0][-1]] < self.job_gpus[smallest]):
                 smallest = keys[0][-1]
         if smallest is None:
             return 0
-        shape = self._shape[smallest]
-        pools, group = self._shape_pools[shape], self._shape_group[shape]
+        shape = self.job_shape[smallest]
+        pools, group = self.shape_pools[shape], self.shape_group[shape]
         free = sum(self.state.avail_gpus[p] for p in pools)
-        if self._place(smallest, self.state, pools) is None:
+        if self.place(smallest, self.state, pools) is None:
             return free
         return free - sum(self.state.groups_free(p, group) * group for p in pools)
 
@@ -732,14 +668,15 @@ class Scheduler:
 
     def shapes_running(self) -> set[int]:
         """The shapes of the running jobs."""
-        return set(self._running_shapes)
+        return set(self.running.shapes)
 
-    def reserved_spare(self) -> np.ndarray | None:
-        """Per rack, what the blocked head's standing reservation leaves others (None: none stands)."""
+    def reserved_extra(self) -> np.ndarray | None:
+        """Per rack, what the blocked head's standing reservation leaves others (EASY's extra
+        GPUs; None: none stands)."""
         planned, head = self._reservation, self._blocked_head
-        if planned is None or planned.spare is None or head is None or planned.job != head[-1]:
+        if planned is None or planned.extra is None or head is None or planned.job != head[-1]:
             return None
-        return planned.spare
+        return planned.extra
 
     # -- end of run -------------------------------------------------------------------
 
@@ -750,10 +687,10 @@ class Scheduler:
                 job = key[-1]
                 if self.reason[job]:
                     continue
-                pools = self._shape_pools[self._shape[job]]
+                pools = self.shape_pools[self.job_shape[job]]
                 if self.backfill is Backfill.none and self._blocked_head is not None and key > self._blocked_head:
                     self.reason[job] = reasons.STRICT_ORDER
-                elif all(self.state.avail_gpus[p] < self._gpus[job] for p in pools):
+                elif all(self.state.avail_gpus[p] < self.job_gpus[job] for p in pools):
                     self.reason[job] = reasons.INSUFFICIENT_GPUS
                 else:
                     self.reason[job] = reasons.NOT_EXAMINED

@@ -1,10 +1,9 @@
-"""The clock: event engine, the processes of a run, random streams.
+"""The clock: event engine, the event vocabulary, the processes of a run.
 
-`gpufleet.sim.build.build(scenario)` assembles a run; it is not re-exported here so
-that low-level modules (workload generators) can use `sim.rng` without import cycles.
+`gpufleet.sim.build.build(scenario)` assembles a run; it is not re-exported here, so
+that importing the engine does not import every layer below.
 """
 
 from gpufleet.sim.engine import Engine
-from gpufleet.sim.rng import stream
 
-__all__ = ["Engine", "stream"]
+__all__ = ["Engine"]

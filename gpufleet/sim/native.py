@@ -14,6 +14,8 @@ lacks), `python` is the reference engine.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gpufleet.errors import InputError, Problem
@@ -21,6 +23,7 @@ from gpufleet.sched import reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
+from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
 
@@ -44,6 +47,8 @@ def core_missing() -> str | None:
 def unsupported(simulation: Simulation) -> str | None:
     """The first feature of this built run that the native core does not cover (None: it covers all)."""
     scheduler, progress = simulation.scheduler, simulation.progress
+    if not isinstance(scheduler, Scheduler):
+        return f"scheduler {type(scheduler).__name__} (the core ports gpufleet's own)"
     policy = scheduler.policy
     if type(policy) not in (FifoPolicy, PriorityPolicy):
         return f"policy {type(policy).__name__} (the core has fifo and priority)"
@@ -51,7 +56,7 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if not scheduler.quotas.unlimited:
         return "queues with quotas (scheduler.queues)"
-    if any(scheduler._can_preempt) or policy.preemptive:
+    if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
         return "preemption"
     if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
         return "round-based or fair-share ordering"
@@ -99,16 +104,16 @@ def run_native(simulation: Simulation, progress: ProgressFn | None = None) -> Ru
     return record_from_columns(simulation, columns)
 
 
-def core_spec(simulation: Simulation) -> dict:
+def core_spec(simulation: Simulation) -> dict[str, Any]:
     """The built run as the core reads it: plain numbers, lists and numpy arrays."""
-    layout, jobs, scheduler, progress = simulation.layout, simulation.jobs, simulation.scheduler, simulation.progress
+    layout, jobs, scheduler, progress = simulation.layout, simulation.jobs, _scheduler(simulation), simulation.progress
     first_block = np.array([pool.block_lo for pool in layout.pools], dtype=np.int64)
     if isinstance(scheduler.policy, PriorityPolicy):
         policy_value = -np.asarray(scheduler.priority, dtype=np.int64)
     else:
         policy_value = np.zeros(len(jobs), dtype=np.int64)
     never_fits = np.zeros(len(jobs), dtype=bool)
-    never_fits[list(simulation._never_fits)] = True
+    never_fits[list(simulation.never_fits)] = True
     return {
         "pools": [(pool.rack_lo, pool.rack_hi, pool.rack_gpus, pool.racks_per_block, pool.block_hi - pool.block_lo)
                   for pool in layout.pools],
@@ -121,11 +126,11 @@ def core_spec(simulation: Simulation) -> dict:
                     for change in layout.changes],
         "groups": sorted({int(group) for _, group, _, _ in jobs.shapes}),
         "shapes": [(int(gpus), int(group), bool(within), list(pools))
-                   for (gpus, group, within, _), pools in zip(jobs.shapes, scheduler._shape_pools, strict=True)],
+                   for (gpus, group, within, _), pools in zip(jobs.shapes, scheduler.shape_pools, strict=True)],
         "shape_of": np.ascontiguousarray(jobs.shape, dtype=np.int64),
         "queue_of": np.asarray(scheduler.queue_of, dtype=np.int64),
         "policy_value": policy_value,
-        "strict": list(scheduler._strict),
+        "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),
         "submit_s": np.ascontiguousarray(jobs.submit_s, dtype=np.float64),
@@ -135,20 +140,20 @@ def core_spec(simulation: Simulation) -> dict:
         "limit_s": np.asarray(progress.limit_s, dtype=np.float64),
         "restart_overhead_s": float(progress.restart_overhead_s),
         "write_s": float(progress.write_s),
-        "hits_limit": np.asarray(simulation._hits_limit, dtype=bool),
+        "hits_limit": np.asarray(simulation.hits_limit, dtype=bool),
         "never_fits": never_fits,
         "until_s": float(simulation.until_s),
-        "sample_times": np.ascontiguousarray(simulation._sample_times, dtype=np.float64),
+        "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
     }
 
 
-def record_from_columns(simulation: Simulation, columns: dict) -> RunRecord:
+def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
-    scheduler, n = simulation.scheduler, len(simulation.jobs)
+    scheduler, n = _scheduler(simulation), len(simulation.jobs)
     reason = _REASON[columns["reason"]]
     for job in (columns["reason"] == _NEVER_FITS_CODE).nonzero()[0].tolist():
-        reason[job] = simulation._never_fits[job]
+        reason[job] = simulation.never_fits[job]
     samples = columns["samples"].reshape(-1, 6)
     gpus = simulation.jobs.gpus.astype(np.float64)
     zeros = np.zeros(n, dtype=np.float64)
@@ -189,7 +194,15 @@ def record_from_columns(simulation: Simulation, columns: dict) -> RunRecord:
     )
 
 
-def _history(columns: dict) -> dict[int, list[tuple[float, str]]]:
+def _scheduler(simulation: Simulation) -> Scheduler:
+    """The run's scheduler, which `unsupported` has found to be gpufleet's own."""
+    scheduler = simulation.scheduler
+    if not isinstance(scheduler, Scheduler):
+        raise TypeError(f"the native core ports gpufleet's Scheduler, not {type(scheduler).__name__}")
+    return scheduler
+
+
+def _history(columns: dict[str, Any]) -> dict[int, list[tuple[float, str]]]:
     """Each job's (time, reason) changes, in the order they happened."""
     jobs, times, codes = columns["history_job"], columns["history_time"], columns["history_reason"]
     order = np.argsort(jobs, kind="stable")

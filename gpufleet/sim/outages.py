@@ -11,22 +11,19 @@ service until its repair time has passed.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import PoolCapacity
 from gpufleet.fleet.state import ACTIVE, DRAINING
+from gpufleet.sim.events import PHASE, Event, Host
 from gpufleet.spec.failures import Component, FailureDist
-
-if TYPE_CHECKING:
-    from gpufleet.sim.simulation import Simulation
 
 Holder = int | tuple[int, int]
 """A training job, or a serving replica as (service, replica)."""
 
-FAILURE, REPAIR = 1, 1  # same priority as job ends: hardware events come before arrivals and passes
+FAILURE, REPAIR = int(PHASE[Event.FAILURE]), int(PHASE[Event.REPAIR])
 
 
 @dataclass
@@ -51,7 +48,7 @@ class FailureRecord:
 class Outages:
     """The failure processes of a run and the repairs they set off."""
 
-    def __init__(self, simulation: Simulation, processes: list[FailureProcess],
+    def __init__(self, simulation: Host, processes: list[FailureProcess],
                  injected: list[tuple[float, Strike, float, str]] | None = None) -> None:
         self.simulation = simulation
         self.processes = processes
@@ -103,7 +100,7 @@ class Outages:
             requeued = self._apply(strike, process.spec.name, process.cause(), process.repair_s(), process)
         self._schedule(process, process.next_candidate(self.simulation.engine.now))
         if requeued:  # lost capacity starts nothing; only jobs back in the queue need a pass
-            self.simulation._request_pass()
+            self.simulation.request_pass()
 
     def _on_injected(self, payload: tuple[Strike, float, str]) -> None:
         strike, repair_s, cause = payload
@@ -118,7 +115,7 @@ class Outages:
         if strike.node >= 0 and state.node_failed[strike.node] >= state.layout.node_gpus[strike.node]:
             return  # already down
         if self._apply(strike, "injected", cause, repair_s, None):
-            self.simulation._request_pass()
+            self.simulation.request_pass()
 
     def _apply(self, strike: Strike, name: str, cause: str, repair_s: float, process: FailureProcess | None) -> bool:
         """Take the struck hardware down; stop or move the jobs and replicas on it. Returns
@@ -213,7 +210,7 @@ class Outages:
             self._schedule(process, process.next_candidate(now))  # its clocks changed
         simulation.scheduler.capacity_added()
         if simulation.scheduler.has_waiting():
-            simulation._request_pass()
+            simulation.request_pass()
 
 
 def _holder(on_node: list[tuple[Holder, int]], held_index: int) -> list[Holder]:

@@ -10,9 +10,10 @@ allow, after being admitted against that queue's quota). A placed replica warms 
 then serves. A failure on its GPUs or its rack retiring loses it; the next decision asks
 for a replacement. Training never preempts a replica.
 
-The slots of each interval are those of the replicas ready at its decision; the
-interval queueing model (`serving.queueing`) turns them and the demand into waits,
-tokens served and dropped after the run (`results.serving`).
+The slots of each interval are those of the replicas ready at its decision; at the end
+of the run the interval queueing model (`serving.queueing`) turns them and the demand
+into waits, tokens served and dropped (`ServiceRecord.metrics`); `results.serving`
+tabulates them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,13 +29,12 @@ from gpufleet.fleet.state import Allocation, Placement
 from gpufleet.sched import preemption
 from gpufleet.serving.autoscaler import Autoscaler, Replica, ReplicaSet
 from gpufleet.serving.demand import DemandIntervals, build_demand, grid
+from gpufleet.serving.queueing import IntervalMetrics, interval_metrics
 from gpufleet.serving.throughput import effective_slots, slots_per_replica
+from gpufleet.sim.events import PHASE, Event, Host
 from gpufleet.spec.serving import ServiceSpec, SharingMode
 
-if TYPE_CHECKING:
-    from gpufleet.sim.simulation import Simulation
-
-DECIDE = 3  # after capacity changes, job ends and arrivals; before the scheduling pass
+DECIDE = int(PHASE[Event.DECIDE])
 PREEMPTED_BY = "preempted by serving replica of {}"
 
 
@@ -123,12 +122,13 @@ class ServiceRecord:
     jobs_preempted: int
     lost: dict[str, int]
     warmup_gpu_s: float  # GPU-seconds replicas held while warming up (placed, not yet serving)
+    metrics: IntervalMetrics  # each interval's demand served by its slots (`serving.queueing`)
 
 
 class ServingFleet:
     """The services of a run, driven by the simulation's engine."""
 
-    def __init__(self, simulation: Simulation, specs: list[ServiceSpec], origin: datetime, end: datetime) -> None:
+    def __init__(self, simulation: Host, specs: list[ServiceSpec], origin: datetime, end: datetime) -> None:
         self.simulation = simulation
         scheduler = simulation.scheduler
         layout = simulation.layout
@@ -147,6 +147,7 @@ class ServingFleet:
                  for provider in spec.providers.among for flavor in spec.flavors]  # a provider's flavors together
             queue = None
             if spec.sharing.mode is SharingMode.quota:
+                assert spec.sharing.queue is not None  # the spec requires a queue with quota
                 queue = scheduler.quotas.names.index(spec.sharing.queue)
             intervals = build_demand(spec, origin, end).intervals(edges)
             interval_slots = None
@@ -203,7 +204,7 @@ class ServingFleet:
         if released:
             simulation.scheduler.capacity_returned()
         if released or service.jobs_preempted > preempted:
-            simulation._request_pass()
+            simulation.request_pass()
 
     def _on_end(self, index: int) -> None:
         """The service's window is over: every replica gives its GPUs back."""
@@ -213,7 +214,7 @@ class ServingFleet:
             if replica.id in service.allocations:
                 self._release(service, replica.id, now)
         self.simulation.scheduler.capacity_returned()
-        self.simulation._request_pass()
+        self.simulation.request_pass()
 
     def _place_one(self, service: Service, now: float) -> bool:
         """Place the oldest pending replica: on free GPUs of the preferred flavor first,
@@ -264,16 +265,8 @@ class ServingFleet:
         if service.queue is None:
             return True
         scheduler = self.simulation.scheduler
-        quotas = scheduler.quotas
-        returned = [(scheduler.queue_of[job], scheduler.flavor_of_pool[scheduler.allocations[job].pool],
-                     scheduler._gpus[job]) for job in victims]
-        for owner, flavor, gpus in returned:
-            quotas.remove(owner, flavor, gpus)
-        try:
+        with scheduler.quotas.without(preemption.held_quota(scheduler, victims)) as quotas:
             return quotas.fits(service.queue, scheduler.flavor_of_pool[pool], service.gpus)
-        finally:
-            for owner, flavor, gpus in returned:
-                quotas.add(owner, flavor, gpus)
 
     def _quota_victims(self, service: Service, pool: int, taken: list[int]) -> list[int] | None:
         """Quota mode: further jobs of the replica's flavor whose preemption the queue's
@@ -368,15 +361,21 @@ class ServingFleet:
             n = len(service.target)  # decisions made before the horizon
             warmup = service.warmup_gpu_s + sum(_warmup_gpu_s(service.placed[replica_id], allocation, until)
                                                 for replica_id, allocation in service.allocations.items())
+            intervals = _head(service.intervals, n)
+            slots = np.array(service.slots, dtype=np.int64)
+            slo = service.spec.slo
             out.append(ServiceRecord(
-                spec=service.spec, intervals=_head(service.intervals, n),
+                spec=service.spec, intervals=intervals,
                 target_replicas=np.array(service.target, dtype=np.int64),
                 ready_replicas=np.array(service.ready, dtype=np.int64),
                 pending_replicas=np.array(service.pending, dtype=np.int64),
-                slots=np.array(service.slots, dtype=np.int64),
+                slots=slots,
                 held_log=np.array(service.held_log, dtype=np.float64).reshape(-1, 3),
                 placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost),
-                warmup_gpu_s=warmup))
+                warmup_gpu_s=warmup,
+                metrics=interval_metrics(intervals, slots, tokens_per_s_per_request=slo.output_tokens_per_s_per_request,
+                                         wait_target_s=slo.wait_seconds,
+                                         abandon_after_s=service.spec.abandon_after_seconds)))
         return out
 
 

@@ -1,11 +1,12 @@
 """The processes of a run: capacity changes, job arrivals, job ends, policy timers,
 scheduling passes and hourly samples.
 
-Events at one instant run in priority order: capacity first, then job ends, arrivals and
-timers, then one scheduling pass, then the hourly sample, so a pass sees everything that
-happened at that instant. The run records each job's run segments and each capacity
-change; `results.timeseries` integrates them exactly afterwards. Only what cannot be
-rebuilt afterwards (free GPUs unusable by the smallest waiting gang) is sampled.
+Events at one instant run in the order `sim.events` sets: capacity first, then job ends,
+failures and repairs, arrivals, timers and serving decisions, then one scheduling pass,
+then the hourly sample, so a pass sees everything that happened at that instant. The run
+records each job's run segments and each capacity change; `results.timeseries`
+integrates them exactly afterwards. Only what cannot be rebuilt afterwards (free GPUs
+unusable by the smallest waiting gang) is sampled.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -21,21 +23,24 @@ from gpufleet.failures.process import FailureProcess, Strike
 from gpufleet.fleet.layout import FleetLayout, PoolCapacity
 from gpufleet.fleet.state import FleetState
 from gpufleet.sched import reasons
+from gpufleet.sched.core import PassResult, SchedulerCore, Step
 from gpufleet.sched.headroom import ShapeInPools, headroom
-from gpufleet.sched.scheduler import PassResult, Scheduler
 from gpufleet.sim.engine import Engine
-from gpufleet.sim.outages import Outages
+from gpufleet.sim.events import PHASE, Event
+from gpufleet.sim.outages import FailureRecord, Outages
 from gpufleet.sim.serving import ServiceRecord, ServingFleet
 from gpufleet.workload.jobs import JobTable
 
-CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = 0, 1, 2, 3, 4, 5, 9
+CAPACITY, JOB_END, ARRIVAL, TIMER, ROUND, SCHEDULE, SAMPLE = (
+    int(PHASE[event]) for event in (Event.CAPACITY, Event.JOB_END, Event.ARRIVAL, Event.TIMER, Event.ROUND,
+                               Event.SCHEDULE, Event.SAMPLE))
 
 ProgressFn = Callable[[float, int, int], None]
-"""progress(simulated seconds, jobs finished, events processed)."""
+"""on_progress(simulated seconds, jobs finished, events processed)."""
 
 
-class Status:
-    """Final state of a job at the end of the run."""
+class Status(StrEnum):
+    """Final state of a job at the end of the run (the `status` column of jobs.parquet)."""
 
     COMPLETED = "completed"
     TIME_LIMIT = "time_limit"
@@ -79,7 +84,7 @@ class RunRecord:
     failure_overhead_gpu_s: np.ndarray
     limit_lost_gpu_s: np.ndarray
     checkpoint_gpu_s: np.ndarray
-    failures: list
+    failures: list[FailureRecord]
     failed_log: list[tuple[float, int, int]]
     segments: dict[str, np.ndarray]
     samples: dict[str, np.ndarray]
@@ -96,7 +101,7 @@ class RunRecord:
 class Simulation:
     """One run of a built scenario, up to `until_s` simulated seconds."""
 
-    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: Scheduler,
+    def __init__(self, layout: FleetLayout, jobs: JobTable, state: FleetState, scheduler: SchedulerCore,
                  until_s: float, sample_times: np.ndarray | None = None,
                  failure_processes: list[FailureProcess] | None = None,
                  injected_failures: list[tuple[float, Strike, float, str]] | None = None) -> None:
@@ -114,7 +119,7 @@ class Simulation:
         self._hits_limit: list[bool] = (np.asarray(self.progress.work_s) < jobs.duration_s).tolist()
         self._start = [math.nan] * n
         self._end = [math.nan] * n
-        self._status = [Status.NOT_SUBMITTED] * n
+        self._status: list[Status] = [Status.NOT_SUBMITTED] * n
         self._pool = [-1] * n
         self._racks = [0] * n
         self._blocks = [0] * n
@@ -128,15 +133,16 @@ class Simulation:
         self._sample_times = sample_times if sample_times is not None else np.zeros(0)
         self._pass_requested = False
         self._finished = 0
-        self._never_fits = self._find_never_fits()
+        self.never_fits = self._find_never_fits()
         self.outages = Outages(self, failure_processes or [], injected_failures) \
             if failure_processes or injected_failures else None
         if self.outages is not None and not state.track_nodes:
             raise ValueError("failures strike nodes: the fleet state must track them (FleetState(track_nodes=True))")
         self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
 
-    def run(self, progress: ProgressFn | None = None, progress_every: int = 50_000) -> RunRecord:
-        """Simulate to the horizon and return what happened (`progress` every `progress_every` events)."""
+    def run(self, on_progress: ProgressFn | None = None, progress_every: int = 50_000) -> RunRecord:
+        """Simulate to the horizon and return what happened; `on_progress` is called every
+        `progress_every` events (`self.progress` is the jobs' progress, `sched.progress.JobProgress`)."""
         engine = self.engine
         for change in self.layout.changes:
             if change.time_s <= self.until_s:
@@ -151,14 +157,31 @@ class Simulation:
             self.outages.start()
         if self.serving is not None:
             self.serving.start()
-        on_progress = None
-        if progress is not None:
-            def on_progress(now: float, events: int) -> None:
-                progress(now, self._finished, events)
-        engine.run(self.until_s, on_progress, progress_every)
-        if progress is not None:
-            progress(self.until_s, self._finished, engine.events)
+        report = None
+        if on_progress is not None:
+            callback = on_progress
+
+            def report(now: float, events: int) -> None:
+                callback(now, self._finished, events)
+        engine.run(self.until_s, report, progress_every)
+        if on_progress is not None:
+            on_progress(self.until_s, self._finished, engine.events)
         return self._record()
+
+    @property
+    def hits_limit(self) -> list[bool]:
+        """Per job, whether its time limit stops it before its work is done; do not change it."""
+        return self._hits_limit
+
+    @property
+    def sample_times(self) -> np.ndarray:
+        """The times (s) of the hourly samples."""
+        return self._sample_times
+
+    @property
+    def first_start_s(self) -> list[float]:
+        """Per job, its first start so far (NaN before any); do not change the list."""
+        return self._start
 
     # -- handlers ---------------------------------------------------------------------
 
@@ -174,18 +197,18 @@ class Simulation:
             self.scheduler.capacity_added()
         if self.outages is not None:
             self.outages.on_capacity(change)
-        self._request_pass()
+        self.request_pass()
 
     def _on_arrival(self, job: int) -> None:
         following = job + 1
         if following < len(self._submit) and self._submit[following] <= self.until_s:
             self.engine.at(self._submit[following], ARRIVAL, self._on_arrival, following)
-        if job in self._never_fits:
+        if job in self.never_fits:
             self._status[job] = Status.NEVER_FITS
             return
         self._status[job] = Status.QUEUED
         self.scheduler.submit(job)
-        self._request_pass()
+        self.request_pass()
 
     def _on_job_end(self, payload: tuple[int, int]) -> None:
         job, epoch = payload
@@ -199,7 +222,7 @@ class Simulation:
         self._status[job] = Status.TIME_LIMIT if limited else Status.COMPLETED
         self._finished += 1
         if self.scheduler.has_waiting():
-            self._request_pass()
+            self.request_pass()
 
     def _on_timer(self, payload: tuple[int, int]) -> None:
         job, epoch = payload
@@ -209,14 +232,14 @@ class Simulation:
         self.scheduler.policy.on_timer(job, self.engine.now, running)
         self.scheduler.rerank(job)
         self._arm_timer(job, running)
-        self._request_pass()
+        self.request_pass()
 
     def _on_schedule(self, _: None) -> None:
         self._pass_requested = False
         now = self.engine.now
         result: PassResult = self.scheduler.schedule(now)
         for kind, job, allocation, run_s in result.events:
-            if kind == "preempt":
+            if kind is Step.PREEMPT:
                 self._requeued(job, now)
                 continue
             assert allocation is not None
@@ -234,7 +257,7 @@ class Simulation:
     def _on_round(self, index: int) -> None:
         """A round of a round-based policy starts (rounds start at multiples of its length)."""
         self.scheduler.start_round()
-        self._request_pass()
+        self.request_pass()
         round_s = self.scheduler.policy.round_s
         assert round_s is not None
         following = (index + 1) * round_s
@@ -247,13 +270,13 @@ class Simulation:
         waiting = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting())]
         present = [self._shapes[shape] for shape in sorted(scheduler.shapes_waiting() | scheduler.shapes_running())]
         room = headroom(self.state.avail, sum(self.state.allocated_gpus), self.layout, waiting,
-                        present + self.standing_shapes, scheduler.reserved_spare())
+                        present + self.standing_shapes, scheduler.reserved_extra())
         self._samples.append((now, room.free, scheduler.unusable_gpus(), room.startable, room.stranded,
                               room.startable_utilisation))
         if index + 1 < len(self._sample_times):
             self.engine.at(float(self._sample_times[index + 1]), SAMPLE, self._on_sample, index + 1)
 
-    def _request_pass(self) -> None:
+    def request_pass(self) -> None:
         """Run a scheduling pass once everything at this instant has happened."""
         if self._pass_requested:
             return
@@ -346,8 +369,8 @@ class Simulation:
             self._segments.append((job, pool, since, self.until_s))
         reason = []
         for job, status in enumerate(self._status):
-            if job in self._never_fits:
-                reason.append(self._never_fits[job])
+            if job in self.never_fits:
+                reason.append(self.never_fits[job])
             elif status == Status.TIME_LIMIT:
                 reason.append(reasons.TIME_LIMIT)
             elif status in (Status.QUEUED, Status.FAILED):
@@ -355,14 +378,14 @@ class Simulation:
             else:
                 reason.append("")
         segments = np.fromiter(itertools.chain.from_iterable(self._segments), dtype=np.float64,
-                               count=4 * len(self._segments)).reshape(-1, 4)  # twice np.array's speed
+                               count=4 * len(self._segments)).reshape(-1, 4)  # np.fromiter: docs/performance.md
         samples = np.array(self._samples, dtype=np.float64).reshape(-1, 6)
         progress = self.progress
         gpus = self.jobs.gpus.astype(np.float64)
         return RunRecord(
             start_s=np.array(self._start, dtype=np.float64),
             end_s=np.array(self._end, dtype=np.float64),
-            status=np.array(self._status, dtype=object),
+            status=np.array([status.value for status in self._status], dtype=object),
             reason=np.array(reason, dtype=object),
             history=dict(scheduler.history),
             reserved_s=scheduler.reserved_s.copy(),

@@ -1,8 +1,9 @@
-"""What the user writes: pydantic models of a scenario, YAML loading, JSON Schema."""
+"""What the user writes: pydantic models of a scenario, YAML reading with file:line errors, JSON
+Schema. Loading a scenario for a run (these models plus the checks across layers) is
+`gpufleet.sim.load`."""
 
 from gpufleet.spec.contract import ContractSpec, ExpansionSpec
 from gpufleet.spec.fleet import CapacityChange, FleetSpec, GpuTypeSpec, PoolSpec
-from gpufleet.spec.loader import load_scenario, parse_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.spec.scheduler import SchedulerSpec
 from gpufleet.spec.workload import (
@@ -31,6 +32,4 @@ __all__ = [
     "SizeComponent",
     "SyntheticSpec",
     "WorkloadEntry",
-    "load_scenario",
-    "parse_scenario",
 ]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, model_validator
 
 from gpufleet.spec.base import SpecModel, Timestamp
-from gpufleet.spec.workload import DurationSpec
+from gpufleet.spec.workload import DurationDist, DurationSpec
 
 
 class Component(StrEnum):
@@ -41,7 +41,7 @@ class FailureProcessSpec(SpecModel):
     distribution: FailureDist = FailureDist.exponential
     shape: Annotated[PositiveFloat, Field(description="Weibull shape (1 = exponential).")] = 1.0
     repair: Annotated[DurationSpec, Field(description="Time until the hardware is back.")] = DurationSpec(
-        dist="lognormal", median_hours=4.0, sigma=1.0)
+        dist=DurationDist.lognormal, median_hours=4.0, sigma=1.0)
     causes: Annotated[
         dict[str, NonNegativeFloat],
         Field(description="Cause breakdown (relative weights) recorded with each failure, e.g. the Llama 3 table."),

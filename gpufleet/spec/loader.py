@@ -1,7 +1,14 @@
-"""Read a scenario from YAML with errors that name the file, the line and the field."""
+"""Read a scenario from YAML with errors that name the file, the line and the field.
+
+This layer validates what the schema can say (types, ranges, one field against another
+of the same model). The checks across the scenario that need the fleet layout, the job
+generators or the scheduler's registries come on top, in `gpufleet.sim.load`, which is
+what loads a scenario for a run (`load_scenario`, `parse_scenario`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +19,14 @@ from gpufleet.errors import InputError, Problem
 from gpufleet.spec.scenario import Scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load, validate and check a scenario file.
-
-    Raises:
-        InputError: listing every problem with its file, line and field.
-    """
+def read_scenario_text(path: str | Path) -> str:
+    """The text of a scenario file, or InputError naming the file (unreadable, not UTF-8)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError([Problem(f"cannot read scenario: {exc.strerror}", file=str(path))]) from None
-    return parse_scenario(decode_text(data, str(path)), source=str(path))
+    return decode_text(data, str(path))
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -36,25 +39,16 @@ def decode_text(data: bytes, source: str) -> str:
                                   "(a scenario is a YAML text file)", file=source, line=line)]) from None
 
 
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Validate scenario YAML text; `source` names it in error messages."""
+def parse_spec(text: str, source: str = "<scenario>") -> tuple[Scenario, yaml.Node | None]:
+    """Scenario YAML text validated against the schema (not yet checked across layers), and
+    its YAML node tree (for the lines of later problems); `source` names it in errors."""
     root, data = read_yaml(text, source)
     if not isinstance(data, dict):
         raise InputError([Problem("a scenario is a YAML mapping (name, start, end, fleet, ...)", file=source, line=1)])
     try:
-        scenario = Scenario.model_validate(data, context={"source": source})
+        return Scenario.model_validate(data, context={"source": source}), root
     except ValidationError as exc:
         raise InputError(validation_problems(exc, root, source)) from None
-
-    from gpufleet.spec.checks import check_scenario  # late: checks import the fleet layout
-
-    problems = [
-        Problem(message, path=path, file=source, line=locate(root, path))
-        for path, message in check_scenario(scenario)
-    ]
-    if problems:
-        raise InputError(problems)
-    return scenario
 
 
 class _ImpossibleDate(yaml.constructor.ConstructorError):
@@ -67,7 +61,7 @@ class _Loader(yaml.SafeLoader):
     """YAML's safe loader, with impossible date-times (hour 25, 30 February) reported at
     their line and field instead of raised as a bare ValueError."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node) -> object:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
@@ -102,7 +96,7 @@ def validation_problems(exc: ValidationError, root: yaml.Node | None, source: st
             for error in exc.errors()]
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, NonNegativeInt, model_validator
@@ -76,6 +77,6 @@ class Scenario(SpecModel):
         """Every contract: the `contract:` shorthand's one, or the `contracts:` list."""
         return [self.contract] if self.contract is not None else list(self.contracts)
 
-    def seconds(self, when) -> float:  # noqa: ANN001 - datetime
+    def seconds(self, when: datetime) -> float:
         """Simulated seconds from `start` to the calendar time `when`."""
         return (when - self.start).total_seconds()

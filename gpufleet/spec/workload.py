@@ -7,7 +7,7 @@ or `trace:`), so new kinds (inference services) slot in beside them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import (
     Field,
@@ -429,7 +429,7 @@ class WorkloadEntry(SpecModel):
 
     @property
     def spec(self) -> SyntheticSpec | JobsSpec | TraceSpec:
-        return getattr(self, self.kind)
+        return cast(SyntheticSpec | JobsSpec | TraceSpec, getattr(self, self.kind))
 
 
 KINDS = ("synthetic", "jobs", "trace")

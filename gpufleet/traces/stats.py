@@ -14,10 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gpufleet.catalog.size_class import LABELS as SIZE_LABELS
+from gpufleet.catalog.size_class import size_class
 from gpufleet.traces.openb import NodeList
 from gpufleet.traces.tables import JobTrace, RequestTrace
-from gpufleet.workload.size_class import LABELS as SIZE_LABELS
-from gpufleet.workload.size_class import size_class
 
 QUANTILES = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90, "p99": 0.99}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

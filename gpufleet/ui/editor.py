@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from gpufleet.errors import InputError, Problem, format_path
 from gpufleet.plan.sweep import Sweep, check_axes
 from gpufleet.plan.sweep_spec import SweepSpec
-from gpufleet.spec.checks import check_scenario
+from gpufleet.sim.checks import check_scenario
 from gpufleet.spec.loader import locate, read_yaml, validation_problems
 from gpufleet.spec.scenario import Scenario
 from gpufleet.ui.security import inside, safe_name

@@ -1,7 +1,5 @@
-"""Jobs and services: synthetic generators, explicit jobs, the job table."""
+"""Jobs: synthetic generators, explicit jobs, trace workloads, the job table."""
 
 from gpufleet.workload.jobs import JobColumns, JobTable
-from gpufleet.workload.size_class import LABELS as SIZE_CLASSES
-from gpufleet.workload.size_class import size_class
 
-__all__ = ["SIZE_CLASSES", "JobColumns", "JobTable", "size_class"]
+__all__ = ["JobColumns", "JobTable"]

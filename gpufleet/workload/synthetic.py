@@ -12,7 +12,7 @@ import numpy as np
 from gpufleet import numerics
 from gpufleet.errors import InputError, Problem
 from gpufleet.fleet.flavors import with_providers
-from gpufleet.sim.rng import stream
+from gpufleet.rng import stream
 from gpufleet.spec.workload import DurationDist, DurationSpec, Estimate, SyntheticSpec
 from gpufleet.traces.formats import read_trace
 from gpufleet.workload.estimates import planned_run_s

@@ -72,7 +72,7 @@ def test_a_failed_write_leaves_the_previous_results(tmp_path: Path, monkeypatch:
 
     out = tmp_path / "out"
     result = api.run(api.load("research-lab"))
-    result.write(out, report=False)
+    api.write(result, out, report=False)
     before = (out / "jobs.parquet").read_bytes()
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -80,7 +80,7 @@ def test_a_failed_write_leaves_the_previous_results(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr("gpufleet.report.html.write_report", broken)
     with pytest.raises(InputError, match=f"{out}: cannot write: disk full"):  # a clean error, exit 2 in the CLI
-        result.write(out, report=True)
+        api.write(result, out, report=True)
     assert (out / "jobs.parquet").read_bytes() == before and not (out / "report.html").exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
 

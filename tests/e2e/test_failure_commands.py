@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 
 FAILING_LAB = """\
 name: failing-lab

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from gpufleet.cli import app
 from gpufleet.errors import InputError
-from gpufleet.spec.loader import load_scenario
+from gpufleet.sim.load import load_scenario
 
 OUTCOMES: Counter[str] = Counter()
 SHARED = Path(__file__).resolve().parents[3] / "shared"

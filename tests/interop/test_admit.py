@@ -12,6 +12,7 @@ from gpufleet.errors import InputError
 from gpufleet.interop.kueue import import_kueue
 from gpufleet.interop.report import read_report, report_path
 from gpufleet.interop.scenario import write_import
+from gpufleet.sim.load import load_scenario
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def tas(interop: Path, data: Path, tmp_path: Path) -> tuple:
                             out, nodes=data / "tas-nodes.json",
                             workloads=[data / "workloads-v1beta2.yaml", data / "workloads-v1beta1.yaml",
                                        data / "jobs-with-status.yaml"])
-    return write_import(imported, out), read_report(report_path(out))
+    return write_import(imported, out, load_scenario), read_report(report_path(out))
 
 
 def test_quota_full_and_when_it_frees(tas: tuple, data: Path) -> None:
@@ -67,7 +68,7 @@ def test_strict_fifo_head_of_line(interop: Path, data: Path, tmp_path: Path) -> 
     folder = data / "two-cohorts"
     out = tmp_path / "two.yaml"
     scenario = write_import(import_kueue([folder / "cluster.yaml"], out, nodes=folder / "nodes.json",
-                                         workloads=[folder / "workloads.yaml"]), out)
+                                         workloads=[folder / "workloads.yaml"]), out, load_scenario)
     answer = api.admit(scenario, folder / "job-small.yaml", at=datetime(2026, 4, 7, 18), replications=3,
                        report=read_report(report_path(out)))
     decision = answer.decision

@@ -17,6 +17,7 @@ from gpufleet.errors import InputError
 from gpufleet.interop.kueue import import_kueue
 from gpufleet.interop.scenario import write_import
 from gpufleet.sched.quota import QuotaBook
+from gpufleet.sim.load import load_scenario
 
 REFUSED = {
     "kueue-docs_cluster_queue_lending-limit.yaml": "their quotas are on: cpu",
@@ -33,7 +34,7 @@ REFUSED = {
 def imported_and_run(tmp_path: Path, files: list[Path], **options: object):  # noqa: ANN201
     """Import, write, load and run a day; return (imported, scenario, result)."""
     imported = import_kueue(files, tmp_path / "cluster.yaml", **options)
-    scenario = write_import(imported, tmp_path / "cluster.yaml")
+    scenario = write_import(imported, tmp_path / "cluster.yaml", load_scenario)
     result = api.run(scenario, until=scenario.start + timedelta(days=1))
     return imported, scenario, result
 

@@ -13,12 +13,13 @@ from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.interop.scenario import write_import
 from gpufleet.interop.slurm import import_slurm
-from gpufleet.traces.replay import compare_waits
+from gpufleet.results.replay import compare_waits
+from gpufleet.sim.load import load_scenario
 
 
 def imported_and_run(tmp_path: Path, **options: object):  # noqa: ANN201
     imported = import_slurm(tmp_path / "cluster.yaml", **options)
-    scenario = write_import(imported, tmp_path / "cluster.yaml")
+    scenario = write_import(imported, tmp_path / "cluster.yaml", load_scenario)
     return imported, scenario, api.run(scenario, until=scenario.start + timedelta(days=1))
 
 
@@ -140,7 +141,7 @@ def test_xdmod_history_replays_close_to_the_record(interop: Path, tmp_path: Path
     EASY backfill, the simulated waits follow the recorded ones (docs/interop.md explains the gap)."""
     imported = import_slurm(tmp_path / "phillips.yaml", sacct=interop / "workloads" / "xdmod_phillips_sacct.log",
                             resource="cpu")
-    scenario = write_import(imported, tmp_path / "phillips.yaml")
+    scenario = write_import(imported, tmp_path / "phillips.yaml", load_scenario)
     assert [q.nominal for q in scenario.scheduler.queues] == [{"cpu@focaccia": 23}, {"cpu@crumpet": 320},
                                                               {"cpu@black": 8}]
     result = api.run(scenario)

@@ -17,7 +17,7 @@ from gpufleet.plan.cost import plan_cost
 from gpufleet.plan.levers import Lever, parse_lever
 from gpufleet.plan.paths import as_data, rebuild
 from gpufleet.serving.erlang import erlang_c
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.testing import jobs_workload, scenario
 
 ARRIVALS_PER_H, MEAN_RUN_H, TARGET_WAIT_H = 4.0, 1.0, 0.09

@@ -169,7 +169,7 @@ def test_outputs_show_each_contract(portfolio: api.RunResult, tmp_path) -> None:
 
     from gpufleet.report.terminal import summary_tables
 
-    out = portfolio.write(tmp_path / "run")
+    out = api.write(portfolio, tmp_path / "run")
     import pyarrow.parquet as pq
 
     written = pq.read_table(out / "contracts_ledger.parquet")
@@ -202,7 +202,7 @@ def test_the_one_contract_shorthand_writes_what_it_always_wrote(tmp_path) -> Non
     fleet = {"pools": [_pool("a", "H100", "aws", racks=2)]}
     contract = {"value_usd": 5.0e5, "start": "2026-01-01", "term_years": 1, "prices_usd_per_gpu_hour": {"H100": 2.0}}
     jobs = [jobs_workload([{"name": "j", "gpus": 8, "duration_hours": 10}])]
-    out = api.run(scenario(fleet, jobs, contract=contract)).write(tmp_path / "run")
+    out = api.write(api.run(scenario(fleet, jobs, contract=contract)), tmp_path / "run")
     assert {path.name for path in out.iterdir()} == {"summary.json", "jobs.parquet", "timeseries.parquet",
                                                      "ledger.parquet", "scenario.json", "report.html"}
     written = json.loads((out / "scenario.json").read_text())

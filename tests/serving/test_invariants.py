@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from gpufleet.rng import stream
 from gpufleet.serving.demand import DemandIntervals
 from gpufleet.serving.queueing import interval_metrics
 from gpufleet.serving.requests import poisson_requests, serve_requests, summarise
-from gpufleet.sim.rng import stream
 
 REL = 1e-9
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gpufleet.rng import stream
 from gpufleet.serving.demand import DemandIntervals, grid
 from gpufleet.serving.queueing import interval_metrics
 from gpufleet.serving.requests import poisson_requests, serve_requests, summarise
-from gpufleet.sim.rng import stream
 
 TOKENS, SPEED = 100.0, 25.0  # 4 s mean service
 SEEDS = (1, 2, 3, 4)

@@ -11,7 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from gpufleet.serving.chatgpt import chatgpt_service
 from gpufleet.serving.throughput import DEFAULTS, slots_per_replica, tokens_per_s_per_gpu
-from gpufleet.spec.serving import ServiceSpec, SharingMode, check_services
+from gpufleet.sim.checks.services import check_services
+from gpufleet.spec.serving import ServiceSpec, SharingMode
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "serving.md"
 

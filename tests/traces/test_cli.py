@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from gpufleet.cli import app
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 
 runner = CliRunner()
 OPENB = "alibaba-gpu-v2023-openb"

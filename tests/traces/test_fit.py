@@ -14,10 +14,10 @@ import pyarrow.csv as pacsv
 import pytest
 
 from gpufleet.spec.workload import SyntheticSpec
-from gpufleet.traces.fit import FitOptions, fit
 from gpufleet.traces.generic import read_jobs
 from gpufleet.traces.ks import critical_value, ks_discrete, ks_two_sample
 from gpufleet.traces.openb import read_pods
+from gpufleet.workload.fit import FitOptions, fit
 from gpufleet.workload.synthetic import generate
 
 PLAIN = {"name": "w", "arrivals": {"rate_per_day": 40, "monthly_growth": 0.05},

@@ -12,7 +12,7 @@ import yaml
 
 from gpufleet import api
 from gpufleet.errors import InputError
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.spec.workload import DurationSpec
 from gpufleet.traces.formats import characterise, read_trace
 from gpufleet.workload.synthetic import draw_durations_s

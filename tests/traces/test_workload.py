@@ -11,7 +11,7 @@ import yaml
 
 from gpufleet import api
 from gpufleet.errors import InputError
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.testing import small_fleet
 from gpufleet.workload.trace import largest_divisor_at_most, trace_jobs
@@ -187,8 +187,8 @@ def test_strict_makes_a_bad_row_fail_the_run(tmp_path: Path) -> None:
 
 def test_the_openb_replay_builtin(shared: Path) -> None:
     """The built-in replays openb on its own fleet: every GPU pod that ran is replayed, the rest counted."""
+    from gpufleet.results.replay import compare_waits, with_time_scale
     from gpufleet.traces.openb import read_pods
-    from gpufleet.traces.replay import compare_waits, with_time_scale
 
     spec = api.load("openb-replay")
     result = api.run(spec)

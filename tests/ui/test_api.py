@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from gpufleet.errors import InputError
 from gpufleet.scenarios import builtin_descriptions
-from gpufleet.spec.loader import load_scenario
+from gpufleet.sim.load import load_scenario
 from gpufleet.spec.scenario import Scenario
 from gpufleet.store import RunStore
 from gpufleet.ui.tables import wait_breakdown

@@ -14,8 +14,8 @@ from gpufleet.failures.defaults import (
     catalog_defaults,
     llama3_processes,
 )
+from gpufleet.failures.scenario import failure_processes
 from gpufleet.fleet.build import build_layout
-from gpufleet.sim.build import failure_processes
 from gpufleet.spec.failures import CatalogDefaultsSpec, Component, RepairModel
 from gpufleet.testing import scenario
 

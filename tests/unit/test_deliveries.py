@@ -10,7 +10,7 @@ import pytest
 
 from gpufleet import api
 from gpufleet.errors import InputError
-from gpufleet.sim.rng import stream
+from gpufleet.rng import stream
 from gpufleet.testing import scenario
 
 DAY = 86400.0

@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 
 from gpufleet import numerics
+from gpufleet.rng import stream
 from gpufleet.serving.erlang import _LEG_W, _LEG_X
 from gpufleet.serving.quadrature import LAGUERRE_W, LAGUERRE_X, LEGENDRE_W, LEGENDRE_X
-from gpufleet.sim.rng import stream
 from gpufleet.spec.workload import DurationSpec, SyntheticSpec
 from gpufleet.workload.synthetic import HOUR_S, draw_durations_s, generate
 

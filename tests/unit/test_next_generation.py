@@ -10,8 +10,8 @@ import pytest
 from gpufleet import api
 from gpufleet.catalog import lookup
 from gpufleet.errors import InputError
+from gpufleet.rng import stream
 from gpufleet.serving.throughput import default_prefill, default_throughput
-from gpufleet.sim.rng import stream
 from gpufleet.testing import scenario
 
 

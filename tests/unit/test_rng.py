@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpufleet.sim.rng import cumulative, pick, stream
+from gpufleet.rng import cumulative, pick, stream
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 8, 9, 17, 40])

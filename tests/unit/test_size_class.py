@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from gpufleet import api
+from gpufleet.catalog.size_class import BOUNDS, LABELS, size_class
 from gpufleet.testing import jobs_workload, scenario, small_fleet
-from gpufleet.workload.size_class import BOUNDS, LABELS, size_class
 
 
 def test_labels_carry_their_edges() -> None:

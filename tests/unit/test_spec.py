@@ -9,7 +9,7 @@ import pytest
 from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.scenarios import builtin_names
-from gpufleet.spec.loader import load_scenario
+from gpufleet.sim.load import load_scenario
 
 GOOD = """\
 name: lab

@@ -68,7 +68,7 @@ def _write_killed_at(result: RunResult, out: Path, kill_at: int, exchange: bool)
             if not exchange:
                 staging.exchange = lambda new, old: (os.rename(new, old) or True) if not old.exists() else False
             _instrumented(kill_at)
-            result.write(out, report=False)
+            result.write(out)
         finally:
             os._exit(0)
     _, status = os.waitpid(pid, 0)
@@ -80,8 +80,8 @@ def test_a_write_killed_at_any_step_leaves_old_or_new_whole(tmp_path: Path, exch
                                                            results: tuple[RunResult, RunResult]) -> None:
     old_result, new_result = results
     reference = tmp_path / "reference"
-    old_result.write(reference / "old", report=False)
-    new_result.write(reference / "new", report=False)
+    old_result.write(reference / "old")
+    new_result.write(reference / "new")
     old, new = _contents(reference / "old"), _contents(reference / "new")
     assert old != new
     seen = {"old": 0, "new": 0}

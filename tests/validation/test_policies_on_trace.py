@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gpufleet import api
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 
 
 @pytest.fixture(scope="module")

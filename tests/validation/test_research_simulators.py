@@ -21,7 +21,7 @@ import yaml
 
 from gpufleet import api
 from gpufleet.scenarios import builtin_path
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from gpufleet.spec.scenario import Scenario
 
 

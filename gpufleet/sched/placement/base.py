@@ -18,6 +18,9 @@ from gpufleet.registry import Registry
 class PlacementStrategy(Protocol):
     """Chooses racks for a gang from a view of free capacity."""
 
+    def __init__(self, seed: int = 0) -> None:
+        """`seed`: the run's seed, for strategies that draw (random_fit)."""
+
     def place(self, capacity: CapacityView, pools: tuple[int, ...], gpus: int, group: int,
               within_block: bool) -> Placement | None:
         """Where `gpus` GPUs in groups of `group` would go, or None if they do not fit now.

@@ -11,8 +11,8 @@ import numpy as np
 
 from gpufleet.fleet.capacity import CapacityView
 from gpufleet.fleet.state import Placement
+from gpufleet.rng import stream
 from gpufleet.sched.placement.base import PLACEMENTS
-from gpufleet.sim.rng import stream
 
 
 @PLACEMENTS.register("random")

@@ -20,8 +20,9 @@ from gpufleet.registry import Registry
 from gpufleet.sched.progress import JobProgress
 from gpufleet.workload.jobs import JobTable
 
-Key = tuple[float | int, ...]
-"""A sort key ending with the job index, so ties break in submit order."""
+Key = tuple[Any, ...]
+"""A sort key ending with the job index (an int), so ties break in submit order; before it,
+the policy's values (floats) and, with stable ties, an exact label (`sched.ties`)."""
 
 
 class PolicyOptions(BaseModel):

@@ -57,7 +57,7 @@ class DrfPolicy(Policy):
         weight = self.context.queue_weights[queue]
         return max(shares, default=0.0) / weight, sum(shares) / weight
 
-    def queue_rank(self, queue: int, now: float) -> tuple[float, float]:  # type: ignore[override]
+    def queue_rank(self, queue: int, now: float) -> tuple[float, float]:
         return self.dominant_share(queue, now)
 
     def on_start(self, job: int, pool: int, now: float) -> None:

@@ -43,6 +43,8 @@ class GavelLasPolicy(Policy):
     """Heterogeneity-aware max-min fairness over effective throughput, in rounds."""
 
     Options = GavelOptions
+    options: GavelOptions
+    round_s: float
     preemptive = True
     heterogeneity_aware = True
 

@@ -56,6 +56,7 @@ class LasPolicy(Policy):
     """Discretised 2D-LAS with starvation guard; preemptive."""
 
     Options = LasOptions
+    options: LasOptions
     preemptive = True
     keys_move = True
 

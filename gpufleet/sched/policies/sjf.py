@@ -24,6 +24,7 @@ class SjfPolicy(Policy):
     """Shortest (estimated) job first, non-preemptive."""
 
     Options = RunTimeOptions
+    options: RunTimeOptions
 
     def __init__(self, context: PolicyContext) -> None:
         super().__init__(context)

@@ -113,8 +113,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         imported = import_kueue([HERE / "cluster.yaml"], Path(folder) / "x.yaml", nodes=HERE / "nodes.json")
         from gpufleet.interop.scenario import write_import
+        from gpufleet.sim.load import load_scenario
 
-        base = write_import(imported, Path(folder) / "x.yaml")
+        base = write_import(imported, Path(folder) / "x.yaml", load_scenario)
     result = api.run(scenario(base), seed=7)
     print(f"utilisation {result.summary['capacity']['utilisation']:.1%}, mean wait "
           f"{result.summary['jobs']['wait']['mean_h']:.2f} h")

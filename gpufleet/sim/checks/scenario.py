@@ -6,16 +6,18 @@ Each problem is (field path, message); the loader turns the path into a line num
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from gpufleet.catalog import lookup
 from gpufleet.fleet.build import build_layout, gpu_types, pool_shape, racks_in
 from gpufleet.serving.by_type import services_by_type
-from gpufleet.spec.failure_checks import check_failures
+from gpufleet.sim.checks.failures import check_failures
+from gpufleet.sim.checks.scheduler import check_scheduler
+from gpufleet.sim.checks.services import check_services
+from gpufleet.sim.checks.throughput import check_throughput
 from gpufleet.spec.fleet import CapacityChange
 from gpufleet.spec.portfolio import check_contracts
 from gpufleet.spec.scenario import Scenario
-from gpufleet.spec.scheduler_checks import check_scheduler
-from gpufleet.spec.serving import check_services
-from gpufleet.spec.throughput_checks import check_throughput
 from gpufleet.workload.explicit import default_group, job_key, submit_time_s
 from gpufleet.workload.trace import check_trace
 
@@ -182,9 +184,10 @@ def _check_services(scenario: Scenario) -> list[tuple[Path, str]]:
 
 
 def _check_changes(problems: list[tuple[Path, str]], where: Path, changes: list[CapacityChange],
-                   gpus_per_node: int, nodes_per_rack: int) -> list[tuple]:
+                   gpus_per_node: int, nodes_per_rack: int) -> list[tuple[datetime, int]]:
     """Check order and whole racks; return (date, cumulative racks) per change."""
-    cumulative, total = [], 0
+    cumulative: list[tuple[datetime, int]] = []
+    total = 0
     for j, change in enumerate(changes):
         if j and change.date < changes[j - 1].date:
             problems.append(((*where, j, "date"), f"{change.date.date()} comes before the previous entry's "

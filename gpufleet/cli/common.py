@@ -1,10 +1,12 @@
-"""What the many-run commands share: consoles, error exit, executor options, the progress bar."""
+"""What the commands share: the consoles, the error exit, dates from options, executor options, the
+progress bar of many runs."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -12,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gpufleet.errors import InputError
+from gpufleet.errors import InputError, Problem
 
-console = Console(width=None if sys.stdout.isatty() else 132)
+console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
 errors = Console(stderr=True)
 
 Workers = Annotated[int | None, typer.Option("--workers", "--jobs", "-j",
@@ -27,9 +29,20 @@ SendBack = Annotated[bool, typer.Option("--send-back", help="Workers return run 
 
 
 def fail(error: InputError) -> NoReturn:
+    """Print every problem on stderr and exit with code 2 (bad input: never a traceback)."""
     for problem in error.problems:
         errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def parse_date(text: str | None, option: str) -> datetime | None:
+    """An option's YYYY-MM-DD (or ISO date-time) value; exit 2 naming the option if it is not one."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        fail(InputError([Problem(f"{option} {text!r} is not a date (use YYYY-MM-DD)")]))
 
 
 def _eta(seconds: float | None) -> str:

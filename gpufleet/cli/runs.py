@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gpufleet.commands.common import StoreDir, console, fail
+from gpufleet.cli.common import StoreDir, console, fail
 from gpufleet.errors import InputError, Problem
 
 runs_app = typer.Typer(no_args_is_help=True, help="The run store: list, show, compare and query runs with SQL.")

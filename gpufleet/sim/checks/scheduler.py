@@ -15,7 +15,7 @@ Path = tuple[str | int, ...]
 
 def workload_teams(scenario: Scenario) -> list[tuple[Path, str]]:
     """(where it is set, team) for every team the scenario's workloads submit as."""
-    teams = []
+    teams: list[tuple[Path, str]] = []
     for i, entry in enumerate(scenario.workloads):
         if entry.synthetic is not None:
             teams.append((("workloads", i, "synthetic", "team"), entry.synthetic.team or entry.synthetic.name))
@@ -40,7 +40,7 @@ def check_scheduler(scenario: Scenario) -> list[tuple[Path, str]]:
             for error in exc.errors():
                 problems.append((("scheduler", "policy", *error["loc"]), str(error["msg"])))
     for name, options in spec.policy_options.items():
-        where = ("scheduler", "policy_options", name)
+        where: Path = ("scheduler", "policy_options", name)
         if name not in POLICIES:
             problems.append((where, f"unknown policy {name!r}; choose one of: {', '.join(POLICIES.names())}"))
             continue
@@ -66,7 +66,7 @@ def check_scheduler(scenario: Scenario) -> list[tuple[Path, str]]:
             seen.add(node)
             node = cohorts[node]
     for q, queue in enumerate(spec.queues):
-        where: Path = ("scheduler", "queues", q)
+        where = ("scheduler", "queues", q)
         if queue.name in names:
             problems.append(((*where, "name"), f"queue name {queue.name!r} is used twice"))
         names.add(queue.name)

@@ -18,17 +18,17 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from gpufleet.cli.common import fail
 from gpufleet.errors import InputError, Problem
 from gpufleet.staging import write_whole
 
 trace_app = typer.Typer(no_args_is_help=True, help="Read, characterise and fit public cluster and inference traces.")
-console = Console()
-errors = Console(stderr=True)
+console = Console()  # these tables keep the terminal's width, piped or not
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Trace format (`gpufleet trace formats`).")]
 ColumnsOption = Annotated[str | None, typer.Option(
@@ -38,12 +38,6 @@ TimeUnitOption = Annotated[str | None, typer.Option(
     help="Generic formats: unit of times: s, ms, us, min, h, d, iso, or a strptime format.")]
 DurationUnitOption = Annotated[str | None, typer.Option(help="generic-jobs: unit of durations: s, ms, us, min, h, d.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="A bad row is an error (exit 2) instead of counted.")]
-
-
-def _fail(error: InputError) -> NoReturn:
-    for problem in error.problems:
-        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _json(data: Any) -> str:
@@ -139,7 +133,7 @@ def stats(
         for path, text in outputs:
             write_whole(path, text)
     except InputError as error:
-        _fail(error)
+        fail(error)
     for table in stats_tables(result):
         console.print(table)
     if comparison is not None:
@@ -201,11 +195,11 @@ def fit(
     """Fit the synthetic generator (arrival rate and shapes, size mixture, lognormal run time per size),
     write it as scenario YAML and print the Kolmogorov-Smirnov distance of each distribution."""
     from gpufleet.spec.workload import GpuSharing
-    from gpufleet.traces.fit import FitOptions
-    from gpufleet.traces.fit import fit as fit_trace
     from gpufleet.traces.formats import JOB_FORMATS, read_trace
     from gpufleet.traces.render import fit_tables
     from gpufleet.traces.tables import JobTrace
+    from gpufleet.workload.fit import FitOptions
+    from gpufleet.workload.fit import fit as fit_trace
 
     try:
         if format not in JOB_FORMATS:
@@ -226,7 +220,7 @@ def fit(
         if json_out is not None:
             write_whole(json_out, _json(report))
     except InputError as error:
-        _fail(error)
+        fail(error)
     for table in fit_tables(report):
         console.print(table)
     console.print(f"Wrote {out}" + (f" and {json_out}" if json_out else ""))
@@ -281,12 +275,12 @@ def fleet(
             data = replay_scenario(node_list, pod_list, str(pods), name, when, gpu_sharing)
         text = to_yaml(data, header_comment(node_list))
         if pods is not None:
-            from gpufleet.spec.loader import parse_scenario
+            from gpufleet.sim.load import parse_scenario
 
             parse_scenario(text, source=str(out))  # never write a scenario that does not load
         write_whole(out, text)
     except InputError as error:
-        _fail(error)
+        fail(error)
     pools = data["fleet"]["pools"]
     gpus = sum(pool["gpus_per_node"] * pool["deliveries"][0]["nodes"] for pool in pools)
     console.print(f"Wrote {out}: {len(pools)} pools, {gpus:,} GPUs"
@@ -303,8 +297,8 @@ def replay(
 ) -> None:
     """Run a scenario and set each trace workload's simulated waits beside the trace's real ones."""
     from gpufleet import api
+    from gpufleet.results.replay import compare_waits, with_time_scale
     from gpufleet.traces.render import wait_tables
-    from gpufleet.traces.replay import compare_waits, with_time_scale
 
     try:
         spec = api.load(scenario)
@@ -319,7 +313,7 @@ def replay(
         if json_out is not None:
             write_whole(json_out, _json(comparison))
     except InputError as error:
-        _fail(error)
+        fail(error)
     for table in wait_tables(comparison):
         console.print(table)
     for workload in comparison["workloads"]:
@@ -351,7 +345,7 @@ def check(
             replayed = trace_jobs(trace_spec, spec)
             reports.append((entry.trace.name, replayed))
     except InputError as error:
-        _fail(error)
+        fail(error)
     if not reports:
         console.print(f"{scenario}: no trace workloads")
     for name, replayed in reports:

@@ -11,23 +11,20 @@ Examples:
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gpufleet.cli.common import console, errors, fail
 from gpufleet.errors import InputError, Problem
 
 import_app = typer.Typer(no_args_is_help=True, help="Import a cluster's configuration and job records as a scenario.")
 export_app = typer.Typer(no_args_is_help=True, help="Write a scenario's queues, quotas and fleet in Kueue's or "
                                                     "Slurm's own format.")
-console = Console(width=None if sys.stdout.isatty() else 132)  # piped: wide tables, no wrapping
-errors = Console(stderr=True)
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Scenario file to write [default: NAME.yaml]; its "
                                                                     "job records and import report go beside it.")]
@@ -36,12 +33,6 @@ StartOption = Annotated[str | None, typer.Option(help="Scenario start (ISO date 
                                                       "the first record].")]
 EndOption = Annotated[str | None, typer.Option(help="Scenario end [default: two days after the last record].")]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the import report here.")]
-
-
-def _fail(error: InputError) -> NoReturn:
-    for problem in error.problems:
-        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _when(text: str | None, option: str) -> datetime | None:
@@ -90,7 +81,7 @@ def import_kueue(
                         gpus_per_node=gpus_per_node, allow_overcommit=allow_overcommit)
         written = _write(imported, target, json_out)
     except InputError as error:
-        _fail(error)
+        fail(error)
     _show(imported, written)
 
 
@@ -122,16 +113,17 @@ def import_slurm(
                         topology_name=topology_name)
         written = _write(imported, target, json_out)
     except InputError as error:
-        _fail(error)
+        fail(error)
     _show(imported, written)
 
 
 def _write(imported: Any, target: Path, json_out: Path | None) -> list[Path]:
     from gpufleet.interop.report import jobs_path, report_path
     from gpufleet.interop.scenario import write_import
+    from gpufleet.sim.load import load_scenario
     from gpufleet.staging import write_whole
 
-    write_import(imported, target)
+    write_import(imported, target, load_scenario)
     written = [target] + ([jobs_path(target)] if imported.records else []) + [report_path(target)]
     if json_out is not None:
         write_whole(json_out, imported.report.to_json())
@@ -217,7 +209,7 @@ def _export(scenario: str, system: str, out: Path | None) -> None:
                 for name, text in exported.files.items():
                     write_whole(out / name, text)
     except InputError as error:
-        _fail(error)
+        fail(error)
     if out is None:
         for name, text in exported.files.items():
             if len(exported.files) > 1:
@@ -259,7 +251,7 @@ def admit(
         if json_out is not None:
             write_whole(json_out, json.dumps(answer.as_dict(), indent=2) + "\n")
     except InputError as error:
-        _fail(error)
+        fail(error)
     _show_admission(answer, report is not None)
 
 

@@ -1,70 +1,22 @@
-"""The `gpufleet` command: run, validate, schema, scenarios.
-
-Examples:
-    gpufleet run                              # the default scenario (openai-aws-2025)
-    gpufleet run my-fleet.yaml --out runs/a --seed 3
-    gpufleet run openai-aws-2025 --until 2026-06-01
-    gpufleet validate my-fleet.yaml
-    gpufleet schema > scenario.schema.json
-    gpufleet run openai-aws-2025 --until 2026-03-01 --replications 5 --workers 2
-    gpufleet sweep my-sweep.yaml --ray
-    gpufleet plan openai-aws-2025 --target 'wait_days[frontier-2027] <= 30' --vary expansion:2027-h1=0..500/50
-    gpufleet runs list
-"""
+"""`gpufleet run` and `gpufleet compare`: simulate a scenario, or several variants of it."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from gpufleet.commands.common import RayAddress, SendBack, StoreDir, UseRay, Workers
-from gpufleet.commands.many import plan, run_replications, sweep
-from gpufleet.commands.runs import runs_app
+from gpufleet.cli.common import RayAddress, SendBack, StoreDir, UseRay, Workers, console, fail, parse_date
+from gpufleet.cli.many import run_replications
 from gpufleet.errors import InputError, Problem
-from gpufleet.failures.cli import faults_app
-from gpufleet.interop_cli import admit, export_app, import_app
 from gpufleet.scenarios import DEFAULT
 from gpufleet.sim.engine_choice import EngineChoice
-from gpufleet.staging import write_whole
-from gpufleet.traces.cli import trace_app
-from gpufleet.ui.command import ui
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Plan, simulate and schedule hyperscale AI compute.")
-app.add_typer(trace_app, name="trace")
-app.add_typer(faults_app, name="faults")
-app.add_typer(import_app, name="import")
-app.add_typer(export_app, name="export")
-app.command("admit")(admit)
-console = Console(width=None if sys.stdout.isatty() else 132)  # piped output: wide tables, no wrapping
-errors = Console(stderr=True)
 
 
-def _fail(error: InputError) -> NoReturn:
-    for problem in error.problems:
-        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
-def _parse_date(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        _fail(InputError([Problem(f"{option} {text!r} is not a date (use YYYY-MM-DD)")]))
-
-
-@app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory [default: runs/<name>].")] = None,
@@ -90,13 +42,13 @@ def run(
 
     if replications != 1:
         if replications < 1:
-            _fail(InputError([Problem(f"--replications {replications}: at least 1")]))
-        run_replications(scenario, replications, seed, _parse_date(until, "--until"), out, report, workers, ray,
+            fail(InputError([Problem(f"--replications {replications}: at least 1")]))
+        run_replications(scenario, replications, seed, parse_date(until, "--until"), out, report, workers, ray,
                          ray_address, store, send_back)
         return
     try:
         spec = api.load(scenario)
-        stop = _parse_date(until, "--until")
+        stop = parse_date(until, "--until")
         horizon = min(stop, spec.end) if stop else spec.end
         total_s = (horizon - spec.start).total_seconds()
         began = time.perf_counter()
@@ -113,9 +65,9 @@ def run(
 
             result = api.run(spec, seed=seed, until=stop, progress=on_progress, engine=engine)
         target = out or Path("runs") / spec.name
-        result.write(target, report=report)
+        api.write(result, target, report=report)
     except InputError as error:
-        _fail(error)
+        fail(error)
     for table in summary_tables(result.summary):
         console.print(table)
     notes = assumption_table(spec)
@@ -128,7 +80,6 @@ def run(
     console.print(f"{result.events:,} events in {elapsed:.1f} s on the {ran}. Wrote {target}/: {written}")
 
 
-@app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
     policy: Annotated[str, typer.Option(help="Comma-separated queue policies, e.g. fifo,las,drf.")] = "fifo",
@@ -155,7 +106,7 @@ def compare(
 
     try:
         spec = api.load(scenario)
-        stop = _parse_date(until, "--until")
+        stop = parse_date(until, "--until")
         policies = [name.strip() for name in policy.split(",") if name.strip()]
         placements = [name.strip() for name in placement.split(",") if name.strip()]
         horizon = min(stop, spec.end) if stop else spec.end
@@ -177,9 +128,9 @@ def compare(
                                      sharings=sharings, queueings=queueings, backfills=_listed(backfill),
                                      preemption_scopes=_listed(preemption_scope))
         target = out or Path("runs") / f"{spec.name}-compare"
-        comparison.write(target, report=report)
+        api.write(comparison, target, report=report)
     except InputError as error:
-        _fail(error)
+        fail(error)
     for table in comparison_tables(comparison):
         console.print(table)
     console.print(f"Wrote {target}/: comparison.json, comparison.parquet, variants/"
@@ -189,96 +140,3 @@ def compare(
 def _listed(text: str | None) -> list[str] | None:
     """'a, b,' -> ['a', 'b']; None stays None."""
     return [item.strip() for item in text.split(",") if item.strip()] if text else None
-
-
-@app.command("checkpoint-advice")
-def checkpoint_advice(
-    scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")] = DEFAULT,
-    pool: Annotated[str | None, typer.Option(help="Pool to size jobs on (default: the largest).")] = None,
-) -> None:
-    """For each job size: interruptions per day, mean time between them, the Young/Daly
-    checkpoint interval, the best interval, and the ETTR to expect (the exact renewal
-    formula a run follows), from the scenario's failure processes."""
-    from gpufleet import api
-    from gpufleet.failures.advice import checkpoint_advice as advise
-    from gpufleet.report.format import hours
-
-    try:
-        spec = api.load(scenario)
-        rows = advise(spec, pool)
-    except (InputError, KeyError) as error:
-        _fail(error if isinstance(error, InputError) else InputError([Problem(f"no pool called {pool!r}")]))
-    if spec.failures is None:
-        console.print("[yellow]this scenario has no failures section: nothing interrupts its jobs[/]")
-    checkpointing = spec.checkpointing
-    table = Table(title=f"{spec.name}: checkpoint write {checkpointing.write_minutes:g} min, restart "
-                        f"{checkpointing.restart_overhead_minutes:g} min", title_justify="left")
-    columns = ["GPUs", "interruptions/day", "MTBI", "Young/Daly interval", "ETTR at Young/Daly", "best interval",
-               "ETTR at best"]
-    if rows and "ettr_at_configured" in rows[0]:
-        columns.append(f"ETTR at {checkpointing.interval_hours:g} h")
-    for column in columns:
-        table.add_column(column, justify="right")
-    for row in rows:
-        cells = [f"{row['gpus']:,}", f"{row['interruptions_per_day']:.2f}", hours(row["mtbi_h"]),
-                 f"{row['young_daly_interval_h'] * 60:.1f} min", f"{row['ettr_at_young_daly']:.1%}",
-                 f"{row['optimal_interval_h'] * 60:.1f} min", f"{row['ettr_at_optimal']:.1%}"]
-        if "ettr_at_configured" in row:
-            cells.append(f"{row['ettr_at_configured']:.1%}")
-        table.add_row(*cells)
-    console.print(table)
-
-
-@app.command()
-def validate(scenario: Annotated[str, typer.Argument(help="Scenario YAML file or built-in name.")]) -> None:
-    """Check a scenario and print what it describes: capacity over time, workloads, contract."""
-    from gpufleet import api
-    from gpufleet.fleet.build import build_layout
-    from gpufleet.report.terminal import scenario_tables
-
-    try:
-        spec = api.load(scenario)
-    except InputError as error:
-        _fail(error)
-    console.print(f"[green]ok[/]: {spec.name}: {spec.start.date()} to {spec.end.date()}, seed {spec.seed}")
-    for table in scenario_tables(spec, build_layout(spec)):
-        console.print(table)
-
-
-@app.command()
-def schema(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None) -> None:
-    """Print the JSON Schema of the scenario format (for editor completion and checks)."""
-    from gpufleet.spec.scenario import Scenario
-
-    text = json.dumps(Scenario.model_json_schema(), indent=2)
-    if out is None:
-        sys.stdout.write(text + "\n")
-    else:
-        try:
-            write_whole(out, text + "\n")
-        except InputError as error:
-            _fail(error)
-
-
-@app.command()
-def scenarios() -> None:
-    """List the built-in scenarios."""
-    from gpufleet.scenarios import builtin_descriptions
-
-    for name, description in builtin_descriptions():
-        marker = " (default)" if name == DEFAULT else ""
-        console.print(f"[bold]{name}[/]{marker}: {description}", highlight=False)
-
-
-app.command()(sweep)
-app.command()(plan)
-app.add_typer(runs_app, name="runs")
-app.command("ui")(ui)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gpufleet.commands.common import RayAddress, SendBack, StoreDir, UseRay, Workers, console, fail, runs_progress
+from gpufleet.cli.common import RayAddress, SendBack, StoreDir, UseRay, Workers, console, fail, runs_progress
 from gpufleet.errors import InputError, Problem
 from gpufleet.scenarios import DEFAULT
 

@@ -1,0 +1,10 @@
+"""Types of the compiled native engine core (crates/gpufleet-core, built by maturin)."""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+def run(spec: dict[str, Any], progress: Callable[[float, int, int], None] | None = None
+        ) -> dict[str, np.ndarray[Any, Any]]:
+    """A whole run of the built scenario `spec` (gpufleet.sim.native.core_spec): its columns."""
