@@ -14,12 +14,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from gpufleet.catalog.size_class import LABELS
 from gpufleet.results.metrics import HEADLINE
 from gpufleet.store.catalog import refresh
 from gpufleet.store.store import RunStore
 from gpufleet.ui.cache import Cache
 from gpufleet.ui.parquet import connect, file_columns, query, quoted, rows
-from gpufleet.workload.size_class import LABELS
 
 LIST_METRICS = ("utilisation", "wait_mean_h", "wait_p95_h", "goodput", "serving_slo", "cost_usd")
 """Headline metrics shown in the runs list."""
