@@ -17,8 +17,8 @@ import yaml
 from gpufleet import api
 from gpufleet.sim import native
 from gpufleet.sim.build import build
+from gpufleet.sim.load import parse_scenario
 from gpufleet.sim.simulation import RunRecord
-from gpufleet.spec.loader import parse_scenario
 from gpufleet.spec.scenario import Scenario
 
 

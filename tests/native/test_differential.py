@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gpufleet import api
 from gpufleet.errors import InputError
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 from tests.native.differential import compare_files, compare_records, drawn_scenario
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))

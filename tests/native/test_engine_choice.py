@@ -15,7 +15,7 @@ from gpufleet.errors import InputError
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sim import native
 from gpufleet.sim.build import build
-from gpufleet.spec.loader import parse_scenario
+from gpufleet.sim.load import parse_scenario
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from engine import scenario_yaml  # noqa: E402
