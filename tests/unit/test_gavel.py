@@ -117,9 +117,11 @@ def test_round_plan_gives_a_job_only_the_type_its_queue_admits(policy: str) -> N
     # The queue has quota for GB200 only. The aware LP would give a its fast GB300, which
     # the queue may not admit (it used to wait there for ever); quota-aware, the plan gives
     # it GB200 at the round at 0, where its 2 h of GB300 work take 2 h x 3 = 6 h, uninterrupted.
-    rows = run_with_quota(policy, [{"name": "lab", "tenants": ["alice"], "nominal": {"GB200": 8}}],
-                          {"a": "alice"})
-    assert rows["a"]["status"] == "completed"
+    # z's queue has no quota at all: it waits, left out of the plan.
+    queues = [{"name": "lab", "tenants": ["alice"], "nominal": {"GB200": 8}},
+              {"name": "closed", "tenants": ["carol"], "nominal": {"GB200": 0}}]
+    rows = run_with_quota(policy, queues, {"a": "alice", "z": "carol"})
+    assert rows["a"]["status"] == "completed" and rows["z"]["status"] == "queued"
     assert (rows["a"]["start_s"], rows["a"]["end_s"]) == (0.0, 6 * H)
     assert rows["a"]["pool"] == "slow" and rows["a"]["preemptions"] == 0
 

@@ -127,7 +127,15 @@ class GavelLasPolicy(Policy):
             coefficients = scale[:, None] * speed / np.where(share > 0, share, 1.0)[:, None]
         else:
             coefficients = np.repeat(scale[:, None], len(capacity), axis=1)
-        x = max_min_allocation(coefficients * allowed, scale, capacity, allowed, limits)
+        kept = allowed.any(axis=1) if limits else np.ones(len(jobs), dtype=bool)
+        if kept.all():
+            x = max_min_allocation(coefficients * allowed, scale, capacity, allowed, limits)
+        else:
+            # A job its queue's quota admits on no type would pin the minimum at 0 and make
+            # every allocation "fair": it is left out of the LP (and gets no time).
+            x = np.zeros(allowed.shape)
+            x[kept] = max_min_allocation((coefficients * allowed)[kept], scale[kept], capacity, allowed[kept],
+                                         [(members[kept], flavor, bound) for members, flavor, bound in limits])
         if not self.heterogeneity_aware:
             # Types are interchangeable to this policy: which type the LP's vertex happens to
             # pick means nothing, so each job's time is spread over the types it may use in
