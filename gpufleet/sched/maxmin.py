@@ -11,6 +11,9 @@ effective throughput:
                 sum_j X[m, j] <= 1                 (one type at a time),
                 sum_m s[m] X[m, j] <= N[j]         (GPUs of each type),
 
+and, where the jobs' queues have quotas, one more row per limit:
+                sum_{m in G} s[m] X[m, j] <= L      (a group G's GPUs of type j),
+
 with c[m, j] = s[m] T[m, j] / (w[m] T_equal[m]) (s: the job's GPUs, w: its weight,
 T_equal: its throughput under the heterogeneity-agnostic allocation). The minimum is a
 variable t with one constraint t <= sum_j c[m, j] X[m, j] per job. Gavel solves it with
@@ -29,14 +32,20 @@ the last bits never decides a round.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 DIGITS = 9
 """Decimal digits the allocation is rounded to."""
 
 
+GroupLimit = tuple[np.ndarray, int, float]
+"""A cap on a group's GPUs of one type: (jobs in the group as a boolean mask, type, GPUs)."""
+
+
 def max_min_allocation(coefficients: np.ndarray, scale: np.ndarray, capacity: np.ndarray,
-                       allowed: np.ndarray) -> np.ndarray:
+                       allowed: np.ndarray, limits: Sequence[GroupLimit] = ()) -> np.ndarray:
     """X maximising min_m sum_j coefficients[m, j] X[m, j] (see the module docstring).
 
     Args:
@@ -44,6 +53,7 @@ def max_min_allocation(coefficients: np.ndarray, scale: np.ndarray, capacity: np
         scale: GPUs per job (s).
         capacity: GPUs per type (N).
         allowed: (jobs x types) whether a job may use a type.
+        limits: caps on groups of jobs' GPUs of a type (a queue's quota, a cohort's pool).
 
     Returns:
         The (jobs x types) allocation, each entry in [0, 1], rounded to `DIGITS` decimals.
@@ -76,9 +86,17 @@ def max_min_allocation(coefficients: np.ndarray, scale: np.ndarray, capacity: np
     rows.append(2 * m + kind)
     cols.append(variable)
     values.append(np.repeat(scale.astype(np.float64), n))
+    bounds_of_limits = []
+    for row, (members, kind_limited, bound) in enumerate(limits, start=2 * m + n):
+        chosen = np.flatnonzero(members)
+        rows.append(np.full(len(chosen), row))
+        cols.append(chosen * n + kind_limited)
+        values.append(scale[chosen].astype(np.float64))
+        bounds_of_limits.append(float(bound))
     matrix = coo_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-                        shape=(2 * m + n, x_count + 1)).tocsr()
-    upper = np.concatenate([np.zeros(m), np.ones(m), capacity.astype(np.float64)])
+                        shape=(2 * m + n + len(limits), x_count + 1)).tocsr()
+    upper = np.concatenate([np.zeros(m), np.ones(m), capacity.astype(np.float64),
+                            np.array(bounds_of_limits, dtype=np.float64)])
     objective = np.zeros(x_count + 1)
     objective[t] = -1.0
     bounds = np.zeros((x_count + 1, 2))

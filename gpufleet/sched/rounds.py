@@ -4,7 +4,9 @@ At a round start the policy chooses (job, GPU type) pairs among the active jobs 
 and running; `Policy.plan_round`). Running jobs not chosen, or chosen for another type,
 are preempted; chosen jobs not running are placed as gangs on the chosen type's pools
 (best fit or the scenario's placement) and start; a job that does not fit the topology
-waits for the next round. Nothing starts between rounds.
+waits for the next round. The plan sees the queues' quota: a job may be given only a type
+its queue could admit its gang on, and the policy takes pairs only while quota admits them
+(counted from zero: the running jobs' usage is taken out while it plans). Nothing starts between rounds.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 
 from gpufleet.sched import reasons
 from gpufleet.sched.core import PassResult, SchedulerView, Step
+from gpufleet.sched.preemption import held_quota
+from gpufleet.sched.quota import QuotaBook
 
 
 class RoundScheduler(SchedulerView, Protocol):
@@ -41,11 +45,14 @@ def play_round(scheduler: RoundScheduler, now: float, result: PassResult) -> Non
         if pools_of_flavor[flavor] < 0:
             pools_of_flavor[flavor] = pool
     active = sorted(set(scheduler.waiting_jobs()) | set(scheduler.allocations))
+    quotas = scheduler.quotas
     allowed = np.zeros((len(active), n_flavors), dtype=bool)
     for row, job in enumerate(active):
         for pool in scheduler.pools_of(job):
-            allowed[row, flavor_of_pool[pool]] = True
-    chosen = policy.plan_round(active, allowed, pools_of_flavor, now)  # type: ignore[attr-defined]
+            flavor = flavor_of_pool[pool]
+            allowed[row, flavor] = admissible(quotas, scheduler.queue_of[job], flavor, scheduler.job_gpus[job])
+    with quotas.without(held_quota(scheduler, sorted(scheduler.allocations))):
+        chosen = policy.plan_round(active, allowed, pools_of_flavor, now, quotas)  # type: ignore[attr-defined]
     target = dict(chosen)
     for job in sorted(scheduler.allocations):
         if target.get(job) != flavor_of_pool[scheduler.allocations[job].pool]:
@@ -59,3 +66,14 @@ def play_round(scheduler: RoundScheduler, now: float, result: PassResult) -> Non
     for job in scheduler.waiting_jobs():
         if job not in chosen_jobs:
             scheduler.note_reason(job, reasons.NOT_CHOSEN_THIS_ROUND, now)
+
+
+def admissible(quotas: QuotaBook, queue: int, flavor: int, gpus: float) -> bool:
+    """Whether `queue` could admit a gang of `gpus` GPUs of `flavor` with nothing else running:
+    within nominal + borrowing limit, and its part above the guaranteed quota within the
+    cohort pool."""
+    if quotas.unlimited:
+        return True
+    if gpus > quotas.cap[queue][flavor]:
+        return False
+    return max(gpus - quotas.guaranteed[queue][flavor], 0.0) <= quotas.pool_capacity[quotas.pool_of[queue]][flavor]

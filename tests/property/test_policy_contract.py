@@ -14,9 +14,8 @@ class, gangs of several shapes, time limits, checkpointing) every pair must:
   often may keep little or no work, as Gavel rounds not longer than the checkpoint
   interval do; those runs are checked for safety only.)
 
-Found by it and marked xfail (a known gap, not this test's to fix): Gavel's round plan does
-not know the queues' quota, so a job it gives a GPU type beyond its queue's borrowing limit
-waits for ever.
+It found that Gavel's round plan did not know the queues' quota (a job given a GPU type
+beyond its queue's borrowing limit waited for ever); the plan now respects it.
 """
 
 from __future__ import annotations
@@ -130,7 +129,4 @@ def test_every_policy_and_placement_keeps_the_contract(policy: str, placement: s
             assert row["time_limit_s"] is not None
             assert row["productive_gpu_hours"] <= row["gpus"] * row["duration_s"] / 3600 + 1e-9
         elif cost == "none":
-            if hasattr(POLICIES.get(policy), "plan_round"):  # round-based
-                pytest.xfail("Gavel's round plan does not know the queues' quota: a job given a GPU type "
-                             "beyond its queue's borrowing limit waits for ever (found by this test)")
             raise AssertionError((row["name"], row["status"], row["reason"]))

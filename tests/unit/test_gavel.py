@@ -100,3 +100,49 @@ def test_agnostic_rounds_share_every_type_alike() -> None:
 def test_nothing_starts_between_rounds() -> None:
     rows = run("gavel_las", submit_b="2026-01-01T00:01:40")  # 100 s after the round at 0
     assert rows["b"]["start_s"] == 360.0 and rows["b"]["submit_s"] == 100.0
+
+
+def run_with_quota(policy: str, queues: list[dict], teams: dict[str, str]) -> dict:
+    """Jobs of class a (three times as fast on GB300 as on GB200), 8 GPUs and 2 h of GB300 work each."""
+    items = [{"name": name, "team": team, "gpus": 8, "duration_hours": 2, "submit": "2026-01-01T00:00:00"}
+             for name, team in teams.items()]
+    spec = scenario(FLEET, [{"jobs": {"name": "a", "items": items}}], end="2026-01-03",
+                    scheduler={"policy": policy, "preemption_cost": "none", "queues": queues},
+                    throughput={"reference": "GB300", "classes": THROUGHPUT["classes"][:1]})
+    return {row["name"]: row for row in api.run(spec).jobs.to_pylist()}
+
+
+@pytest.mark.parametrize("policy", ["gavel_las", "gavel_las_agnostic"])
+def test_round_plan_gives_a_job_only_the_type_its_queue_admits(policy: str) -> None:
+    # The queue has quota for GB200 only. The aware LP would give a its fast GB300, which
+    # the queue may not admit (it used to wait there for ever); quota-aware, the plan gives
+    # it GB200 at the round at 0, where its 2 h of GB300 work take 2 h x 3 = 6 h, uninterrupted.
+    # z's queue has no quota at all: it waits, left out of the plan.
+    queues = [{"name": "lab", "tenants": ["alice"], "nominal": {"GB200": 8}},
+              {"name": "closed", "tenants": ["carol"], "nominal": {"GB200": 0}}]
+    rows = run_with_quota(policy, queues, {"a": "alice", "z": "carol"})
+    assert rows["a"]["status"] == "completed" and rows["z"]["status"] == "queued"
+    assert (rows["a"]["start_s"], rows["a"]["end_s"]) == (0.0, 6 * H)
+    assert rows["a"]["pool"] == "slow" and rows["a"]["preemptions"] == 0
+
+
+def test_round_plan_keeps_each_queue_within_its_quota() -> None:
+    # Two queues, the same class of job in each. research may use both types, product only
+    # GB200: research's job gets GB300 (2 h), product's GB200 (6 h), both from the round at 0.
+    queues = [{"name": "research", "tenants": ["alice"], "nominal": {"GB300": 8, "GB200": 8}},
+              {"name": "product", "tenants": ["bob"], "nominal": {"GB200": 8}}]
+    rows = run_with_quota("gavel_las", queues, {"r": "alice", "p": "bob"})
+    assert (rows["r"]["pool"], rows["r"]["start_s"], rows["r"]["end_s"]) == ("fast", 0.0, 2 * H)
+    assert (rows["p"]["pool"], rows["p"]["start_s"], rows["p"]["end_s"]) == ("slow", 0.0, 6 * H)
+    assert rows["r"]["preemptions"] == rows["p"]["preemptions"] == 0
+
+
+def test_lp_caps_a_group_of_jobs_on_a_type() -> None:
+    # Two one-GPU jobs, two GPUs of type 0 and none limit: each gets type 0 whole. Capping
+    # the pair (one queue) at one GPU of type 0 leaves each half of the time (max-min).
+    both = np.array([True, True])
+    free = max_min_allocation(np.ones((2, 1)), np.ones(2), np.array([2.0]), np.ones((2, 1), dtype=bool))
+    assert free[:, 0].tolist() == [1.0, 1.0]
+    capped = max_min_allocation(np.ones((2, 1)), np.ones(2), np.array([2.0]), np.ones((2, 1), dtype=bool),
+                                [(both, 0, 1.0)])
+    assert capped[:, 0] == pytest.approx([0.5, 0.5], abs=1e-8)

@@ -20,6 +20,15 @@ under an equal share of every type (X^equal), as the paper's LAS policy.
 so types are interchangeable; the LP fixes each job's total share of time, spread over
 the types it may use in proportion to their GPUs.
 Weights are 1 for every job; a job's scale factor is its GPUs.
+
+Queues' quotas (Kueue-style, `sched.quota`), which Gavel does not have, bound the plan as
+they bound admission: a job may be given a type only if its queue could ever admit its
+gang there (nominal + borrowing limit, and the cohort pool's lendable GPUs); the LP caps
+each queue's GPUs of each type at nominal + borrowing limit and each cohort pool's at its
+members' nominal quota (time-averaged: quota is a bound at every instant, the allocation a
+share of time); and a round takes a (job, type) pair only while the queue's quota admits
+it beside the pairs taken before it, else the job falls back to its next pair. Without
+quotas none of this changes anything.
 """
 
 from __future__ import annotations
@@ -29,8 +38,9 @@ import math
 import numpy as np
 from pydantic import PositiveFloat
 
-from gpufleet.sched.maxmin import max_min_allocation
+from gpufleet.sched.maxmin import GroupLimit, max_min_allocation
 from gpufleet.sched.policies.base import POLICIES, Key, Policy, PolicyContext, PolicyOptions
+from gpufleet.sched.quota import QuotaBook
 
 
 class GavelOptions(PolicyOptions):
@@ -87,7 +97,28 @@ class GavelLasPolicy(Policy):
         progress = self.context.progress
         return [progress.speed_on(job, pool) if pool >= 0 else 1.0 for pool in pools_of_flavor]
 
-    def _solve(self, jobs: list[int], allowed: np.ndarray, pools_of_flavor: list[int], now: float) -> None:
+    def _limits(self, jobs: list[int], quotas: QuotaBook) -> list[GroupLimit]:
+        """The LP's per-queue and per-cohort-pool caps on GPUs of each flavor."""
+        if quotas.unlimited:
+            return []
+        queue = np.array([self.context.queue[job] for job in jobs])
+        limits: list[GroupLimit] = []
+        for q in range(quotas.n_queues):
+            members = queue == q
+            if members.any():
+                limits += [(members, f, cap) for f, cap in enumerate(quotas.cap[q]) if math.isfinite(cap)]
+        for pool in range(len(quotas.pool_names)):
+            queues = [q for q, of in enumerate(quotas.pool_of) if of == pool]
+            members = np.isin(queue, queues)
+            if members.any():
+                for f in range(len(quotas.flavors)):
+                    bound = sum(quotas.nominal[q][f] for q in queues)
+                    if math.isfinite(bound):
+                        limits.append((members, f, bound))
+        return limits
+
+    def _solve(self, jobs: list[int], allowed: np.ndarray, pools_of_flavor: list[int], now: float,
+               limits: list[GroupLimit]) -> None:
         capacity = np.array(self.context.capacity_by_flavor(), dtype=np.float64)
         scale = np.array([self.context.progress.gpus[job] for job in jobs], dtype=np.float64)
         if self.heterogeneity_aware:
@@ -96,7 +127,15 @@ class GavelLasPolicy(Policy):
             coefficients = scale[:, None] * speed / np.where(share > 0, share, 1.0)[:, None]
         else:
             coefficients = np.repeat(scale[:, None], len(capacity), axis=1)
-        x = max_min_allocation(coefficients * allowed, scale, capacity, allowed)
+        kept = allowed.any(axis=1) if limits else np.ones(len(jobs), dtype=bool)
+        if kept.all():
+            x = max_min_allocation(coefficients * allowed, scale, capacity, allowed, limits)
+        else:
+            # A job its queue's quota admits on no type would pin the minimum at 0 and make
+            # every allocation "fair": it is left out of the LP (and gets no time).
+            x = np.zeros(allowed.shape)
+            x[kept] = max_min_allocation((coefficients * allowed)[kept], scale[kept], capacity, allowed[kept],
+                                         [(members[kept], flavor, bound) for members, flavor, bound in limits])
         if not self.heterogeneity_aware:
             # Types are interchangeable to this policy: which type the LP's vertex happens to
             # pick means nothing, so each job's time is spread over the types it may use in
@@ -112,18 +151,21 @@ class GavelLasPolicy(Policy):
         self._since = {job: (now, flavor) for job, (_, flavor) in self._since.items()}
 
     def plan_round(self, jobs: list[int], allowed: np.ndarray, pools_of_flavor: list[int],
-                   now: float) -> list[tuple[int, int]]:
+                   now: float, quotas: QuotaBook) -> list[tuple[int, int]]:
         """(job, flavor) to run in the round starting `now`, in the order they were chosen.
 
         Args:
             jobs: the active jobs (waiting and running), in submit order.
-            allowed: (jobs x flavors) whether each may use each flavor.
+            allowed: (jobs x flavors) whether each may use each flavor (its queue's quota
+                included).
             pools_of_flavor: a pool of each flavor (-1: none), to read speeds from.
+            quotas: the queues' quota book with the running jobs' usage taken out; pairs
+                are added to it as they are taken and removed again before returning.
         """
         if frozenset(jobs) != self._active:
             self._active = frozenset(jobs)
             if jobs:
-                self._solve(jobs, allowed, pools_of_flavor, now)
+                self._solve(jobs, allowed, pools_of_flavor, now, self._limits(jobs, quotas))
         elapsed = now - self.reset_s
         pairs = []
         for row, job in enumerate(jobs):
@@ -145,14 +187,20 @@ class GavelLasPolicy(Policy):
         pairs.sort()
         free = [float(value) for value in self.context.capacity_by_flavor()]
         gpus = self.context.progress.gpus
+        queue = self.context.queue
         chosen: list[tuple[int, int]] = []
         taken: set[int] = set()
-        for _, job, flavor in pairs:
-            if job in taken or gpus[job] > free[flavor]:
-                continue
-            taken.add(job)
-            free[flavor] -= gpus[job]
-            chosen.append((job, flavor))
+        try:
+            for _, job, flavor in pairs:
+                if job in taken or gpus[job] > free[flavor] or not quotas.fits(queue[job], flavor, gpus[job]):
+                    continue
+                taken.add(job)
+                free[flavor] -= gpus[job]
+                quotas.add(queue[job], flavor, gpus[job])
+                chosen.append((job, flavor))
+        finally:
+            for job, flavor in reversed(chosen):
+                quotas.remove(queue[job], flavor, gpus[job])
         return chosen
 
     def next_round(self, now: float) -> float:
