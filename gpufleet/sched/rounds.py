@@ -63,9 +63,15 @@ def play_round(scheduler: RoundScheduler, now: float, result: PassResult) -> Non
             continue
         scheduler.start_on_flavor(job, flavor, now, result)
     chosen_jobs = set(target)
+    row_of = {job: row for row, job in enumerate(active)}
     for job in scheduler.waiting_jobs():
-        if job not in chosen_jobs:
+        if job in chosen_jobs:
+            continue
+        if allowed[row_of[job]].any():
             scheduler.note_reason(job, reasons.NOT_CHOSEN_THIS_ROUND, now)
+        else:  # no type its queue may admit: the quota is why, not the round
+            flavor = flavor_of_pool[scheduler.pools_of(job)[0]]
+            scheduler.note_reason(job, quotas.why_not(scheduler.queue_of[job], flavor, scheduler.job_gpus[job]), now)
 
 
 def admissible(quotas: QuotaBook, queue: int, flavor: int, gpus: float) -> bool:

@@ -124,6 +124,7 @@ def test_round_plan_gives_a_job_only_the_type_its_queue_admits(policy: str) -> N
     assert rows["a"]["status"] == "completed" and rows["z"]["status"] == "queued"
     assert (rows["a"]["start_s"], rows["a"]["end_s"]) == (0.0, 6 * H)
     assert rows["a"]["pool"] == "slow" and rows["a"]["preemptions"] == 0
+    assert rows["z"]["reason"].startswith("quota"), rows["z"]["reason"]  # the quota, not the round
 
 
 def test_round_plan_keeps_each_queue_within_its_quota() -> None:
