@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 
 from gpufleet import numerics
+from gpufleet.econ.portfolio import contract_committed_between, contract_term_end
 from gpufleet.econ.pricing import pool_prices, purchased_pools
 from gpufleet.fleet.layout import FleetLayout
 from gpufleet.spec.scenario import Scenario
@@ -25,28 +26,12 @@ from gpufleet.workload.synthetic import month_starts
 
 def term_end(scenario: Scenario) -> datetime | None:
     """When the contract's term ends (years of 365.25 days)."""
-    contract = scenario.contract
-    if contract is None:
-        return None
-    return contract.start + timedelta(days=365.25 * contract.term_years)
+    return None if scenario.contract is None else contract_term_end(scenario.contract)
 
 
 def committed_between(scenario: Scenario, lo: datetime, hi: datetime) -> float:
     """Straight-line committed dollars falling in [lo, hi)."""
-    contract = scenario.contract
-    end = term_end(scenario)
-    if contract is None or end is None:
-        return 0.0
-    pieces = [(contract.start, contract.value_usd)] + [
-        (option.date, option.value_usd) for option in contract.expansions if option.exercise and option.value_usd
-    ]
-    total = 0.0
-    for begin, value in pieces:
-        span = (end - begin).total_seconds()
-        overlap = (min(hi, end) - max(lo, begin)).total_seconds()
-        if span > 0 and overlap > 0:
-            total += value * overlap / span
-    return total
+    return 0.0 if scenario.contract is None else contract_committed_between(scenario.contract, lo, hi)
 
 
 def ledger_table(scenario: Scenario, layout: FleetLayout, interval_start: list[datetime],
