@@ -22,7 +22,11 @@ LABELS = _labels(BOUNDS)
 """("1-8", "9-72", "73-1,024", "1,025-8,192", "8,193-65,536", ">65,536")."""
 
 
+def size_class_index(gpus: np.ndarray) -> np.ndarray:
+    """Index into `LABELS` of each job's size class."""
+    return np.searchsorted(np.array(BOUNDS), gpus, side="left")
+
+
 def size_class(gpus: np.ndarray) -> np.ndarray:
     """Label of each job's size class."""
-    index = np.searchsorted(np.array(BOUNDS), gpus, side="left")
-    return np.array(LABELS, dtype=object)[index]
+    return np.array(LABELS, dtype=object)[size_class_index(gpus)]

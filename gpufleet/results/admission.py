@@ -87,7 +87,7 @@ def _head(simulation: Simulation, job: int) -> str:
     head = scheduler.queue_head(scheduler.queue_of[job])
     if head is None:
         return ""
-    name = simulation.jobs.names[head]
+    name = simulation.jobs.names[head].as_py()
     return f"{name} ({scheduler.job_gpus[head]} GPUs): {_kind(scheduler.reason[head]) or 'waiting'}"
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 
-from gpufleet.catalog.size_class import size_class
+from gpufleet.catalog.size_class import LABELS, size_class_index
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.timeseries import integrate_steps, interval_starts
+from gpufleet.results.timeseries import integrate_steps, interval_starts, time_order
+from gpufleet.sim.history import ColumnHistory
 from gpufleet.sim.sampling import hour_edges
 from gpufleet.sim.serving import ServiceRecord
 from gpufleet.sim.simulation import RunRecord, Status
@@ -38,7 +40,7 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
     """One row per job: what it asked for, when it waited and ran, where, and why it waited."""
     started = ~np.isnan(record.start_s)
     run_s = np.where(started, held_s(jobs, record), np.nan)
-    pool_names = np.array([pool.name for pool in layout.pools] + [""], dtype=object)
+    pool_names = [pool.name for pool in layout.pools] + [""]
     submit_us = (jobs.submit_s * 1e6).round()
     finite = np.isfinite(submit_us)
     base = np.datetime64(start, "us")
@@ -48,16 +50,16 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
     )
     return pa.table({
         "job_id": np.arange(len(jobs), dtype=np.int64),
-        "name": pa.array(jobs.names.tolist(), type=pa.string()),
-        "workload": pa.array(np.array(jobs.workloads, dtype=object)[jobs.workload].tolist(), type=pa.string()),
-        "team": pa.array(jobs.team.tolist(), type=pa.string()),
-        "kind": pa.array(jobs.kind.tolist(), type=pa.string()),
-        "queue": pa.array(np.array(record.queue_names, dtype=object)[record.queue].tolist(), type=pa.string()),
+        "name": strings(jobs.names),
+        "workload": labelled(jobs.workloads, jobs.workload),
+        "team": strings(jobs.team),
+        "kind": strings(jobs.kind),
+        "queue": labelled(record.queue_names, record.queue),
         "priority": record.priority,
         "gpus": jobs.gpus,
         "group_size": jobs.group,
         "within_block": jobs.within_block,
-        "size_class": pa.array(size_class(jobs.gpus).tolist(), type=pa.string()),
+        "size_class": labelled(LABELS, size_class_index(jobs.gpus)),
         "submit_time": submit_time,
         "submit_s": jobs.submit_s,
         "start_s": record.start_s,
@@ -68,8 +70,8 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         "duration_s": jobs.duration_s,
         "estimate_s": jobs.estimate_s,
         "time_limit_s": jobs.time_limit_s,
-        "status": pa.array(record.status.tolist(), type=pa.string()),
-        "reason": pa.array(record.reason.tolist(), type=pa.string()),
+        "status": record_strings(record, "status"),
+        "reason": record_strings(record, "reason"),
         "reasons": reasons_column(record.history, len(jobs)),
         "reserved_s": record.reserved_s,
         "preemptions": record.preemptions,
@@ -82,23 +84,54 @@ def jobs_table(start: datetime, layout: FleetLayout, jobs: JobTable, record: Run
         "limit_lost_gpu_hours": record.limit_lost_gpu_s / 3600.0,
         "checkpoint_gpu_hours": record.checkpoint_gpu_s / 3600.0,
         "ettr": ettr(jobs, record),
-        "pool": pa.array(pool_names[record.pool].tolist(), type=pa.string()),
+        "pool": labelled(pool_names, np.where(record.pool < 0, len(pool_names) - 1, record.pool)),
         "racks": record.racks,
         "blocks": record.blocks,
         "gpu_hours": np.where(started, jobs.gpus * np.nan_to_num(run_s) / 3600.0, 0.0),
     })
 
 
-def reasons_column(history: dict[int, list[tuple[float, str]]], n_jobs: int) -> pa.Array:
+def strings(values: np.ndarray | pa.Array) -> pa.Array:
+    """A string column from an object array of str (read by Arrow in C, no Python list between)."""
+    return values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+
+
+def record_strings(record: RunRecord, name: str) -> pa.Array:
+    """The record's string column `name` (status, reason), from its codes when it has them."""
+    coded = record.coded.get(name)
+    return labelled(coded[1], coded[0]) if coded is not None else strings(getattr(record, name))
+
+
+def is_in(record: RunRecord, name: str, values: Sequence[str]) -> np.ndarray:
+    """Per job, whether the record's string column `name` holds one of `values`."""
+    coded = record.coded.get(name)
+    if coded is None:
+        return np.isin(getattr(record, name), values)
+    codes, labels = coded
+    return np.array([label in values for label in labels], dtype=bool)[codes]
+
+
+def labelled(labels: Sequence[str], index: np.ndarray) -> pa.Array:
+    """The string column holding labels[index[i]] in row i."""
+    return pa.array(labels, type=pa.string()).take(pa.array(index, type=pa.int64()))
+
+
+def reasons_column(history: Mapping[int, list[tuple[float, str]]], n_jobs: int) -> pa.Array:
     """Each job's (time, reason) history as a list column, built from flat arrays and
-    offsets (0.5 s instead of 2.3 s with a Python dict per entry, for a million entries)."""
-    jobs = sorted(history)
-    lengths = np.zeros(n_jobs + 1, dtype=np.int64)
-    lengths[np.array(jobs, dtype=np.int64) + 1] = [len(history[job]) for job in jobs]
-    entries = [entry for job in jobs for entry in history[job]]
-    values = pa.StructArray.from_arrays(
-        [pa.array([t for t, _ in entries], type=pa.float64()), pa.array([why for _, why in entries], type=pa.string())],
-        fields=list(_REASON_TYPE.value_type))
+    offsets (0.5 s instead of 2.3 s with a Python dict per entry, for a million entries;
+    straight from the native core's columns, with no Python object per entry)."""
+    if isinstance(history, ColumnHistory):
+        lengths = np.concatenate(([0], history.lengths(n_jobs)))
+        times = pa.array(history.time_s, type=pa.float64())
+        reasons = labelled(history.labels, history.code)
+    else:
+        jobs = sorted(history)
+        lengths = np.zeros(n_jobs + 1, dtype=np.int64)
+        lengths[np.array(jobs, dtype=np.int64) + 1] = [len(history[job]) for job in jobs]
+        entries = [entry for job in jobs for entry in history[job]]
+        times = pa.array([t for t, _ in entries], type=pa.float64())
+        reasons = pa.array([why for _, why in entries], type=pa.string())
+    values = pa.StructArray.from_arrays([times, reasons], fields=list(_REASON_TYPE.value_type))
     return pa.ListArray.from_arrays(pa.array(np.cumsum(lengths), type=pa.int32()), values, type=_REASON_TYPE)
 
 
@@ -138,6 +171,8 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     log = np.array(record.capacity_log, dtype=np.float64).reshape(-1, 3)
     burn_in = np.array(layout.burn_in_log(), dtype=np.float64).reshape(-1, 3)
     burn_in_h = np.zeros((len(seconds), n_pools))
+    run_times = np.concatenate([segments["start_s"], segments["end_s"]])
+    run_order = time_order(run_times)
     for pool in range(n_pools):
         mine = log[:, 1] == pool
         installed_h[:, pool] = integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / 3600.0
@@ -147,22 +182,27 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
             if layout.pools[pool].burn_in_billed:  # handed over: installed and billed, not yet placeable
                 installed_h[:, pool] += burn_in_h[:, pool]
         ran = segments["pool"] == pool
-        times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
-        deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
-        allocated_h[:, pool] = integrate_steps(times, deltas, edges)[0] / 3600.0
+        if ran.all():  # every segment: the same times as `running` below, sorted once
+            times, deltas = run_times, np.concatenate([segment_gpus, -segment_gpus])
+            allocated_h[:, pool] = integrate_steps(times, deltas, edges, run_order)[0] / 3600.0
+        else:
+            times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
+            deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
+            allocated_h[:, pool] = integrate_steps(times, deltas, edges)[0] / 3600.0
     serving_h = serving_gpu_hours(record.services, edges, n_pools)
     allocated_h += serving_h
     # In the system from submission to the final end; queued = in the system and not running.
-    entered = np.isin(record.status, [Status.QUEUED, Status.RUNNING, Status.COMPLETED, Status.TIME_LIMIT])
+    entered = is_in(record, "status", [Status.QUEUED, Status.RUNNING, Status.COMPLETED, Status.TIME_LIMIT])
     ended = entered & ~np.isnan(record.end_s)
     gpus = jobs.gpus.astype(np.float64)
     system_times = np.concatenate([jobs.submit_s[entered], record.end_s[ended]])
+    system_order = time_order(system_times)
     system_jobs = integrate_steps(system_times, np.concatenate([np.ones(int(entered.sum())),
-                                                                -np.ones(int(ended.sum()))]), edges)[0]
-    system_gpus = integrate_steps(system_times, np.concatenate([gpus[entered], -gpus[ended]]), edges)[0]
-    run_times = np.concatenate([segments["start_s"], segments["end_s"]])
+                                                                -np.ones(int(ended.sum()))]), edges, system_order)[0]
+    system_gpus = integrate_steps(system_times, np.concatenate([gpus[entered], -gpus[ended]]), edges, system_order)[0]
     n_segments = len(segment_gpus)
-    running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges)[0]
+    running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges,
+                              run_order)[0]
     running_gpus = (allocated_h - serving_h).sum(axis=1) * 3600.0
     sampled = {name: np.zeros(len(seconds)) for name in
                ("unusable_gpus", "startable_gpus", "stranded_gpus", "startable_utilisation")}

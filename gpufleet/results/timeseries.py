@@ -12,12 +12,16 @@ from datetime import datetime, timedelta
 import numpy as np
 
 
-def integrate_steps(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def integrate_steps(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray,
+                    order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Integrals over each [edges[i], edges[i+1]) of the step function that jumps by `deltas`
-    at `times`, and its value at each edge (right-continuous; 0 before the first jump)."""
+    at `times`, and its value at each edge (right-continuous; 0 before the first jump).
+
+    `order`: `time_order(times)`, when several step functions share the same times (one sort)."""
     if len(times) == 0:
         return np.zeros(len(edges) - 1), np.zeros(len(edges))
-    order = np.argsort(times, kind="stable")
+    if order is None:
+        order = time_order(times)
     t = np.asarray(times, dtype=np.float64)[order]
     level = np.cumsum(np.asarray(deltas, dtype=np.float64)[order])
     area = np.concatenate(([0.0], np.cumsum(np.diff(t) * level[:-1])))
@@ -26,6 +30,11 @@ def integrate_steps(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) ->
     safe = np.maximum(index, 0)
     cumulative = np.where(seen, area[safe] + level[safe] * (edges - t[safe]), 0.0)
     return np.diff(cumulative), np.where(seen, level[safe], 0.0)
+
+
+def time_order(times: np.ndarray) -> np.ndarray:
+    """The order `integrate_steps` sorts `times` in (stable: equal times keep their order)."""
+    return np.argsort(times, kind="stable")
 
 
 def interval_starts(start: datetime, edges: np.ndarray) -> list[datetime]:

@@ -31,54 +31,108 @@ is 1 and the arithmetic is exactly that of a fleet of one speed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from gpufleet.failures.ettr import expected_time
 
+PerJob = Sequence[float] | np.ndarray
+"""Per-job values as a list or an array."""
+_INPUTS = ("work_s", "estimate_s", "gpus", "checkpoint_s", "limit_s")
+_FILLED: dict[str, float | int | bool] = {
+    "at_limit": False,  # the current run ends at the limit, not with the work done
+    "limit_lost_s": 0.0,  # work lost when the limit stopped the job
+    "done_s": 0.0, "attained_gpu_s": 0.0, "starts": 0, "preemptions": 0, "interruptions": 0, "lost_s": 0.0,
+    "overhead_s": 0.0,
+    "failure_lost_s": 0.0, "failure_overhead_s": 0.0,  # the part of lost_s and overhead_s due to failures
+    "_restarting_after_failure": False, "writing_s": 0.0, "held_s": 0.0, "segment_start": math.nan,
+    "last_stop_s": math.nan, "last_run_s": 0.0,
+    "_resume_free": False,  # stopped by a free preemption: the next start has no overhead
+    "_overhead": 0.0,  # restart overhead of the current (or last) segment
+    "speed": 1.0,  # work per second of the current (or last) segment
+}
+_PER_JOB = frozenset(_INPUTS) | frozenset(_FILLED)
+
 
 class JobProgress:
-    """Per-job progress, shared by the scheduler (estimates, policies) and the simulation."""
+    """Per-job progress, shared by the scheduler (estimates, policies) and the simulation.
 
-    def __init__(self, work_s: list[float], estimate_s: list[float], gpus: list[int],
-                 checkpoint_s: list[float], restart_overhead_s: float, write_s: float = 0.0,
-                 free_preemption: bool = False, limit_s: list[float] | None = None,
+    The per-job state is Python lists (they index fastest in the Python engine's loop), made
+    the first time anything reads one: a run on the native core reads only the inputs, as
+    arrays (`column`), and so never holds a Python object per job (docs/performance.md)."""
+
+    def __init__(self, work_s: PerJob, estimate_s: PerJob, gpus: Sequence[int] | np.ndarray,
+                 checkpoint_s: PerJob, restart_overhead_s: float, write_s: float = 0.0,
+                 free_preemption: bool = False, limit_s: PerJob | None = None,
                  rate_per_s: list[float] | None = None) -> None:
-        n = len(work_s)
-        self.limit_s = limit_s if limit_s is not None else [math.inf] * n
+        self.n = len(work_s)
+        self._inputs: dict[str, PerJob] | None = {
+            "work_s": work_s, "estimate_s": estimate_s, "gpus": gpus, "checkpoint_s": checkpoint_s,
+            "limit_s": limit_s if limit_s is not None else np.full(self.n, math.inf)}
         self.rate_per_s = rate_per_s
-        self.at_limit = [False] * n  # the current run ends at the limit, not with the work done
-        self.limit_lost_s = [0.0] * n  # work lost when the limit stopped the job
-        self.work_s = work_s
-        self.estimate_s = estimate_s
-        self.gpus = gpus
-        self.checkpoint_s = checkpoint_s
         self.restart_overhead_s = restart_overhead_s
         self.write_s = write_s
-        self.done_s = [0.0] * n
-        self.attained_gpu_s = [0.0] * n
-        self.starts = [0] * n
-        self.preemptions = [0] * n
-        self.interruptions = [0] * n
-        self.lost_s = [0.0] * n
-        self.overhead_s = [0.0] * n
-        self.failure_lost_s = [0.0] * n  # the part of lost_s and overhead_s due to failures
-        self.failure_overhead_s = [0.0] * n
-        self._restarting_after_failure = [False] * n
-        self.writing_s = [0.0] * n
-        self.held_s = [0.0] * n
-        self.segment_start = [math.nan] * n
-        self.last_stop_s = [math.nan] * n
-        self.last_run_s = [0.0] * n
         self.free_preemption = free_preemption
-        self._resume_free = [False] * n  # stopped by a free preemption: the next start has no overhead
         self._done_exact: dict[int, Fraction] = {}  # exact work of jobs freely preempted
-        self._overhead = [0.0] * n  # restart overhead of the current (or last) segment
-        self.speed = [1.0] * n  # work per second of the current (or last) segment
         self.varied_speed = False
         self.class_of: list[int] = []
         self._pool_speed: list[list[float]] = []
         self.class_names: list[str] = []
         self.productive_s: list[float] = []  # wall seconds of kept work (kept only with speeds)
+
+    if TYPE_CHECKING:  # made on first read (`__getattr__`); declared for the type checker
+        work_s: list[float]
+        estimate_s: list[float]
+        gpus: list[int]
+        checkpoint_s: list[float]
+        limit_s: list[float]
+        at_limit: list[bool]
+        limit_lost_s: list[float]
+        done_s: list[float]
+        attained_gpu_s: list[float]
+        starts: list[int]
+        preemptions: list[int]
+        interruptions: list[int]
+        lost_s: list[float]
+        overhead_s: list[float]
+        failure_lost_s: list[float]
+        failure_overhead_s: list[float]
+        _restarting_after_failure: list[bool]
+        writing_s: list[float]
+        held_s: list[float]
+        segment_start: list[float]
+        last_stop_s: list[float]
+        last_run_s: list[float]
+        _resume_free: list[bool]
+        _overhead: list[float]
+        speed: list[float]
+    else:
+        def __getattr__(self, name: str) -> Any:
+            """The per-job lists, made on first read (only attributes not set yet come here)."""
+            if name in _PER_JOB and self.__dict__.get("_inputs") is not None:
+                self._make_lists()
+                return self.__dict__[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _make_lists(self) -> None:
+        inputs, self._inputs = self._inputs, None
+        assert inputs is not None
+        for name, values in inputs.items():
+            setattr(self, name, values.tolist() if isinstance(values, np.ndarray)
+                    else values if isinstance(values, list) else list(values))
+        for name, value in _FILLED.items():
+            setattr(self, name, [value] * self.n)
+
+    def column(self, name: str) -> np.ndarray:
+        """An input (work_s, estimate_s, gpus, checkpoint_s, limit_s) as an array, without making
+        the per-job lists."""
+        if name not in _INPUTS:
+            raise KeyError(name)
+        values = self._inputs[name] if self._inputs is not None else self.__dict__[name]
+        return np.asarray(values)
 
     def set_speeds(self, class_of: list[int], pool_speed: list[list[float]], names: list[str]) -> None:
         """Per job its class, per class the speed on each pool (1.0: the reference type) and its name."""
@@ -86,7 +140,7 @@ class JobProgress:
         self._pool_speed = pool_speed
         self.class_names = names
         self.varied_speed = True
-        self.productive_s = [0.0] * len(self.work_s)
+        self.productive_s = [0.0] * self.n
 
     def speed_on(self, job: int, pool: int) -> float:
         """How fast `job` works on `pool`, relative to the reference type."""

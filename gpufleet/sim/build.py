@@ -66,11 +66,11 @@ def build(scenario: Scenario, seed: int | None = None, until: datetime | None = 
     wall_clock = spec.time_limits is TimeLimits.wall_clock
     work_s = jobs.duration_s if wall_clock else jobs.run_s
     rates = interruption_rates_per_h(layout, jobs, processes)
-    progress = JobProgress(work_s.tolist(), jobs.estimate_s.tolist(), jobs.gpus.tolist(),
+    progress = JobProgress(work_s, jobs.estimate_s, jobs.gpus,
                            checkpoint_intervals_s(scenario, layout, jobs, processes, work_s, rates),
                            checkpointing.restart_overhead_minutes * 60.0, checkpointing.write_minutes * 60.0,
                            free_preemption=spec.preemption_cost is PreemptionCost.none,
-                           limit_s=jobs.time_limit_s.tolist() if wall_clock else None,
+                           limit_s=jobs.time_limit_s if wall_clock else None,
                            rate_per_s=[rate / HOUR_S for rate in rates] if spec.plan_for_failures and any(rates)
                            else None)
     if scenario.throughput is not None:

@@ -25,6 +25,7 @@ from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
+from gpufleet.sim.history import ColumnHistory
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
 
 PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's default)
@@ -134,13 +135,13 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),
         "submit_s": np.ascontiguousarray(jobs.submit_s, dtype=np.float64),
-        "work_s": np.asarray(progress.work_s, dtype=np.float64),
-        "estimate_s": np.asarray(progress.estimate_s, dtype=np.float64),
-        "checkpoint_s": np.asarray(progress.checkpoint_s, dtype=np.float64),
-        "limit_s": np.asarray(progress.limit_s, dtype=np.float64),
+        "work_s": np.asarray(progress.column("work_s"), dtype=np.float64),
+        "estimate_s": np.asarray(progress.column("estimate_s"), dtype=np.float64),
+        "checkpoint_s": np.asarray(progress.column("checkpoint_s"), dtype=np.float64),
+        "limit_s": np.asarray(progress.column("limit_s"), dtype=np.float64),
         "restart_overhead_s": float(progress.restart_overhead_s),
         "write_s": float(progress.write_s),
-        "hits_limit": np.asarray(simulation.hits_limit, dtype=bool),
+        "hits_limit": np.asarray(simulation.hits_limit_mask, dtype=bool),
         "never_fits": never_fits,
         "until_s": float(simulation.until_s),
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
@@ -151,18 +152,24 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
 def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
     scheduler, n = _scheduler(simulation), len(simulation.jobs)
-    reason = _REASON[columns["reason"]]
-    for job in (columns["reason"] == _NEVER_FITS_CODE).nonzero()[0].tolist():
-        reason[job] = simulation.never_fits[job]
+    status_code, reason_code = columns["status"].astype(np.int64), columns["reason"].astype(np.int64)
+    # A job that never fits has its own message (by shape and capacity epoch): one label per message.
+    never = (reason_code == _NEVER_FITS_CODE).nonzero()[0]
+    messages = [simulation.never_fits[job] for job in never.tolist()]
+    distinct = list(dict.fromkeys(messages))
+    reason_labels = [*_REASON.tolist(), *distinct]
+    position = {message: len(_REASON) + index for index, message in enumerate(distinct)}
+    reason_code[never] = np.array([position[message] for message in messages], dtype=np.int64)
     samples = columns["samples"].reshape(-1, 6)
     gpus = simulation.jobs.gpus.astype(np.float64)
     zeros = np.zeros(n, dtype=np.float64)
     return RunRecord(
         start_s=columns["start_s"],
         end_s=columns["end_s"],
-        status=_STATUS[columns["status"]],
-        reason=reason,
-        history=_history(columns),
+        status=_STATUS[status_code],
+        reason=np.array(reason_labels, dtype=object)[reason_code],
+        history=ColumnHistory(columns["history_job"], columns["history_time"], columns["history_reason"],
+                              _REASON.tolist()),
         reserved_s=columns["reserved_s"],
         pool=columns["pool"],
         racks=columns["racks"],
@@ -191,6 +198,7 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         end_of_run_s=simulation.until_s,
         events=int(columns["events"]),
         services=[],
+        coded={"status": (status_code, [status.value for status in _STATUS]), "reason": (reason_code, reason_labels)},
     )
 
 
@@ -200,16 +208,3 @@ def _scheduler(simulation: Simulation) -> Scheduler:
     if not isinstance(scheduler, Scheduler):
         raise TypeError(f"the native core ports gpufleet's Scheduler, not {type(scheduler).__name__}")
     return scheduler
-
-
-def _history(columns: dict[str, Any]) -> dict[int, list[tuple[float, str]]]:
-    """Each job's (time, reason) changes, in the order they happened."""
-    jobs, times, codes = columns["history_job"], columns["history_time"], columns["history_reason"]
-    order = np.argsort(jobs, kind="stable")
-    jobs, times, why = jobs[order], times[order].tolist(), _REASON[codes[order]].tolist()
-    cuts = (np.flatnonzero(np.diff(jobs)) + 1).tolist()
-    history: dict[int, list[tuple[float, str]]] = {}
-    for lo, hi in zip([0, *cuts], [*cuts, len(jobs)], strict=True):
-        if hi > lo:
-            history[int(jobs[lo])] = list(zip(times[lo:hi], why[lo:hi], strict=True))
-    return history

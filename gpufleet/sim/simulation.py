@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class RunRecord:
     end_s: np.ndarray
     status: np.ndarray
     reason: np.ndarray
-    history: dict[int, list[tuple[float, str]]]
+    history: Mapping[int, list[tuple[float, str]]]
     reserved_s: np.ndarray
     pool: np.ndarray
     racks: np.ndarray
@@ -96,6 +97,13 @@ class RunRecord:
     """Per job, its throughput class (with a throughput matrix; else None)."""
     speed: np.ndarray | None = None
     """Per job, reference seconds of work per second of productive work so far (NaN before any)."""
+    coded: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
+    """String columns also held as (codes, labels), labels[codes[job]] being the job's value:
+    "status" and "reason" as the native core returns them, so the results layer reads codes
+    rather than an object array (empty from the Python engine)."""
+
+
+_PER_JOB = frozenset({"_submit", "_hits_limit", "_start", "_end", "_status", "_pool", "_racks", "_blocks", "_epoch"})
 
 
 class Simulation:
@@ -112,18 +120,11 @@ class Simulation:
         self.progress = scheduler.progress
         self.until_s = until_s
         self.engine = Engine()
-        n = len(jobs)
-        self._submit: list[float] = jobs.submit_s.tolist()
         # Limits that cap work cut a job's work short of its duration; wall-clock limits
         # stop a run in progress, which the progress tracker reports at the job's end.
-        self._hits_limit: list[bool] = (np.asarray(self.progress.work_s) < jobs.duration_s).tolist()
-        self._start = [math.nan] * n
-        self._end = [math.nan] * n
-        self._status: list[Status] = [Status.NOT_SUBMITTED] * n
-        self._pool = [-1] * n
-        self._racks = [0] * n
-        self._blocks = [0] * n
-        self._epoch = [0] * n  # bumped whenever a job starts or stops: stale events are ignored
+        self.hits_limit_mask: np.ndarray = self.progress.column("work_s") < jobs.duration_s
+        # The per-job lists of the Python engine's loop are made when it first reads one
+        # (`__getattr__`): a run on the native core never makes them.
         self._segments: list[tuple[int, int, float, float]] = []
         self._running: dict[int, tuple[float, int]] = {}  # job -> (segment start, pool)
         self._samples: list[tuple[float, int, int, int, int, float]] = []
@@ -139,6 +140,36 @@ class Simulation:
         if self.outages is not None and not state.track_nodes:
             raise ValueError("failures strike nodes: the fleet state must track them (FleetState(track_nodes=True))")
         self.serving: ServingFleet | None = None  # set by sim.build when the scenario has services
+
+    if TYPE_CHECKING:  # made on first read (`__getattr__`); declared for the type checker
+        _submit: list[float]
+        _hits_limit: list[bool]
+        _start: list[float]
+        _end: list[float]
+        _status: list[Status]
+        _pool: list[int]
+        _racks: list[int]
+        _blocks: list[int]
+        _epoch: list[int]  # bumped whenever a job starts or stops: stale events are ignored
+    else:
+        def __getattr__(self, name: str) -> Any:
+            """The per-job lists of the Python engine, made on first read."""
+            if name in _PER_JOB and "jobs" in self.__dict__:
+                self._make_lists()
+                return self.__dict__[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _make_lists(self) -> None:
+        n = len(self.jobs)
+        self._submit = self.jobs.submit_s.tolist()
+        self._hits_limit = self.hits_limit_mask.tolist()
+        self._start = [math.nan] * n
+        self._end = [math.nan] * n
+        self._status = [Status.NOT_SUBMITTED] * n
+        self._pool = [-1] * n
+        self._racks = [0] * n
+        self._blocks = [0] * n
+        self._epoch = [0] * n
 
     def run(self, on_progress: ProgressFn | None = None, progress_every: int = 50_000) -> RunRecord:
         """Simulate to the horizon and return what happened; `on_progress` is called every
@@ -353,14 +384,20 @@ class Simulation:
         jobs, layout = self.jobs, self.layout
         change_times = np.array([change.time_s for change in layout.changes])
         epoch = np.searchsorted(change_times, jobs.submit_s, side="right")
-        why: dict[tuple[int, int], str | None] = {}
-        for shape, first in set(zip(jobs.shape.tolist(), epoch.tolist(), strict=True)):
+        # One answer per distinct (shape, capacity epoch), not per job: a million jobs have a few hundred.
+        key = jobs.shape.astype(np.int64) * (len(change_times) + 1) + epoch
+        keys, which = np.unique(key, return_inverse=True)
+        which = which.reshape(-1)
+        why: list[str] = []  # "" where the shape fits
+        for shape, first in zip((keys // (len(change_times) + 1)).tolist(), (keys % (len(change_times) + 1)).tolist(),
+                                strict=True):
             gpus, group, within, flavors = jobs.shapes[shape]
             after = float(change_times[first - 1]) if first else 0.0
-            why[(shape, first)] = layout.why_never_fits(layout.pools_for(flavors), gpus, group, within, after)
-        return {job: f"{reasons.NEVER_FITS}: {why[key]}"
-                for job, key in enumerate(zip(jobs.shape.tolist(), epoch.tolist(), strict=True))
-                if why[key] is not None}
+            reason = layout.why_never_fits(layout.pools_for(flavors), gpus, group, within, after)
+            why.append("" if reason is None else f"{reasons.NEVER_FITS}: {reason}")
+        never = np.array([bool(reason) for reason in why], dtype=bool)
+        jobs_never = np.flatnonzero(never[which])
+        return {job: why[index] for job, index in zip(jobs_never.tolist(), which[jobs_never].tolist(), strict=True)}
 
     def _record(self) -> RunRecord:
         scheduler = self.scheduler
@@ -382,6 +419,7 @@ class Simulation:
         samples = np.array(self._samples, dtype=np.float64).reshape(-1, 6)
         progress = self.progress
         gpus = self.jobs.gpus.astype(np.float64)
+        speeds = self._speeds()
         return RunRecord(
             start_s=np.array(self._start, dtype=np.float64),
             end_s=np.array(self._end, dtype=np.float64),
@@ -415,7 +453,8 @@ class Simulation:
             end_of_run_s=self.until_s,
             events=self.engine.events,
             services=self.serving.records() if self.serving is not None else [],
-            **self._speeds(),
+            job_class=speeds.get("job_class"),
+            speed=speeds.get("speed"),
         )
 
     def _speeds(self) -> dict[str, np.ndarray]:

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 Shape = tuple[int, int, bool, tuple[str, ...] | None]
 """(gpus, group size, within_block, flavors): jobs of one shape place alike."""
@@ -49,7 +51,7 @@ class JobTable:
 
     workload: np.ndarray  # index into workloads
     workloads: list[str]
-    names: np.ndarray  # object array of str
+    names: pa.StringArray  # Arrow, not an object array: no Python string per job
     team: np.ndarray  # object array of str
     kind: np.ndarray  # object array: "synthetic", "explicit", ...
     submit_s: np.ndarray
@@ -83,13 +85,10 @@ class JobTable:
         def col(name: str, dtype: type) -> np.ndarray:
             return np.concatenate([getattr(part, name) for part in parts]).astype(dtype)[order]
 
-        names = np.concatenate([
-            np.array(part.names if part.names is not None
-                     else [f"{part.workload}-{i}" for i in range(len(part))], dtype=object)
-            for part in parts
-        ])[order]
+        names = pa.concat_arrays([_names(part) for part in parts]).take(pa.array(order))
         team = np.concatenate([np.array(part.team, dtype=object) for part in parts])[order]
-        kind = np.concatenate([np.full(len(part), part.kind, dtype=object) for part in parts])[order]
+        # One str object per workload, repeated by reference (np.full would copy it per job).
+        kind = np.array([part.kind for part in parts], dtype=object)[workload[order]]
         # Workloads with the same flavor list share an index, so their shapes merge.
         flavor_lists = list(dict.fromkeys(part.flavors for part in parts))
         flavor_index = np.concatenate([
@@ -121,6 +120,14 @@ class JobTable:
             shapes=shapes,
             label=label,
         )
+
+
+def _names(part: JobColumns) -> pa.StringArray:
+    """The part's job names: its own, else "<workload>-<i>" for its i-th job (built by Arrow)."""
+    if part.names is not None:
+        return pa.array(part.names, type=pa.string())
+    numbers = pa.array(np.arange(len(part), dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise(f"{part.workload}-", numbers, "")
 
 
 def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
