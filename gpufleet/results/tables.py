@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from gpufleet.catalog.size_class import LABELS, size_class_index
 from gpufleet.fleet.layout import FleetLayout
-from gpufleet.results.timeseries import integrate_steps, interval_starts, time_order
+from gpufleet.results.timeseries import StepTimes, integrate_steps, interval_starts
 from gpufleet.sim.history import ColumnHistory
 from gpufleet.sim.sampling import hour_edges
 from gpufleet.sim.serving import ServiceRecord
@@ -171,8 +171,7 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     log = np.array(record.capacity_log, dtype=np.float64).reshape(-1, 3)
     burn_in = np.array(layout.burn_in_log(), dtype=np.float64).reshape(-1, 3)
     burn_in_h = np.zeros((len(seconds), n_pools))
-    run_times = np.concatenate([segments["start_s"], segments["end_s"]])
-    run_order = time_order(run_times)
+    run_steps = StepTimes(np.concatenate([segments["start_s"], segments["end_s"]]), edges)
     for pool in range(n_pools):
         mine = log[:, 1] == pool
         installed_h[:, pool] = integrate_steps(log[mine, 0], log[mine, 2], edges)[0] / 3600.0
@@ -183,8 +182,7 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
                 installed_h[:, pool] += burn_in_h[:, pool]
         ran = segments["pool"] == pool
         if ran.all():  # every segment: the same times as `running` below, sorted once
-            times, deltas = run_times, np.concatenate([segment_gpus, -segment_gpus])
-            allocated_h[:, pool] = integrate_steps(times, deltas, edges, run_order)[0] / 3600.0
+            allocated_h[:, pool] = run_steps.integrate(np.concatenate([segment_gpus, -segment_gpus]))[0] / 3600.0
         else:
             times = np.concatenate([segments["start_s"][ran], segments["end_s"][ran]])
             deltas = np.concatenate([segment_gpus[ran], -segment_gpus[ran]])
@@ -196,13 +194,13 @@ def timeseries_arrays(start: datetime, layout: FleetLayout, jobs: JobTable,
     ended = entered & ~np.isnan(record.end_s)
     gpus = jobs.gpus.astype(np.float64)
     system_times = np.concatenate([jobs.submit_s[entered], record.end_s[ended]])
-    system_order = time_order(system_times)
-    system_jobs = integrate_steps(system_times, np.concatenate([np.ones(int(entered.sum())),
-                                                                -np.ones(int(ended.sum()))]), edges, system_order)[0]
-    system_gpus = integrate_steps(system_times, np.concatenate([gpus[entered], -gpus[ended]]), edges, system_order)[0]
+    system_steps = StepTimes(system_times, edges)
+    system_jobs = system_steps.integrate(np.concatenate([np.ones(int(entered.sum())), -np.ones(int(ended.sum()))]))[0]
+    system_gpus = system_steps.integrate(np.concatenate([gpus[entered], -gpus[ended]]))[0]
+    del system_steps, system_times
     n_segments = len(segment_gpus)
-    running = integrate_steps(run_times, np.concatenate([np.ones(n_segments), -np.ones(n_segments)]), edges,
-                              run_order)[0]
+    running = run_steps.integrate(np.concatenate([np.ones(n_segments), -np.ones(n_segments)]))[0]
+    del run_steps
     running_gpus = (allocated_h - serving_h).sum(axis=1) * 3600.0
     sampled = {name: np.zeros(len(seconds)) for name in
                ("unusable_gpus", "startable_gpus", "stranded_gpus", "startable_utilisation")}
