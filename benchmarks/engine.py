@@ -85,7 +85,7 @@ def run_case(jobs: int, gpus: int, engine: str = "python") -> dict[str, float]:
     result = api.run(scenario, engine=engine)
     ran = time.perf_counter() - began
     with tempfile.TemporaryDirectory() as tmp:  # end to end: the results written, as `gpufleet run` does
-        result.write(Path(tmp) / "out", report=False)
+        api.write(result, Path(tmp) / "out", report=False)
     elapsed = time.perf_counter() - began
     count = result.jobs.num_rows
     return {"engine": result.engine, "run_s": ran, "write_s": elapsed - ran,

@@ -53,7 +53,7 @@ class JobTable:
     workloads: list[str]
     names: pa.StringArray  # Arrow, not an object array: no Python string per job
     team: np.ndarray  # object array of str
-    kind: np.ndarray  # object array: "synthetic", "explicit", ...
+    kind: pa.StringArray  # "synthetic", "explicit", ... (Arrow: no Python string per job)
     submit_s: np.ndarray
     gpus: np.ndarray
     group: np.ndarray
@@ -87,8 +87,7 @@ class JobTable:
 
         names = pa.concat_arrays([_names(part) for part in parts]).take(pa.array(order))
         team = np.concatenate([np.array(part.team, dtype=object) for part in parts])[order]
-        # One str object per workload, repeated by reference (np.full would copy it per job).
-        kind = np.array([part.kind for part in parts], dtype=object)[workload[order]]
+        kind = pa.array([part.kind for part in parts], type=pa.string()).take(pa.array(workload[order]))
         # Workloads with the same flavor list share an index, so their shapes merge.
         flavor_lists = list(dict.fromkeys(part.flavors for part in parts))
         flavor_index = np.concatenate([

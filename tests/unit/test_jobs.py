@@ -39,6 +39,6 @@ def test_names_kinds_and_teams_merge_in_submit_order() -> None:
     table = JobTable.concat([part("a", [5.0, 1.0, 3.0], None, "synthetic"),
                              part("b", [2.0, 4.0], ["x", "é"], "explicit"), part("c", [], None, "trace")])
     assert table.names.to_pylist() == ["a-1", "x", "a-2", "é", "a-0"]
-    assert table.kind.tolist() == ["synthetic", "explicit", "synthetic", "explicit", "synthetic"]
+    assert table.kind.to_pylist() == ["synthetic", "explicit", "synthetic", "explicit", "synthetic"]
     assert table.team.tolist() == ["team-a", "team-b", "team-a", "team-b", "team-a"]
     assert table.names.type == pa.string()
