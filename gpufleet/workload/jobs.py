@@ -96,7 +96,7 @@ class JobTable:
         gpus, group, within = col("gpus", np.int64), col("group", np.int64), col("within_block", bool)
         # Placement counts whole groups: k groups free means k * group GPUs free.
         assert not (gpus % group).any(), "every job's GPUs split into whole NVLink groups"
-        unique, shape = _unique_rows(np.stack([gpus, group, within.astype(np.int64), flavor_index], axis=1))
+        unique, shape = _unique_columns([gpus, group, within.astype(np.int64), flavor_index])
         shapes = [(g, s, bool(w), flavor_lists[f]) for g, s, w, f in unique.tolist()]
         label = None
         if any(part.labels is not None for part in parts):
@@ -132,16 +132,22 @@ def _names(part: JobColumns) -> pa.StringArray:
 def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`np.unique(keys, axis=0, return_inverse=True)` for non-negative integer rows, in
     one sort of a mixed-radix code per row (same order, 60× faster on a million rows)."""
-    radices = [int(top) + 1 for top in keys.max(axis=0)] if len(keys) else [1] * keys.shape[1]
+    return _unique_columns([keys[:, column] for column in range(keys.shape[1])])
+
+
+def _unique_columns(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """`_unique_rows` of the rows whose columns are `columns` (no row-major copy of them)."""
+    n = len(columns[0])
+    radices = [int(column.max()) + 1 for column in columns] if n else [1] * len(columns)
     if math.prod(radices) >= 2**62:
-        return np.unique(keys, axis=0, return_inverse=True)
-    code = np.zeros(len(keys), dtype=np.int64)
-    for column, radix in enumerate(radices):
-        code = code * radix + keys[:, column]
+        return np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
+    code = np.zeros(n, dtype=np.int64)
+    for column, radix in zip(columns, radices, strict=True):
+        code = code * radix + column
     unique_codes, inverse = np.unique(code, return_inverse=True)
     first = np.empty(len(unique_codes), dtype=np.int64)
-    first[inverse] = np.arange(len(keys))
-    return keys[first], inverse
+    first[inverse] = np.arange(n)
+    return np.stack([column[first] for column in columns], axis=1), inverse
 
 
 def _empty() -> JobColumns:
