@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # The native engine core (Rust, crates/gpufleet-core) is built in release mode by maturin, the
 # package's build backend, whenever pip installs the package: a change to it reinstalls.
 CORE := crates/gpufleet-core
-CORE_SOURCES := $(CORE)/Cargo.toml $(CORE)/Cargo.lock $(wildcard $(CORE)/src/*.rs)
+CORE_SOURCES := $(CORE)/Cargo.toml $(CORE)/Cargo.lock $(wildcard $(CORE)/src/*.rs $(CORE)/src/*/*.rs)
 CARGO ?= cargo
 
 $(BIN)/python:

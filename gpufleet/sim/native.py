@@ -25,11 +25,18 @@ from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
+from gpufleet.sim.native_failures import (
+    REASON_BASE,
+    failed_log,
+    failure_reasons,
+    failure_records,
+    failure_spec,
+)
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
 
 PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's default)
 _STATUS = np.array([Status.COMPLETED, Status.TIME_LIMIT, Status.RUNNING, Status.QUEUED, Status.NEVER_FITS,
-                    Status.NOT_SUBMITTED], dtype=object)
+                    Status.NOT_SUBMITTED, Status.FAILED], dtype=object)
 _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reasons.BEHIND_RESERVATION,
                     reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS], dtype=object)
 _NEVER_FITS_CODE = 7
@@ -60,10 +67,10 @@ def unsupported(simulation: Simulation) -> str | None:
         return "preemption"
     if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
         return "round-based or fair-share ordering"
-    if simulation.outages is not None:
-        return "failures (or spot reclaims)"
     if simulation.serving is not None or simulation.standing_shapes:
         return "inference services"
+    if len(failure_reasons(simulation)) > 255 - REASON_BASE:
+        return f"more than {255 - REASON_BASE} distinct failure causes"
     if progress.varied_speed:
         return "per-GPU-type speeds (throughput)"
     if progress.rate_per_s is not None:
@@ -145,24 +152,25 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "until_s": float(simulation.until_s),
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
+        **failure_spec(simulation),
     }
 
 
 def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
     scheduler, n = _scheduler(simulation), len(simulation.jobs)
-    reason = _REASON[columns["reason"]]
+    table = _reason_table(simulation)
+    reason = table[columns["reason"]]
     for job in (columns["reason"] == _NEVER_FITS_CODE).nonzero()[0].tolist():
         reason[job] = simulation.never_fits[job]
     samples = columns["samples"].reshape(-1, 6)
     gpus = simulation.jobs.gpus.astype(np.float64)
-    zeros = np.zeros(n, dtype=np.float64)
     return RunRecord(
         start_s=columns["start_s"],
         end_s=columns["end_s"],
         status=_STATUS[columns["status"]],
         reason=reason,
-        history=_history(columns),
+        history=_history(columns, table),
         reserved_s=columns["reserved_s"],
         pool=columns["pool"],
         racks=columns["racks"],
@@ -171,16 +179,16 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         queue_names=list(scheduler.quotas.names),
         priority=np.array(scheduler.priority, dtype=np.int64),
         preemptions=np.zeros(n, dtype=np.int64),
-        interruptions=np.zeros(n, dtype=np.int64),
+        interruptions=columns["interruptions"],
         productive_gpu_s=columns["productive_s"] * gpus,
         lost_gpu_s=columns["lost_s"] * gpus,
         overhead_gpu_s=columns["overhead_s"] * gpus,
-        failure_lost_gpu_s=zeros * gpus,
-        failure_overhead_gpu_s=zeros * gpus,
+        failure_lost_gpu_s=columns["failure_lost_s"] * gpus,
+        failure_overhead_gpu_s=columns["failure_overhead_s"] * gpus,
         limit_lost_gpu_s=columns["limit_lost_s"] * gpus,
         checkpoint_gpu_s=columns["writing_s"] * gpus,
-        failures=[],
-        failed_log=[],
+        failures=failure_records(simulation, columns),
+        failed_log=failed_log(columns),
         segments={"job": columns["segment_job"], "pool": columns["segment_pool"],
                   "start_s": columns["segment_start_s"], "end_s": columns["segment_end_s"]},
         samples={"time_s": samples[:, 0], "free_gpus": samples[:, 1], "unusable_gpus": samples[:, 2],
@@ -202,11 +210,20 @@ def _scheduler(simulation: Simulation) -> Scheduler:
     return scheduler
 
 
-def _history(columns: dict[str, Any]) -> dict[int, list[tuple[float, str]]]:
+def _reason_table(simulation: Simulation) -> np.ndarray:
+    """Reasons by the core's codes: the fixed ones, then the run's own from REASON_BASE."""
+    extra = failure_reasons(simulation)
+    if not extra:
+        return _REASON
+    padding = [""] * (REASON_BASE - len(_REASON))
+    return np.array([*_REASON.tolist(), *padding, *extra], dtype=object)
+
+
+def _history(columns: dict[str, Any], table: np.ndarray) -> dict[int, list[tuple[float, str]]]:
     """Each job's (time, reason) changes, in the order they happened."""
     jobs, times, codes = columns["history_job"], columns["history_time"], columns["history_reason"]
     order = np.argsort(jobs, kind="stable")
-    jobs, times, why = jobs[order], times[order].tolist(), _REASON[codes[order]].tolist()
+    jobs, times, why = jobs[order], times[order].tolist(), table[codes[order]].tolist()
     cuts = (np.flatnonzero(np.diff(jobs)) + 1).tolist()
     history: dict[int, list[tuple[float, str]]] = {}
     for lo, hi in zip([0, *cuts], [*cuts, len(jobs)], strict=True):

@@ -1,5 +1,6 @@
 //! How far each job has got (`gpufleet.sched.progress.JobProgress`), for runs without
-//! preemptions, failures or per-type speeds: a run ends by finishing or at its wall-clock limit.
+//! preemptions or per-type speeds: a run ends by finishing, at its wall-clock limit, or
+//! stopped by a failure (keeping its checkpointed work).
 
 /// Per-job progress; the float steps are those of the Python engine, in its order.
 pub struct Progress {
@@ -19,6 +20,11 @@ pub struct Progress {
     pub writing_s: Vec<f64>,
     pub segment_start: Vec<f64>,
     overhead: Vec<f64>,
+    /// Failures that stopped each job, and the work and restart overhead they cost.
+    pub interruptions: Vec<i64>,
+    pub failure_lost_s: Vec<f64>,
+    pub failure_overhead_s: Vec<f64>,
+    restarting_after_failure: Vec<bool>,
 }
 
 impl Progress {
@@ -48,6 +54,10 @@ impl Progress {
             writing_s: vec![0.0; n],
             segment_start: vec![f64::NAN; n],
             overhead: vec![0.0; n],
+            interruptions: vec![0; n],
+            failure_lost_s: vec![0.0; n],
+            failure_overhead_s: vec![0.0; n],
+            restarting_after_failure: vec![false; n],
         }
     }
 
@@ -110,6 +120,36 @@ impl Progress {
         }
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
+        if self.restarting_after_failure[job] {
+            self.failure_overhead_s[job] += overhead;
+        }
+        self.restarting_after_failure[job] = false;
+        self.held_s[job] += ran;
+        self.segment_start[job] = f64::NAN;
+    }
+
+    /// A failure stops the run segment at `now`: the job keeps the work up to its last
+    /// completed checkpoint and loses the rest; its next start pays the restart overhead.
+    pub fn stop_failed(&mut self, job: usize, now: f64) {
+        let ran = now - self.segment_start[job];
+        let overhead = py_min(ran, self.overhead[job]);
+        let working = ran - overhead;
+        let cycle = self.checkpoint_s[job] + self.write_s;
+        let cycles = (working / cycle).floor();
+        let into = working - cycles * cycle;
+        let writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+        let kept = cycles * self.checkpoint_s[job];
+        let lost = py_min(into, self.checkpoint_s[job]);
+        self.done_s[job] += kept;
+        self.lost_s[job] += lost;
+        self.interruptions[job] += 1;
+        self.failure_lost_s[job] += lost;
+        self.writing_s[job] += writes;
+        self.overhead_s[job] += overhead;
+        if self.restarting_after_failure[job] {
+            self.failure_overhead_s[job] += overhead;
+        }
+        self.restarting_after_failure[job] = true;
         self.held_s[job] += ran;
         self.segment_start[job] = f64::NAN;
     }
@@ -189,6 +229,25 @@ mod tests {
             (4.0, 1.0, 2.0)
         );
         assert_eq!(progress.limit_lost_s[0], 2.0);
+    }
+
+    #[test]
+    fn a_failure_keeps_the_checkpoints_and_the_restart_costs_overhead() {
+        let mut progress = Progress::new(vec![10.0], vec![10.0], vec![4.0], vec![f64::INFINITY], 3.0, 1.0);
+        assert_eq!(progress.start(0, 0.0), 12.0);
+        progress.stop_failed(0, 7.0);
+        // One cycle of 5 s (4 kept, 1 written), then 2 s lost.
+        assert_eq!(
+            (progress.done_s[0], progress.lost_s[0], progress.failure_lost_s[0]),
+            (4.0, 2.0, 2.0)
+        );
+        assert_eq!(progress.interruptions[0], 1);
+        // The restart pays 3 s of overhead, then 6 s of work with one write.
+        assert_eq!(progress.expected_run_s(0), 3.0 + 6.0 + 1.0);
+        assert_eq!(progress.start(0, 20.0), 10.0);
+        progress.stop_finished(0, 30.0);
+        assert_eq!((progress.done_s[0], progress.overhead_s[0]), (10.0, 3.0));
+        assert_eq!((progress.failure_overhead_s[0], progress.writing_s[0]), (3.0, 2.0));
     }
 
     #[test]
