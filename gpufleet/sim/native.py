@@ -73,8 +73,6 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"more than {255 - REASON_BASE} distinct failure causes"
     if progress.varied_speed:
         return "per-GPU-type speeds (throughput)"
-    if progress.rate_per_s is not None:
-        return "planning for failures (scheduler.plan_for_failures)"
     return None
 
 
@@ -147,6 +145,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "limit_s": np.asarray(progress.limit_s, dtype=np.float64),
         "restart_overhead_s": float(progress.restart_overhead_s),
         "write_s": float(progress.write_s),
+        "rate_per_s": None if progress.rate_per_s is None else np.asarray(progress.rate_per_s, dtype=np.float64),
         "hits_limit": np.asarray(simulation.hits_limit, dtype=bool),
         "never_fits": never_fits,
         "until_s": float(simulation.until_s),

@@ -130,6 +130,12 @@ mod python {
             item(spec, "restart_overhead_s")?,
             item(spec, "write_s")?,
         );
+        let mut progress = progress;
+        if let Some(rates) = spec.get_item("rate_per_s")? {
+            if !rates.is_none() {
+                progress.rate_per_s = Some(rates.extract::<PyReadonlyArray1<f64>>()?.as_array().to_vec());
+            }
+        }
         let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
         let backfill = match item::<String>(spec, "backfill")?.as_str() {
             "none" => Backfill::None,

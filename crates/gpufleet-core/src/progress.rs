@@ -25,6 +25,9 @@ pub struct Progress {
     pub failure_lost_s: Vec<f64>,
     pub failure_overhead_s: Vec<f64>,
     restarting_after_failure: Vec<bool>,
+    /// Per job, its gang's expected interruptions a second, when backfill plans for failures
+    /// (`scheduler.plan_for_failures`).
+    pub rate_per_s: Option<Vec<f64>>,
 }
 
 impl Progress {
@@ -58,6 +61,7 @@ impl Progress {
             failure_lost_s: vec![0.0; n],
             failure_overhead_s: vec![0.0; n],
             restarting_after_failure: vec![false; n],
+            rate_per_s: None,
         }
     }
 
@@ -92,7 +96,20 @@ impl Progress {
     /// What the scheduler expects a start now to take.
     pub fn expected_run_s(&self, job: usize) -> f64 {
         let left = py_max(self.estimate_s[job] - self.done_s[job], 0.0);
-        let planned = self.overhead_before_start(job) + self.time_for(job, left);
+        let rate = self.rate_per_s.as_ref().map_or(0.0, |rates| rates[job]);
+        let planned = if rate > 0.0 {
+            let restarting = self.overhead_before_start(job) > 0.0;
+            expected_time(
+                left,
+                self.checkpoint_s[job],
+                self.write_s,
+                self.restart_overhead_s,
+                rate,
+                restarting,
+            )
+        } else {
+            self.overhead_before_start(job) + self.time_for(job, left)
+        };
         py_min(planned, py_max(self.limit_s[job] - self.held_s[job], 0.0))
     }
 
@@ -161,6 +178,41 @@ impl Progress {
         let cycles = py_floordiv(working, cycle);
         working - cycles * self.write_s - py_max(working - cycles * cycle - self.checkpoint_s[job], 0.0)
     }
+}
+
+const EXP_MAX: f64 = 700.0; // exp overflows a float just above 709
+
+/// (e^{rate length} - 1) / rate: expected time to get `length` through without a failure.
+fn retry_cost(length: f64, rate: f64) -> f64 {
+    let exponent = rate * length;
+    if exponent < EXP_MAX {
+        exponent.exp_m1() / rate
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Expected wall time to finish `work` under failures of rate `rate`
+/// (`gpufleet.failures.ettr.expected_time`, the same libm calls in the same order).
+pub fn expected_time(work: f64, interval: f64, write: f64, restart: f64, rate: f64, restarting: bool) -> f64 {
+    let cycles = if work > 0.0 {
+        py_max((work / interval).ceil() - 1.0, 0.0)
+    } else {
+        0.0
+    };
+    let last = work - cycles * interval;
+    if rate <= 0.0 {
+        return (if restarting { restart } else { 0.0 }) + work + cycles * write;
+    }
+    let grow = rate * restart;
+    if grow >= EXP_MAX {
+        return f64::INFINITY;
+    }
+    let mut total = grow.exp() * (cycles * retry_cost(interval + write, rate) + retry_cost(last, rate));
+    if restarting {
+        total += grow.exp_m1() / rate;
+    }
+    total
 }
 
 /// Python's `min(a, b)`: `a` unless `b < a`.
@@ -248,6 +300,18 @@ mod tests {
         progress.stop_finished(0, 30.0);
         assert_eq!((progress.done_s[0], progress.overhead_s[0]), (10.0, 3.0));
         assert_eq!((progress.failure_overhead_s[0], progress.writing_s[0]), (3.0, 2.0));
+    }
+
+    #[test]
+    fn expected_time_without_failures_is_the_run_time() {
+        // 10 s of work in cycles of 4 with 1 s writes: 12 s, plus the restart when restarting.
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, 0.0, false), 12.0);
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, 0.0, true), 15.0);
+        // A tiny rate costs a little more; the exact renewal formula by hand:
+        let rate: f64 = 1e-3;
+        let by_hand = (rate * 3.0).exp() * (2.0 * (rate * 5.0).exp_m1() / rate + (rate * 2.0).exp_m1() / rate);
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, rate, false), by_hand);
+        assert!(by_hand > 12.0 && by_hand < 12.1);
     }
 
     #[test]
