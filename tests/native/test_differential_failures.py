@@ -7,14 +7,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from gpufleet import api
+from gpufleet import _core, api
 from gpufleet.errors import InputError
 from gpufleet.failures.fit import failures_yaml, fit_faults
+from gpufleet.sim import native
+from gpufleet.sim.build import build
 from gpufleet.sim.load import parse_scenario
 from gpufleet.testing import jobs_workload, scenario
 from gpufleet.traces.faults import read_faults
@@ -87,3 +90,24 @@ def test_drawn_fleets_with_failures(data: st.DataObject) -> None:
         reject()  # a drawn combination the scenario rules refuse
     compare_records(drawn)
     compare_files(drawn)
+
+
+def test_an_exception_in_the_failure_draws_stops_the_run_and_is_raised() -> None:
+    spec = native.core_spec(build(parse_scenario(FAILING_LAB, source="<test>")))
+
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            def draw(*_: Any) -> Any:
+                raise ValueError(f"no {name} today")
+            return draw
+
+    spec["failure_draws"] = Broken()
+    with pytest.raises(ValueError, match=r"no (gap|clocks) today"):
+        _core.run(spec)
+
+
+def test_more_reasons_than_the_core_codes_run_on_python() -> None:
+    many = "causes: {" + ", ".join(f"c{i}: 1" for i in range(130)) + "}"
+    text = INJECTED_LAB.replace("causes: {xid: 2, ecc: 1}", many)
+    simulation = build(parse_scenario(text, source="<test>"))
+    assert native.choose(simulation, "auto") == (False, "more than 127 distinct failure causes")

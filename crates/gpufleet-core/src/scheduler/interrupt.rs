@@ -118,3 +118,92 @@ impl Scheduler {
         Some(run_s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{reason, Backfill, SchedulerConfig, Shape};
+    use super::*;
+    use crate::layout::tests::one_pool;
+    use crate::nodes::tests::node_layout;
+    use crate::nodes::Nodes;
+    use crate::progress::Progress;
+    use crate::state::FleetState;
+
+    const INTERRUPTED: u8 = 128;
+    const FAILED: u8 = 129;
+
+    /// Two jobs of 6 GPUs on one rack of 3 nodes of 4 GPUs (and a spare), started at 0.
+    fn running(max_restarts: Option<i64>) -> Scheduler {
+        let mut layout = one_pool(1, 12, 1);
+        layout.rack_installed_gpus = vec![16];
+        let mut state = FleetState::new(layout, &[]);
+        state.nodes = Some(Nodes::new(node_layout(1, 12, 4, 1)));
+        state.deliver(0, 0, 1, 0.0);
+        let progress = Progress::new(
+            vec![100.0; 2],
+            vec![100.0; 2],
+            vec![40.0; 2],
+            vec![f64::INFINITY; 2],
+            5.0,
+            0.0,
+        );
+        let cfg = SchedulerConfig {
+            queue_of: vec![0; 2],
+            policy_value: vec![0; 2],
+            shape_of: vec![0; 2],
+            shapes: vec![Shape {
+                gpus: 6,
+                group: 1,
+                within_block: false,
+                pools: vec![0],
+            }],
+            strict: vec![false],
+            backfill: Backfill::Easy,
+            max_job_test: 500,
+        };
+        let mut sched = Scheduler::new(state, progress, cfg);
+        sched.track_failures(max_restarts, FAILED);
+        sched.submit(0);
+        sched.submit(1);
+        let mut started = Vec::new();
+        sched.schedule(0.0, &mut started);
+        assert_eq!(started.len(), 2);
+        sched
+    }
+
+    #[test]
+    fn the_jobs_on_a_node_are_found_with_the_gpus_they_hold() {
+        let sched = running(None);
+        // Job 0 took node 0 whole and 2 of node 1; job 1 the rest of node 1 and 4 of node 2.
+        assert_eq!(sched.jobs_on_node(1), vec![(0, 2), (1, 2)]);
+        assert_eq!(sched.jobs_on_node(2), vec![(1, 4)]);
+        assert_eq!(sched.jobs_on_rack(0), vec![0, 1]);
+    }
+
+    #[test]
+    fn an_interrupted_job_waits_again_with_its_checkpoints() {
+        let mut sched = running(None);
+        assert!(sched.interrupt(0, 90.0, INTERRUPTED));
+        assert_eq!(sched.reason[0], INTERRUPTED);
+        assert_eq!(sched.progress.done_s[0], 80.0); // two checkpoints of 40 s
+        assert_eq!(sched.jobs_on_rack(0), vec![1]);
+        assert_eq!(sched.state.avail[0], 6);
+        // It restarts with the overhead and the 20 s of work left.
+        let mut started = Vec::new();
+        sched.schedule(90.0, &mut started);
+        assert_eq!((started[0].job, started[0].run_s), (0, 25.0));
+    }
+
+    #[test]
+    fn a_restart_in_place_moves_the_job_to_the_spare() {
+        let mut sched = running(Some(1));
+        assert_eq!(sched.restart_in_place(1, 50.0, 2, 3, INTERRUPTED), Some(5.0 + 60.0));
+        assert_eq!(sched.jobs_on_node(3), vec![(1, 4)]);
+        assert_eq!(sched.progress.interruptions[1], 1);
+        // One more is past max_restarts: it fails for good, its GPUs free.
+        assert_eq!(sched.restart_in_place(1, 60.0, 3, 2, INTERRUPTED), None);
+        assert_eq!(sched.reason[1], FAILED);
+        assert_eq!(sched.jobs_on_rack(0), vec![0]);
+        assert_eq!(reason::NONE, sched.reason[0]);
+    }
+}
