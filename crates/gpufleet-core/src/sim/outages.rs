@@ -13,7 +13,7 @@ use super::{status, Simulation, JOB_END};
 use crate::failures::{Component, Draws, Process, Strike, Units};
 use crate::layout::Change;
 use crate::progress::py_max;
-use crate::state::ACTIVE;
+use crate::state::{ACTIVE, DRAINING};
 
 /// The hardware phase's priority (job ends, failures and repairs), and the failure kinds.
 const HARDWARE: u8 = JOB_END;
@@ -171,7 +171,7 @@ impl<'p> Simulation<'p> {
                 .racks
                 .iter()
                 .copied()
-                .filter(|&rack| matches!(state.rack_state[rack], ACTIVE | crate::state::DRAINING))
+                .filter(|&rack| matches!(state.rack_state[rack], ACTIVE | DRAINING))
                 .collect();
             if live.is_empty() || live.iter().any(|&rack| nodes.rack_down[rack]) {
                 return;
