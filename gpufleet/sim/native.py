@@ -61,6 +61,8 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"policy {type(policy).__name__} (the core has fifo and priority)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
+    if any(len(simulation.layout.provider_tiers(flavors)) > 1 for _, _, _, flavors in simulation.jobs.shapes):
+        return "placement across providers in order (flavors naming several providers)"
     if not scheduler.quotas.unlimited:
         return "queues with quotas (scheduler.queues)"
     if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
