@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # The native engine core (Rust, crates/gpufleet-core) is built in release mode by maturin, the
 # package's build backend, whenever pip installs the package: a change to it reinstalls.
 CORE := crates/gpufleet-core
-CORE_SOURCES := $(CORE)/Cargo.toml $(CORE)/Cargo.lock $(wildcard $(CORE)/src/*.rs)
+CORE_SOURCES := $(CORE)/Cargo.toml $(CORE)/Cargo.lock $(wildcard $(CORE)/src/*.rs $(CORE)/src/*/*.rs)
 CARGO ?= cargo
 
 $(BIN)/python:
@@ -31,10 +31,13 @@ test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The native core against the Python engine on DIFFERENTIAL_EXAMPLES drawn fleets and workloads
-# (hypothesis, derandomised) and the fixed cases; a few minutes. Result in docs/validation.md.
+# and DIFFERENTIAL_FAILURE_EXAMPLES more with drawn failures (hypothesis, derandomised) and the
+# fixed cases; a few minutes. Result in docs/validation.md.
 DIFFERENTIAL_EXAMPLES ?= 1200
+DIFFERENTIAL_FAILURE_EXAMPLES ?= 600
 differential: $(VENV)/.dev-installed
-	GPUFLEET_DIFFERENTIAL_EXAMPLES=$(DIFFERENTIAL_EXAMPLES) $(BIN)/python -m pytest tests/native -q \
+	GPUFLEET_DIFFERENTIAL_EXAMPLES=$(DIFFERENTIAL_EXAMPLES) \
+	GPUFLEET_DIFFERENTIAL_FAILURE_EXAMPLES=$(DIFFERENTIAL_FAILURE_EXAMPLES) $(BIN)/python -m pytest tests/native -q \
 		-p no:cacheprovider --hypothesis-show-statistics
 
 # Fuzzing (docs/validation.md#fuzzing): FUZZ_RUNS coverage-guided cases per entry point

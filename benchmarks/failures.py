@@ -23,6 +23,7 @@ against `none`.
     python benchmarks/failures.py [--days 365] [--variants none,fifty,catalog] [--repeat 3]
     python benchmarks/failures.py --variants none,fifty,idle --repeat 3
     python benchmarks/failures.py --variants none --arrival-scale 1.026 --repeat 2  # fifty's load, no failures
+    python benchmarks/failures.py --engine python  # the reference engine (auto: the native core since #19)
 """
 
 from __future__ import annotations
@@ -61,13 +62,13 @@ def variant_yaml(variant: str, days: float, arrival_scale: float = 1.0) -> str:
     return yaml.safe_dump(base, sort_keys=False)
 
 
-def run_case(variant: str, days: float, arrival_scale: float = 1.0) -> dict[str, float]:
+def run_case(variant: str, days: float, arrival_scale: float = 1.0, engine: str = "auto") -> dict[str, float]:
     from gpufleet import api
     from gpufleet.sim.load import parse_scenario
 
     scenario = parse_scenario(variant_yaml(variant, days, arrival_scale), source="<benchmark>")
     began = time.perf_counter()
-    result = api.run(scenario)
+    result = api.run(scenario, engine=engine)
     elapsed = time.perf_counter() - began
     failures = result.summary["failures"]
     span_days = (scenario.end - scenario.start).total_seconds() / 86400
@@ -85,12 +86,13 @@ def main() -> None:
                         help="rounds of every variant in turn; the best wall time of each is reported")
     parser.add_argument("--arrival-scale", type=float, default=1.0, help="multiply every variant's arrival rate")
     parser.add_argument("--case", help="run one variant in this process")
+    parser.add_argument("--engine", default="auto", help="auto, native or python (api.run's engine)")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.days, args.arrival_scale)))
+        print(json.dumps(run_case(args.case, args.days, args.arrival_scale, args.engine)))
         return
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-          f"{GPUS:,} GPUs, {args.days:g} days, arrivals x{args.arrival_scale:g}")
+          f"{GPUS:,} GPUs, {args.days:g} days, arrivals x{args.arrival_scale:g}, engine {args.engine}")
     print(f"{'variant':>8} {'wall s':>8} {'events':>10} {'jobs':>9} {'failures/d':>10} {'interrupts/d':>12} "
           f"{'util':>6} {'goodput':>8} {'overhead':>9}")
     variants = args.variants.split(",")
@@ -99,7 +101,7 @@ def main() -> None:
     for _ in range(args.repeat):  # rounds, so drifting machine load hits every variant alike
         for variant in variants:
             done = subprocess.run([sys.executable, __file__, "--case", variant, "--days", str(args.days),
-                                   "--arrival-scale", str(args.arrival_scale)],
+                                   "--arrival-scale", str(args.arrival_scale), "--engine", args.engine],
                                   capture_output=True, text=True, check=True)
             row = json.loads(done.stdout.strip().splitlines()[-1])
             runs[variant].append(row["seconds"])

@@ -26,11 +26,18 @@ from gpufleet.sched.policies.priority import PriorityPolicy
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.sim.history import ColumnHistory
+from gpufleet.sim.native_failures import (
+    REASON_BASE,
+    failed_log,
+    failure_reasons,
+    failure_records,
+    failure_spec,
+)
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
 
 PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's default)
 _STATUS = np.array([Status.COMPLETED, Status.TIME_LIMIT, Status.RUNNING, Status.QUEUED, Status.NEVER_FITS,
-                    Status.NOT_SUBMITTED], dtype=object)
+                    Status.NOT_SUBMITTED, Status.FAILED], dtype=object)
 _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reasons.BEHIND_RESERVATION,
                     reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS], dtype=object)
 _NEVER_FITS_CODE = 7
@@ -55,20 +62,20 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"policy {type(policy).__name__} (the core has fifo and priority)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
+    if any(len(simulation.layout.provider_tiers(flavors)) > 1 for _, _, _, flavors in simulation.jobs.shapes):
+        return "placement across providers in order (flavors naming several providers)"
     if not scheduler.quotas.unlimited:
         return "queues with quotas (scheduler.queues)"
     if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
         return "preemption"
     if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
         return "round-based or fair-share ordering"
-    if simulation.outages is not None:
-        return "failures (or spot reclaims)"
     if simulation.serving is not None or simulation.standing_shapes:
         return "inference services"
+    if len(failure_reasons(simulation)) > 255 - REASON_BASE:
+        return f"more than {255 - REASON_BASE} distinct failure causes"
     if progress.varied_speed:
         return "per-GPU-type speeds (throughput)"
-    if progress.rate_per_s is not None:
-        return "planning for failures (scheduler.plan_for_failures)"
     return None
 
 
@@ -141,11 +148,13 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "limit_s": np.asarray(progress.column("limit_s"), dtype=np.float64),
         "restart_overhead_s": float(progress.restart_overhead_s),
         "write_s": float(progress.write_s),
+        "rate_per_s": None if progress.rate_per_s is None else np.asarray(progress.rate_per_s, dtype=np.float64),
         "hits_limit": np.asarray(simulation.hits_limit_mask, dtype=bool),
         "never_fits": never_fits,
         "until_s": float(simulation.until_s),
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
+        **failure_spec(simulation),
     }
 
 
@@ -153,23 +162,23 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
     """The `RunRecord` the Python engine would return, from the core's columns."""
     scheduler, n = _scheduler(simulation), len(simulation.jobs)
     status_code, reason_code = columns["status"].astype(np.int64), columns["reason"].astype(np.int64)
+    # The core's fixed reasons, then the run's own (failure causes) from REASON_BASE on.
+    labels = _reason_table(simulation).tolist()
     # A job that never fits has its own message (by shape and capacity epoch): one label per message.
     never = (reason_code == _NEVER_FITS_CODE).nonzero()[0]
     messages = [simulation.never_fits[job] for job in never.tolist()]
     distinct = list(dict.fromkeys(messages))
-    reason_labels = [*_REASON.tolist(), *distinct]
-    position = {message: len(_REASON) + index for index, message in enumerate(distinct)}
+    reason_labels = [*labels, *distinct]
+    position = {message: len(labels) + index for index, message in enumerate(distinct)}
     reason_code[never] = np.array([position[message] for message in messages], dtype=np.int64)
     samples = columns["samples"].reshape(-1, 6)
     gpus = simulation.jobs.gpus.astype(np.float64)
-    zeros = np.zeros(n, dtype=np.float64)
     return RunRecord(
         start_s=columns["start_s"],
         end_s=columns["end_s"],
         status=_STATUS[status_code],
         reason=np.array(reason_labels, dtype=object)[reason_code],
-        history=ColumnHistory(columns["history_job"], columns["history_time"], columns["history_reason"],
-                              _REASON.tolist()),
+        history=ColumnHistory(columns["history_job"], columns["history_time"], columns["history_reason"], labels),
         reserved_s=columns["reserved_s"],
         pool=columns["pool"],
         racks=columns["racks"],
@@ -178,16 +187,16 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         queue_names=list(scheduler.quotas.names),
         priority=np.array(scheduler.priority, dtype=np.int64),
         preemptions=np.zeros(n, dtype=np.int64),
-        interruptions=np.zeros(n, dtype=np.int64),
+        interruptions=columns["interruptions"],
         productive_gpu_s=columns["productive_s"] * gpus,
         lost_gpu_s=columns["lost_s"] * gpus,
         overhead_gpu_s=columns["overhead_s"] * gpus,
-        failure_lost_gpu_s=zeros * gpus,
-        failure_overhead_gpu_s=zeros * gpus,
+        failure_lost_gpu_s=columns["failure_lost_s"] * gpus,
+        failure_overhead_gpu_s=columns["failure_overhead_s"] * gpus,
         limit_lost_gpu_s=columns["limit_lost_s"] * gpus,
         checkpoint_gpu_s=columns["writing_s"] * gpus,
-        failures=[],
-        failed_log=[],
+        failures=failure_records(simulation, columns),
+        failed_log=failed_log(columns),
         segments={"job": columns["segment_job"], "pool": columns["segment_pool"],
                   "start_s": columns["segment_start_s"], "end_s": columns["segment_end_s"]},
         samples={"time_s": samples[:, 0], "free_gpus": samples[:, 1], "unusable_gpus": samples[:, 2],
@@ -208,3 +217,13 @@ def _scheduler(simulation: Simulation) -> Scheduler:
     if not isinstance(scheduler, Scheduler):
         raise TypeError(f"the native core ports gpufleet's Scheduler, not {type(scheduler).__name__}")
     return scheduler
+
+
+def _reason_table(simulation: Simulation) -> np.ndarray:
+    """Reasons by the core's codes: the fixed ones, then the run's own from REASON_BASE."""
+    extra = failure_reasons(simulation)
+    if not extra:
+        return _REASON
+    padding = [""] * (REASON_BASE - len(_REASON))
+    return np.array([*_REASON.tolist(), *padding, *extra], dtype=object)
+

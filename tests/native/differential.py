@@ -72,8 +72,9 @@ def compare_files(scenario: Scenario, until: datetime | None = None) -> None:
             assert data == written["native"][name], f"{scenario.name}: {name} differs between the engines"
 
 
-def drawn_scenario(draw: Any) -> Scenario:
-    """A small fleet and workload within the core's subset, drawn with hypothesis' `draw`."""
+def drawn_scenario(draw: Any, failures: bool = False) -> Scenario:
+    """A small fleet and workload within the core's subset, drawn with hypothesis' `draw`
+    (with `failures`: a drawn failures section too, `tests.native.failures`)."""
     from hypothesis import strategies as st
 
     start = datetime(2026, 1, 1)
@@ -124,4 +125,10 @@ def drawn_scenario(draw: Any) -> Scenario:
     data = {"name": "drawn", "start": start.isoformat(), "end": (start + timedelta(days=days)).isoformat(),
             "seed": draw(st.integers(0, 10_000)), "fleet": {"pools": pools}, "workloads": workloads,
             "scheduler": scheduler}
+    if failures:
+        from tests.native.failures import drawn_checkpointing, drawn_failures
+
+        data["failures"] = drawn_failures(draw, pools, start, days)
+        data["checkpointing"] = drawn_checkpointing(draw)
+        scheduler["plan_for_failures"] = draw(st.booleans())
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<drawn>")

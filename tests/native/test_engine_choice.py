@@ -52,9 +52,11 @@ def test_a_custom_python_policy_selects_the_python_engine() -> None:
 
 
 def test_the_default_scenario_stays_on_the_python_engine() -> None:
-    """Failures are outside the first landing: the default outputs come from the Python engine."""
-    simulation = build(api.load("openai-aws-2025"))
-    assert native.choose(simulation, "auto") == (False, "failures (or spot reclaims)")
+    """Its services are outside the core: the default outputs come from the Python engine;
+    without them (failures, spares, planning for failures) it runs on the core."""
+    default = api.load("openai-aws-2025")
+    assert native.choose(build(default), "auto") == (False, "inference services")
+    assert native.choose(build(default.model_copy(update={"services": []})), "auto") == (True, None)
 
 
 def test_native_on_an_unsupported_scenario_exits_2_naming_the_feature(tmp_path: Path) -> None:

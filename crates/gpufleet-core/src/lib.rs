@@ -2,7 +2,9 @@
 //! bit-identical to the Python engine for the subset it covers (docs/engine.md).
 
 pub mod capacity;
+pub mod failures;
 pub mod layout;
+pub mod nodes;
 pub mod placement;
 pub mod progress;
 pub mod reservation;
@@ -42,10 +44,14 @@ mod python {
     use pyo3::prelude::*;
     use pyo3::types::PyDict;
 
+    use std::cell::RefCell;
+
+    use crate::failures::{Component, Draws, PoolUnits, Process, Strike, Units};
     use crate::layout::{Change, Layout, Pool};
+    use crate::nodes::{NodeLayout, Nodes};
     use crate::progress::Progress;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
-    use crate::sim::{Failure, RunInputs, Simulation};
+    use crate::sim::{Failure, FailureInputs, Injected, RunInputs, Simulation};
     use crate::state::FleetState;
 
     fn item<'py, T: FromPyObject<'py>>(spec: &Bound<'py, PyDict>, name: &str) -> PyResult<T> {
@@ -124,6 +130,12 @@ mod python {
             item(spec, "restart_overhead_s")?,
             item(spec, "write_s")?,
         );
+        let mut progress = progress;
+        if let Some(rates) = spec.get_item("rate_per_s")? {
+            if !rates.is_none() {
+                progress.rate_per_s = Some(rates.extract::<PyReadonlyArray1<f64>>()?.as_array().to_vec());
+            }
+        }
         let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
         let backfill = match item::<String>(spec, "backfill")?.as_str() {
             "none" => Backfill::None,
@@ -178,6 +190,146 @@ mod python {
         Ok((state, progress, cfg, inputs))
     }
 
+    type ProcessRow = (String, bool, Vec<usize>, f64, Vec<u8>);
+    type InjectedRow = (f64, String, usize, Vec<usize>, i64, i64, f64, u8);
+
+    /// A run's failures: processes, injected failures, the nodes they strike, and the rules.
+    struct Failures {
+        inputs: FailureInputs,
+        nodes: Nodes,
+        draws: PyObject,
+        max_restarts: Option<i64>,
+        failed_reason: u8,
+    }
+
+    fn component(name: &str) -> PyResult<Component> {
+        Component::parse(name).ok_or_else(|| PyValueError::new_err(format!("unknown failure component {name:?}")))
+    }
+
+    fn failures(spec: &Bound<'_, PyDict>, layout: &Layout) -> PyResult<Option<Failures>> {
+        if spec.get_item("failure_processes")?.is_none() {
+            return Ok(None);
+        }
+        let rack_node_lo = indexes(spec, "rack_node_lo")?;
+        let node_gpus = ints(spec, "node_gpus")?;
+        let pool_nodes: Vec<(usize, i64, usize)> = item(spec, "pool_nodes")?;
+        let node_layout = NodeLayout {
+            rack_node_lo: rack_node_lo.clone(),
+            node_gpus: node_gpus.clone(),
+            spare_nodes: pool_nodes.iter().map(|p| p.0).collect(),
+            gpus_per_node: pool_nodes.iter().map(|p| p.1).collect(),
+            nodes_per_rack: pool_nodes.iter().map(|p| p.2).collect(),
+        };
+        let n_blocks = layout.rack_block.iter().map(|&b| b as usize + 1).max().unwrap_or(0);
+        let mut block_racks = vec![(usize::MAX, 0); n_blocks];
+        for (rack, &block) in layout.rack_block.iter().enumerate() {
+            let entry = &mut block_racks[block as usize];
+            entry.0 = entry.0.min(rack);
+            entry.1 = entry.1.max(rack + 1);
+        }
+        let units = Units {
+            pools: layout
+                .pools
+                .iter()
+                .zip(&pool_nodes)
+                .map(|(pool, &(_, gpus_per_node, nodes_per_rack))| PoolUnits {
+                    rack_lo: pool.rack_lo,
+                    rack_hi: pool.rack_hi,
+                    racks_per_block: pool.racks_per_block,
+                    gpus_per_node,
+                    nodes_per_rack,
+                })
+                .collect(),
+            rack_pool: layout.rack_pool.clone(),
+            rack_block: layout.rack_block.clone(),
+            rack_node_lo,
+            node_gpus,
+            block_racks,
+        };
+        let rows: Vec<ProcessRow> = item(spec, "failure_processes")?;
+        let mut processes = Vec::new();
+        let mut cause_reasons = Vec::new();
+        for (index, (name, weibull, pools, rate_per_s, reasons)) in rows.into_iter().enumerate() {
+            processes.push(Process::new(index, component(&name)?, weibull, pools, rate_per_s));
+            cause_reasons.push(reasons);
+        }
+        let rows: Vec<InjectedRow> = item(spec, "injected")?;
+        let mut injected = Vec::new();
+        for (time_s, name, pool, racks, node, gpu_index, repair_s, reason) in rows {
+            injected.push(Injected {
+                time_s,
+                strike: Strike {
+                    component: component(&name)?,
+                    pool,
+                    racks,
+                    node: usize::try_from(node).ok(),
+                    gpu_index,
+                },
+                repair_s,
+                reason,
+            });
+        }
+        Ok(Some(Failures {
+            inputs: FailureInputs {
+                processes,
+                injected,
+                cause_reasons,
+                units,
+            },
+            nodes: Nodes::new(node_layout),
+            draws: item(spec, "failure_draws")?,
+            max_restarts: item(spec, "max_restarts")?,
+            failed_reason: item(spec, "failed_reason")?,
+        }))
+    }
+
+    /// The failure processes' draws, from the Python object's numpy streams (with the GIL).
+    /// An exception there is kept in `raised` and stops the run (as a panic, caught).
+    struct PyDraws<'a> {
+        object: PyObject,
+        raised: &'a RefCell<Option<PyErr>>,
+    }
+
+    impl PyDraws<'_> {
+        fn call<T: for<'py> FromPyObject<'py>>(
+            &self,
+            method: &str,
+            args: impl for<'py> IntoPyObject<'py, Target = pyo3::types::PyTuple>,
+        ) -> T {
+            let result = Python::with_gil(|py| {
+                self.object
+                    .call_method1(py, method, args)
+                    .and_then(|value| value.extract::<T>(py))
+            });
+            match result {
+                Ok(value) => value,
+                Err(err) => {
+                    let message = format!("failure draws ({method}): {err}");
+                    *self.raised.borrow_mut() = Some(err);
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+
+    impl Draws for PyDraws<'_> {
+        fn gap(&mut self, process: usize, rate: f64) -> f64 {
+            self.call("gap", (process, rate))
+        }
+
+        fn unit(&mut self, process: usize, units: i64) -> i64 {
+            self.call("unit", (process, units))
+        }
+
+        fn clocks(&mut self, process: usize, now: f64, count: usize) -> Vec<f64> {
+            self.call("clocks", (process, now, count))
+        }
+
+        fn cause_and_repair(&mut self, process: usize) -> (usize, f64) {
+            self.call("cause_and_repair", (process,))
+        }
+    }
+
     /// Run a whole simulation from a spec of pre-drawn arrays (built by `gpufleet.sim.native`);
     /// returns its columns. The GIL is released while it runs; `progress(now, finished, events)`
     /// is called with the GIL every `progress_every` events, and Ctrl-C stops the run.
@@ -188,8 +340,10 @@ mod python {
         spec: &Bound<'py, PyDict>,
         progress: Option<PyObject>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (state, progress_state, cfg, inputs) = build(spec)?;
+        let (mut state, progress_state, cfg, inputs) = build(spec)?;
+        let failures = failures(spec, &state.layout)?;
         let outcome = py.allow_threads(move || {
+            let raised_by_draws = RefCell::new(None);
             let mut raised: Option<PyErr> = None;
             let mut report = |now: f64, finished: u64, events: u64| -> Result<(), ()> {
                 Python::with_gil(|py| {
@@ -201,13 +355,32 @@ mod python {
                 })
                 .map_err(|err: PyErr| raised = Some(err))
             };
-            let scheduler = Scheduler::new(state, progress_state, cfg);
-            let simulation = Simulation::new(scheduler, inputs, Some(&mut report));
+            let mut scheduler;
+            let mut simulation;
+            match failures {
+                Some(failures) => {
+                    state.nodes = Some(failures.nodes);
+                    scheduler = Scheduler::new(state, progress_state, cfg);
+                    scheduler.track_failures(failures.max_restarts, failures.failed_reason);
+                    simulation = Simulation::new(scheduler, inputs, Some(&mut report));
+                    let draws = PyDraws {
+                        object: failures.draws,
+                        raised: &raised_by_draws,
+                    };
+                    simulation.set_failures(failures.inputs, Box::new(draws));
+                }
+                None => {
+                    scheduler = Scheduler::new(state, progress_state, cfg);
+                    simulation = Simulation::new(scheduler, inputs, Some(&mut report));
+                }
+            }
             let result = simulation.run();
+            let raised = raised.or_else(|| raised_by_draws.into_inner());
             (result, raised)
         });
         let output = match outcome {
             (Ok(output), _) => output,
+            (Err(Failure::Panic { .. }), Some(err)) => return Err(err),
             (Err(Failure::Stopped), Some(err)) => return Err(err),
             (Err(Failure::Stopped), None) => return Err(PyRuntimeError::new_err("the native run was stopped")),
             (
@@ -296,6 +469,60 @@ mod python {
             log.iter().map(|c| c.2).collect::<Vec<_>>().into_pyarray(py),
         )?;
         out.set_item("events", output.events)?;
+        out.set_item("interruptions", output.interruptions.into_pyarray(py))?;
+        out.set_item("failure_lost_s", output.failure_lost_s.into_pyarray(py))?;
+        out.set_item("failure_overhead_s", output.failure_overhead_s.into_pyarray(py))?;
+        let log = &output.failures;
+        let column = |f: &dyn Fn(&crate::sim::FailureRecord) -> i64| log.iter().map(f).collect::<Vec<i64>>();
+        out.set_item(
+            "failure_time_s",
+            log.iter().map(|r| r.time_s).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "failure_process",
+            column(&|r| r.process.map_or(-1, |p| p as i64)).into_pyarray(py),
+        )?;
+        out.set_item("failure_cause", column(&|r| r.cause as i64).into_pyarray(py))?;
+        out.set_item(
+            "failure_component",
+            column(&|r| r.component.code() as i64).into_pyarray(py),
+        )?;
+        out.set_item("failure_pool", column(&|r| r.pool as i64).into_pyarray(py))?;
+        out.set_item("failure_rack", column(&|r| r.rack as i64).into_pyarray(py))?;
+        out.set_item("failure_node", column(&|r| r.node).into_pyarray(py))?;
+        out.set_item("failure_gpus_down", column(&|r| r.gpus_down).into_pyarray(py))?;
+        out.set_item("failure_jobs_hit", column(&|r| r.jobs_hit).into_pyarray(py))?;
+        out.set_item(
+            "failure_spare_used",
+            log.iter().map(|r| r.spare_used).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "failure_repaired_s",
+            log.iter().map(|r| r.repaired_s).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item("failure_n_nodes", column(&|r| r.nodes.len() as i64).into_pyarray(py))?;
+        let flat: Vec<(usize, i64)> = log.iter().flat_map(|r| r.nodes.iter().copied()).collect();
+        out.set_item(
+            "failure_nodes",
+            flat.iter().map(|n| n.0 as i64).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "failure_node_gpus",
+            flat.iter().map(|n| n.1).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        let failed = &output.failed_log;
+        out.set_item(
+            "failed_time_s",
+            failed.iter().map(|f| f.0).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "failed_pool",
+            failed.iter().map(|f| f.1 as i64).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        out.set_item(
+            "failed_gpus",
+            failed.iter().map(|f| f.2).collect::<Vec<_>>().into_pyarray(py),
+        )?;
         Ok(out)
     }
 

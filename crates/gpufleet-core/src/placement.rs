@@ -381,6 +381,8 @@ mod tests {
                             racks: vec![rack],
                             gpus: vec![used],
                             total: used,
+                            nodes: Vec::new(),
+                            node_gpus: Vec::new(),
                         };
                         state.release(&a, 0.0);
                     }

@@ -1,5 +1,6 @@
 //! How far each job has got (`gpufleet.sched.progress.JobProgress`), for runs without
-//! preemptions, failures or per-type speeds: a run ends by finishing or at its wall-clock limit.
+//! preemptions or per-type speeds: a run ends by finishing, at its wall-clock limit, or
+//! stopped by a failure (keeping its checkpointed work).
 
 /// Per-job progress; the float steps are those of the Python engine, in its order.
 pub struct Progress {
@@ -19,6 +20,14 @@ pub struct Progress {
     pub writing_s: Vec<f64>,
     pub segment_start: Vec<f64>,
     overhead: Vec<f64>,
+    /// Failures that stopped each job, and the work and restart overhead they cost.
+    pub interruptions: Vec<i64>,
+    pub failure_lost_s: Vec<f64>,
+    pub failure_overhead_s: Vec<f64>,
+    restarting_after_failure: Vec<bool>,
+    /// Per job, its gang's expected interruptions a second, when backfill plans for failures
+    /// (`scheduler.plan_for_failures`).
+    pub rate_per_s: Option<Vec<f64>>,
 }
 
 impl Progress {
@@ -48,6 +57,11 @@ impl Progress {
             writing_s: vec![0.0; n],
             segment_start: vec![f64::NAN; n],
             overhead: vec![0.0; n],
+            interruptions: vec![0; n],
+            failure_lost_s: vec![0.0; n],
+            failure_overhead_s: vec![0.0; n],
+            restarting_after_failure: vec![false; n],
+            rate_per_s: None,
         }
     }
 
@@ -82,7 +96,20 @@ impl Progress {
     /// What the scheduler expects a start now to take.
     pub fn expected_run_s(&self, job: usize) -> f64 {
         let left = py_max(self.estimate_s[job] - self.done_s[job], 0.0);
-        let planned = self.overhead_before_start(job) + self.time_for(job, left);
+        let rate = self.rate_per_s.as_ref().map_or(0.0, |rates| rates[job]);
+        let planned = if rate > 0.0 {
+            let restarting = self.overhead_before_start(job) > 0.0;
+            expected_time(
+                left,
+                self.checkpoint_s[job],
+                self.write_s,
+                self.restart_overhead_s,
+                rate,
+                restarting,
+            )
+        } else {
+            self.overhead_before_start(job) + self.time_for(job, left)
+        };
         py_min(planned, py_max(self.limit_s[job] - self.held_s[job], 0.0))
     }
 
@@ -110,6 +137,36 @@ impl Progress {
         }
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
+        if self.restarting_after_failure[job] {
+            self.failure_overhead_s[job] += overhead;
+        }
+        self.restarting_after_failure[job] = false;
+        self.held_s[job] += ran;
+        self.segment_start[job] = f64::NAN;
+    }
+
+    /// A failure stops the run segment at `now`: the job keeps the work up to its last
+    /// completed checkpoint and loses the rest; its next start pays the restart overhead.
+    pub fn stop_failed(&mut self, job: usize, now: f64) {
+        let ran = now - self.segment_start[job];
+        let overhead = py_min(ran, self.overhead[job]);
+        let working = ran - overhead;
+        let cycle = self.checkpoint_s[job] + self.write_s;
+        let cycles = (working / cycle).floor();
+        let into = working - cycles * cycle;
+        let writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+        let kept = cycles * self.checkpoint_s[job];
+        let lost = py_min(into, self.checkpoint_s[job]);
+        self.done_s[job] += kept;
+        self.lost_s[job] += lost;
+        self.interruptions[job] += 1;
+        self.failure_lost_s[job] += lost;
+        self.writing_s[job] += writes;
+        self.overhead_s[job] += overhead;
+        if self.restarting_after_failure[job] {
+            self.failure_overhead_s[job] += overhead;
+        }
+        self.restarting_after_failure[job] = true;
         self.held_s[job] += ran;
         self.segment_start[job] = f64::NAN;
     }
@@ -121,6 +178,41 @@ impl Progress {
         let cycles = py_floordiv(working, cycle);
         working - cycles * self.write_s - py_max(working - cycles * cycle - self.checkpoint_s[job], 0.0)
     }
+}
+
+const EXP_MAX: f64 = 700.0; // exp overflows a float just above 709
+
+/// (e^{rate length} - 1) / rate: expected time to get `length` through without a failure.
+fn retry_cost(length: f64, rate: f64) -> f64 {
+    let exponent = rate * length;
+    if exponent < EXP_MAX {
+        exponent.exp_m1() / rate
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Expected wall time to finish `work` under failures of rate `rate`
+/// (`gpufleet.failures.ettr.expected_time`, the same libm calls in the same order).
+pub fn expected_time(work: f64, interval: f64, write: f64, restart: f64, rate: f64, restarting: bool) -> f64 {
+    let cycles = if work > 0.0 {
+        py_max((work / interval).ceil() - 1.0, 0.0)
+    } else {
+        0.0
+    };
+    let last = work - cycles * interval;
+    if rate <= 0.0 {
+        return (if restarting { restart } else { 0.0 }) + work + cycles * write;
+    }
+    let grow = rate * restart;
+    if grow >= EXP_MAX {
+        return f64::INFINITY;
+    }
+    let mut total = grow.exp() * (cycles * retry_cost(interval + write, rate) + retry_cost(last, rate));
+    if restarting {
+        total += grow.exp_m1() / rate;
+    }
+    total
 }
 
 /// Python's `min(a, b)`: `a` unless `b < a`.
@@ -189,6 +281,37 @@ mod tests {
             (4.0, 1.0, 2.0)
         );
         assert_eq!(progress.limit_lost_s[0], 2.0);
+    }
+
+    #[test]
+    fn a_failure_keeps_the_checkpoints_and_the_restart_costs_overhead() {
+        let mut progress = Progress::new(vec![10.0], vec![10.0], vec![4.0], vec![f64::INFINITY], 3.0, 1.0);
+        assert_eq!(progress.start(0, 0.0), 12.0);
+        progress.stop_failed(0, 7.0);
+        // One cycle of 5 s (4 kept, 1 written), then 2 s lost.
+        assert_eq!(
+            (progress.done_s[0], progress.lost_s[0], progress.failure_lost_s[0]),
+            (4.0, 2.0, 2.0)
+        );
+        assert_eq!(progress.interruptions[0], 1);
+        // The restart pays 3 s of overhead, then 6 s of work with one write.
+        assert_eq!(progress.expected_run_s(0), 3.0 + 6.0 + 1.0);
+        assert_eq!(progress.start(0, 20.0), 10.0);
+        progress.stop_finished(0, 30.0);
+        assert_eq!((progress.done_s[0], progress.overhead_s[0]), (10.0, 3.0));
+        assert_eq!((progress.failure_overhead_s[0], progress.writing_s[0]), (3.0, 2.0));
+    }
+
+    #[test]
+    fn expected_time_without_failures_is_the_run_time() {
+        // 10 s of work in cycles of 4 with 1 s writes: 12 s, plus the restart when restarting.
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, 0.0, false), 12.0);
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, 0.0, true), 15.0);
+        // A tiny rate costs a little more; the exact renewal formula by hand:
+        let rate: f64 = 1e-3;
+        let by_hand = (rate * 3.0).exp() * (2.0 * (rate * 5.0).exp_m1() / rate + (rate * 2.0).exp_m1() / rate);
+        assert_eq!(expected_time(10.0, 4.0, 1.0, 3.0, rate, false), by_hand);
+        assert!(by_hand > 12.0 && by_hand < 12.1);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::ops::Bound::{Excluded, Unbounded};
 use std::rc::Rc;
 
+mod interrupt;
+
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
 use crate::progress::Progress;
@@ -109,6 +111,11 @@ pub struct Scheduler {
     new: Vec<usize>,
     head: Option<Key>,
     blocked_head: Option<Key>,
+    /// Per rack, its running jobs (kept in runs with failures: `scheduler/interrupt.rs`).
+    rack_jobs: Vec<BTreeSet<usize>>,
+    /// Failures a job survives (None: no limit), and the reason code of a job past them.
+    max_restarts: Option<i64>,
+    failed_reason: u8,
 }
 
 impl Scheduler {
@@ -141,6 +148,9 @@ impl Scheduler {
             new: Vec::new(),
             head: None,
             blocked_head: None,
+            rack_jobs: Vec::new(),
+            max_restarts: None,
+            failed_reason: reason::NONE,
             cfg,
         }
     }
@@ -169,6 +179,7 @@ impl Scheduler {
     pub fn end(&mut self, job: usize, now: f64) {
         let expected = self.expected_end[job];
         let allocation = self.allocations[job].take().expect("a running job");
+        self.untrack_racks(job, &allocation);
         self.state.release(&allocation, now);
         self.ends.remove(&(Time(expected), job));
         self.running_shapes[self.cfg.shape_of[job]] -= 1;
@@ -464,6 +475,7 @@ impl Scheduler {
             blocks: self.state.layout.blocks_spanned(&allocation.racks),
             run_s,
         });
+        self.track_racks(job, &allocation);
         self.allocations[job] = Some(allocation);
     }
 

@@ -6,6 +6,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+mod outages;
+
+pub use outages::{FailureInputs, FailureRecord, Injected};
+
 use crate::layout::Layout;
 use crate::progress::py_max;
 use crate::reservation::Spare;
@@ -26,6 +30,7 @@ pub mod status {
     pub const QUEUED: u8 = 3;
     pub const NEVER_FITS: u8 = 4;
     pub const NOT_SUBMITTED: u8 = 5;
+    pub const FAILED: u8 = 6;
 }
 
 /// What a run is given besides the scheduler: per-job arrays and the horizon.
@@ -60,6 +65,12 @@ pub struct RunOutput {
     pub samples: Vec<[f64; 6]>,
     pub capacity_log: Vec<(f64, usize, i64)>,
     pub events: u64,
+    pub interruptions: Vec<i64>,
+    pub failure_lost_s: Vec<f64>,
+    pub failure_overhead_s: Vec<f64>,
+    /// The failures, in the order they happened, and the log of hardware in repair.
+    pub failures: Vec<FailureRecord>,
+    pub failed_log: Vec<(f64, usize, i64)>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -67,6 +78,9 @@ struct Event {
     time: Time,
     priority: u8,
     seq: u64,
+    /// Which handler (events of one phase share their priority): the priority, or one of
+    /// `outages`' kinds.
+    kind: u8,
     payload: (usize, u64),
 }
 
@@ -97,13 +111,16 @@ pub struct Simulation<'p> {
     blocks: Vec<i64>,
     epoch: Vec<u64>,
     running: Vec<Option<(f64, usize)>>,
-    running_order: Vec<usize>,
+    /// (job, epoch) in the order runs started (the Python engine's dict order); stale
+    /// entries (another epoch) are skipped.
+    running_order: Vec<(usize, u64)>,
     segments: Vec<(usize, usize, f64, f64)>,
     samples: Vec<[f64; 6]>,
     pass_requested: bool,
     finished: u64,
     started: Vec<Start>,
     progress: Option<ProgressFn<'p>>,
+    outages: Option<outages::Outages<'p>>,
 }
 
 impl<'p> Simulation<'p> {
@@ -131,14 +148,20 @@ impl<'p> Simulation<'p> {
             finished: 0,
             started: Vec::new(),
             progress,
+            outages: None,
         }
     }
 
     fn at(&mut self, time: f64, priority: u8, payload: (usize, u64)) {
+        self.at_kind(time, priority, priority, payload);
+    }
+
+    fn at_kind(&mut self, time: f64, priority: u8, kind: u8, payload: (usize, u64)) {
         self.heap.push(Reverse(Event {
             time: Time(time),
             priority,
             seq: self.seq,
+            kind,
             payload,
         }));
         self.seq += 1;
@@ -163,18 +186,24 @@ impl<'p> Simulation<'p> {
         if !self.inputs.sample_times.is_empty() {
             self.at(self.inputs.sample_times[0], SAMPLE, (0, 0));
         }
+        if self.outages.is_some() {
+            self.start_outages();
+        }
         let every = self.inputs.progress_every;
         let mut next_report = self.events + every;
         while self.heap.peek().is_some_and(|top| top.0.time.0 <= until) {
             let Reverse(event) = self.heap.pop().expect("an event");
             self.now = event.time.0;
-            let handled = catch_unwind(AssertUnwindSafe(|| match event.priority {
+            let handled = catch_unwind(AssertUnwindSafe(|| match event.kind {
                 CAPACITY => self.on_capacity(&changes[event.payload.0]),
                 JOB_END => self.on_job_end(event.payload.0, event.payload.1),
                 ARRIVAL => self.on_arrival(event.payload.0),
                 SCHEDULE => self.on_schedule(),
                 SAMPLE => self.on_sample(event.payload.0),
-                other => unreachable!("no event of priority {other}"),
+                outages::FAILURE => self.on_failure(event.payload.0, event.payload.1),
+                outages::INJECTED => self.on_injected(event.payload.0),
+                outages::REPAIR => self.on_repair(event.payload.0),
+                other => unreachable!("no event of kind {other}"),
             }));
             if let Err(payload) = handled {
                 let message = payload
@@ -220,6 +249,9 @@ impl<'p> Simulation<'p> {
                 .state
                 .deliver(change.pool, change.rack_lo, change.rack_hi, self.now);
             self.sched.capacity_added();
+        }
+        if self.outages.is_some() {
+            self.outages_on_capacity(change);
         }
         self.request_pass();
     }
@@ -270,7 +302,7 @@ impl<'p> Simulation<'p> {
             self.status[job] = status::RUNNING;
             self.epoch[job] += 1;
             self.running[job] = Some((now, start.pool));
-            self.running_order.push(job);
+            self.running_order.push((job, self.epoch[job]));
             self.at(now + start.run_s, JOB_END, (job, self.epoch[job]));
         }
         self.started = started;
@@ -332,8 +364,8 @@ impl<'p> Simulation<'p> {
         self.sched.explain_waiting();
         let until = self.inputs.until_s;
         let mut productive = self.sched.progress.done_s.clone();
-        for &job in &self.running_order {
-            if let Some((since, pool)) = self.running[job] {
+        for &(job, epoch) in &self.running_order {
+            if let (Some((since, pool)), true) = (self.running[job], self.epoch[job] == epoch) {
                 self.segments.push((job, pool, since, until));
                 productive[job] += self.sched.progress.running_productive_s(job, until);
             }
@@ -344,13 +376,20 @@ impl<'p> Simulation<'p> {
                     reason::NEVER_FITS
                 } else if self.status[job] == status::TIME_LIMIT {
                     reason::TIME_LIMIT
-                } else if self.status[job] == status::QUEUED {
+                } else if self.status[job] == status::QUEUED || self.status[job] == status::FAILED {
                     self.sched.reason[job]
                 } else {
                     reason::NONE
                 }
             })
             .collect();
+        let (failures, failed_log) = match self.outages.take() {
+            Some(outages) => (
+                outages.log,
+                self.sched.state.nodes.take().map(|n| n.failed_log).unwrap_or_default(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let sched = self.sched;
         let progress = sched.progress;
         RunOutput {
@@ -372,6 +411,11 @@ impl<'p> Simulation<'p> {
             samples: self.samples,
             capacity_log: sched.state.capacity_log,
             events: self.events,
+            interruptions: progress.interruptions,
+            failure_lost_s: progress.failure_lost_s,
+            failure_overhead_s: progress.failure_overhead_s,
+            failures,
+            failed_log,
         }
     }
 }

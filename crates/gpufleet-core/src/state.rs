@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::capacity::{Capacity, Histogram};
 use crate::layout::Layout;
+use crate::nodes::Nodes;
 
 pub const FUTURE: u8 = 0;
 pub const ACTIVE: u8 = 1;
@@ -20,13 +21,15 @@ pub struct Placement {
     pub gpus: Vec<i64>,
 }
 
-/// A placement made real.
+/// A placement made real (nodes and GPUs per node only when the state tracks nodes).
 #[derive(Clone, Debug)]
 pub struct Allocation {
     pub pool: usize,
     pub racks: Vec<usize>,
     pub gpus: Vec<i64>,
     pub total: i64,
+    pub nodes: Vec<usize>,
+    pub node_gpus: Vec<i64>,
 }
 
 struct Tracked {
@@ -55,6 +58,8 @@ pub struct FleetState {
     pub draining_racks: usize,
     /// Racks whose free GPUs changed since `take_changed` (None: too many to list).
     changed: Option<Vec<usize>>,
+    /// Per-node holdings and failures (runs with failures only: `nodes.rs`).
+    pub nodes: Option<Nodes>,
 }
 
 impl FleetState {
@@ -102,6 +107,7 @@ impl FleetState {
             capacity_log: Vec::new(),
             draining_racks: 0,
             changed: Some(Vec::new()),
+            nodes: None,
             layout,
         }
     }
@@ -114,6 +120,9 @@ impl FleetState {
             let free = self.avail[rack];
             self.change(pool, rack, free, self.layout.rack_gpus[rack]);
             added += self.layout.rack_installed_gpus[rack];
+        }
+        if let Some(nodes) = self.nodes.as_mut() {
+            nodes.deliver(pool, lo, hi);
         }
         self.installed_gpus[pool] += added;
         self.avail_gpus[pool] += added;
@@ -148,17 +157,26 @@ impl FleetState {
             let free = self.avail[rack];
             self.change(pool, rack, free, free - want);
         }
+        let (nodes, node_gpus) = match self.nodes.as_mut() {
+            Some(tracked) => tracked.take(&racks, &gpus),
+            None => (Vec::new(), Vec::new()),
+        };
         Allocation {
             pool,
             racks,
             gpus,
             total,
+            nodes,
+            node_gpus,
         }
     }
 
     /// Give back an allocation; draining racks that become empty retire.
     pub fn release(&mut self, allocation: &Allocation, now: f64) {
         let pool = allocation.pool;
+        if let Some(nodes) = self.nodes.as_mut() {
+            nodes.give_back(&allocation.nodes, &allocation.node_gpus);
+        }
         self.allocated_gpus[pool] -= allocation.total;
         let mut returned = 0;
         let mut draining = Vec::new();
@@ -214,7 +232,7 @@ impl FleetState {
     }
 
     /// Rack `rack` goes from `old` to `new` free GPUs.
-    fn change(&mut self, pool: usize, rack: usize, old: i64, new: i64) {
+    pub(crate) fn change(&mut self, pool: usize, rack: usize, old: i64, new: i64) {
         self.avail[rack] = new;
         if let Some(changed) = self.changed.as_mut() {
             if changed.len() < self.avail.len() {
