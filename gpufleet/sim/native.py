@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gpufleet.errors import InputError, Problem
-from gpufleet.sched import reasons
+from gpufleet.sched import quota, reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
@@ -54,8 +54,8 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"policy {type(policy).__name__} (the core has fifo and priority)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
-    if not scheduler.quotas.unlimited:
-        return "queues with quotas (scheduler.queues)"
+    if scheduler.tries_providers_in_order():
+        return "providers in order of preference (queue or workload `providers`)"
     if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
         return "preemption"
     if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
@@ -145,13 +145,41 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "until_s": float(simulation.until_s),
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
+        **_quota_spec(scheduler),
     }
+
+
+def _quota_spec(scheduler: Scheduler) -> dict[str, Any]:
+    """The quota book's tables, flattened (queue- or pool-major), and the pools' flavors."""
+    quotas = scheduler.quotas
+    return {
+        "flavor_of_pool": np.asarray(scheduler.flavor_of_pool, dtype=np.int64),
+        "quota_unlimited": bool(quotas.unlimited),
+        "n_flavors": len(quotas.flavors),
+        "quota_nominal": np.asarray(quotas.nominal, dtype=np.float64).ravel(),
+        "quota_cap": np.asarray(quotas.cap, dtype=np.float64).ravel(),
+        "quota_guaranteed": np.asarray(quotas.guaranteed, dtype=np.float64).ravel(),
+        "quota_pool_of": np.asarray(quotas.pool_of, dtype=np.int64),
+        "quota_pool_capacity": np.asarray(quotas.pool_capacity, dtype=np.float64).ravel(),
+        "quota_reason_base": len(_REASON),
+    }
+
+
+def _reasons(scheduler: Scheduler) -> np.ndarray:
+    """The text of every reason code the core may return: the fixed ones, then one per
+    (queue, flavor, quota limit) in the core's order."""
+    quotas = scheduler.quotas
+    limits = (quota.NOMINAL, quota.BORROWING, quota.COHORT_LENT)
+    texts = [quotas.limit_reason(q, f, limit) for q in range(quotas.n_queues)
+             for f in range(len(quotas.flavors)) for limit in limits]
+    return np.concatenate([_REASON, np.array(texts, dtype=object)])
 
 
 def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
     scheduler, n = _scheduler(simulation), len(simulation.jobs)
-    reason = _REASON[columns["reason"]]
+    texts = _reasons(scheduler)
+    reason = texts[columns["reason"]]
     for job in (columns["reason"] == _NEVER_FITS_CODE).nonzero()[0].tolist():
         reason[job] = simulation.never_fits[job]
     samples = columns["samples"].reshape(-1, 6)
@@ -162,7 +190,7 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         end_s=columns["end_s"],
         status=_STATUS[columns["status"]],
         reason=reason,
-        history=_history(columns),
+        history=_history(columns, texts),
         reserved_s=columns["reserved_s"],
         pool=columns["pool"],
         racks=columns["racks"],
@@ -202,11 +230,11 @@ def _scheduler(simulation: Simulation) -> Scheduler:
     return scheduler
 
 
-def _history(columns: dict[str, Any]) -> dict[int, list[tuple[float, str]]]:
-    """Each job's (time, reason) changes, in the order they happened."""
+def _history(columns: dict[str, Any], texts: np.ndarray) -> dict[int, list[tuple[float, str]]]:
+    """Each job's (time, reason) changes, in the order they happened (`texts`: each code's reason)."""
     jobs, times, codes = columns["history_job"], columns["history_time"], columns["history_reason"]
     order = np.argsort(jobs, kind="stable")
-    jobs, times, why = jobs[order], times[order].tolist(), _REASON[codes[order]].tolist()
+    jobs, times, why = jobs[order], times[order].tolist(), texts[codes[order]].tolist()
     cuts = (np.flatnonzero(np.diff(jobs)) + 1).tolist()
     history: dict[int, list[tuple[float, str]]] = {}
     for lo, hi in zip([0, *cuts], [*cuts, len(jobs)], strict=True):

@@ -117,7 +117,32 @@ def drawn_scenario(draw: Any) -> Scenario:
     if policy == "priority":
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
                                          {"name": "low", "value": 1, "default": True}]
+    if draw(st.booleans()):
+        gpus = sum(d["racks"] for p in pools for d in p["deliveries"]) * rack_gpus
+        scheduler.update(_drawn_queues(draw, [p["gpu"] for p in pools], gpus))
     data = {"name": "drawn", "start": start.isoformat(), "end": (start + timedelta(days=days)).isoformat(),
             "seed": draw(st.integers(0, 10_000)), "fleet": {"pools": pools}, "workloads": workloads,
             "scheduler": scheduler}
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<drawn>")
+
+
+def _drawn_queues(draw: Any, flavors: list[str], gpus: int) -> dict[str, Any]:
+    """Queues with quotas for teams a, b and c (the last queue takes every team), in
+    cohorts (a tree of two) or alone, with borrowing and lending limits."""
+    from hypothesis import strategies as st
+
+    queues = []
+    n_queues = draw(st.integers(1, 3))
+    for index in range(n_queues):
+        tenants = ["*"] if index == n_queues - 1 else [["a", "b"][index]]
+        queue: dict[str, Any] = {"name": f"q{index}", "tenants": tenants,
+                                 "cohort": draw(st.sampled_from([None, "lab", "lab", "sub"])),
+                                 "nominal": {flavor: draw(st.integers(0, gpus)) for flavor in flavors
+                                             if draw(st.integers(0, 4))}}
+        for limit in ("borrowing_limit", "lending_limit"):
+            if draw(st.booleans()):
+                queue[limit] = {flavor: draw(st.integers(0, gpus)) for flavor in flavors}
+        if draw(st.integers(0, 3)) == 0:
+            queue["queueing_strategy"] = "StrictFIFO"
+        queues.append(queue)
+    return {"cohorts": [{"name": "lab"}, {"name": "sub", "parent": "lab"}], "queues": queues}

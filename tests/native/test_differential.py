@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
@@ -28,6 +30,19 @@ def test_built_in_scenarios_in_the_subset(name: str) -> None:
     scenario = api.load(name)
     compare_records(scenario)
     compare_files(scenario)
+
+
+def test_kueue_cohort_queues_without_preemption() -> None:
+    """kueue-cohort's quotas, cohort, borrowing and lending (six weeks), its queues' preemption
+    settings taken out: the quota-blocked jobs wait with the limit that stops them."""
+    data = yaml.safe_load(api.load("kueue-cohort").model_dump_json())
+    for queue in data["scheduler"]["queues"]:
+        queue.pop("preemption")
+    scenario = parse_scenario(yaml.safe_dump(data), source="<kueue-cohort without preemption>")
+    record = compare_records(scenario, until=datetime(2026, 4, 15))
+    assert any(why.startswith("quota: GB200 cohort pool") for changes in record.history.values()
+               for _, why in changes)
+    compare_files(scenario, until=datetime(2026, 4, 15))
 
 
 @pytest.mark.parametrize("backfill", ["none", "greedy", "easy"])

@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod layout;
 pub mod placement;
 pub mod progress;
+pub mod quota;
 pub mod reservation;
 pub mod scheduler;
 pub mod sim;
@@ -44,6 +45,7 @@ mod python {
 
     use crate::layout::{Change, Layout, Pool};
     use crate::progress::Progress;
+    use crate::quota::QuotaBook;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
     use crate::sim::{Failure, RunInputs, Simulation};
     use crate::state::FleetState;
@@ -147,6 +149,17 @@ mod python {
             strict: item(spec, "strict")?,
             backfill,
             max_job_test: item(spec, "max_job_test")?,
+            flavor_of_pool: indexes(spec, "flavor_of_pool")?,
+            quotas: QuotaBook::new(
+                item(spec, "quota_unlimited")?,
+                item(spec, "n_flavors")?,
+                floats(spec, "quota_nominal")?,
+                floats(spec, "quota_cap")?,
+                floats(spec, "quota_guaranteed")?,
+                indexes(spec, "quota_pool_of")?,
+                floats(spec, "quota_pool_capacity")?,
+            ),
+            quota_reason_base: item(spec, "quota_reason_base")?,
         };
         let inputs = RunInputs {
             submit_s: floats(spec, "submit_s")?,

@@ -11,20 +11,23 @@ use std::rc::Rc;
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
 use crate::progress::Progress;
+use crate::quota::{QuotaBook, LIMITS};
 use crate::reservation::{plan, Gang, Projection, Reservation};
 use crate::state::{Allocation, FleetState, Placement};
 use crate::Time;
 
 /// Why a job is not running (codes of `gpufleet.sched.reasons`; 0: none).
 pub mod reason {
-    pub const NONE: u8 = 0;
-    pub const INSUFFICIENT_GPUS: u8 = 1;
-    pub const NO_TOPOLOGY_FIT: u8 = 2;
-    pub const BEHIND_RESERVATION: u8 = 3;
-    pub const STRICT_ORDER: u8 = 4;
-    pub const NOT_EXAMINED: u8 = 5;
-    pub const TIME_LIMIT: u8 = 6;
-    pub const NEVER_FITS: u8 = 7;
+    /// A reason's code: the fixed ones below, then the quota limits from `Scheduler::quota_reason`.
+    pub type Code = u32;
+    pub const NONE: Code = 0;
+    pub const INSUFFICIENT_GPUS: Code = 1;
+    pub const NO_TOPOLOGY_FIT: Code = 2;
+    pub const BEHIND_RESERVATION: Code = 3;
+    pub const STRICT_ORDER: Code = 4;
+    pub const NOT_EXAMINED: Code = 5;
+    pub const TIME_LIMIT: Code = 6;
+    pub const NEVER_FITS: Code = 7;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +43,7 @@ pub type Key = (i64, usize);
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Started,
+    FailQuota,
     FailPlace,
     FailLong,
 }
@@ -76,6 +80,11 @@ pub struct SchedulerConfig {
     pub strict: Vec<bool>,
     pub backfill: Backfill,
     pub max_job_test: i64,
+    /// Per pool, its flavor (the quota book's flavor index).
+    pub flavor_of_pool: Vec<usize>,
+    pub quotas: QuotaBook,
+    /// Code of the first quota reason (`reason::Code`): the Python side's fixed reasons come first.
+    pub quota_reason_base: reason::Code,
 }
 
 type Shared = Rc<RefCell<Reservation>>;
@@ -83,6 +92,7 @@ type Shared = Rc<RefCell<Reservation>>;
 pub struct Scheduler {
     pub state: FleetState,
     pub progress: Progress,
+    quotas: QuotaBook,
     cfg: SchedulerConfig,
     by_queue: Vec<BTreeSet<Key>>,
     buckets: Vec<Bucket>,
@@ -98,9 +108,9 @@ pub struct Scheduler {
     running_shapes: Vec<i64>,
     expected_end: Vec<f64>,
     ends: BTreeSet<(Time, usize)>,
-    pub reason: Vec<u8>,
+    pub reason: Vec<reason::Code>,
     /// (job, time, reason) of every change of a job's reason, in order.
-    pub history: Vec<(usize, f64, u8)>,
+    pub history: Vec<(usize, f64, reason::Code)>,
     pub reserved_s: Vec<f64>,
     reservation: Option<Shared>,
     /// A copy of the free GPUs per rack for projections (`FleetState::refresh`).
@@ -120,6 +130,7 @@ impl Scheduler {
         Scheduler {
             state,
             progress,
+            quotas: cfg.quotas.clone(),
             by_queue: vec![BTreeSet::new(); n_queues],
             buckets: Vec::new(),
             bucket_index: HashMap::new(),
@@ -170,6 +181,8 @@ impl Scheduler {
         let expected = self.expected_end[job];
         let allocation = self.allocations[job].take().expect("a running job");
         self.state.release(&allocation, now);
+        let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
+        self.quotas.remove(queue, flavor, self.shape(job).gpus as f64);
         self.ends.remove(&(Time(expected), job));
         self.running_shapes[self.cfg.shape_of[job]] -= 1;
         self.progress.stop_finished(job, now);
@@ -310,7 +323,7 @@ impl Scheduler {
                     strict_blocked.insert(queue);
                     continue;
                 }
-                if outcome == Outcome::FailPlace {
+                if matches!(outcome, Outcome::FailQuota | Outcome::FailPlace) {
                     continue; // no other job of this bucket fits either: drop the bucket
                 }
                 if let (Outcome::FailLong, false, Some(reserved)) =
@@ -392,14 +405,24 @@ impl Scheduler {
             return Outcome::FailLong;
         }
         let shape = self.cfg.shapes[shape_index].clone();
+        let pools = self.pools_within_quota(job);
+        if pools.is_empty() {
+            let flavor = self.cfg.flavor_of_pool[shape.pools[0]];
+            let why = self.quota_reason(queue, flavor, shape.gpus);
+            self.set_reason(job, why, now);
+            return Outcome::FailQuota;
+        }
         let mut placement = None;
-        if self.counts_fit(job, &shape, now) {
-            if long && !shape.within_block && !self.fits_beside(&shape, head_reservation.as_ref().expect("long")) {
+        if self.counts_fit(job, &pools, &shape, now) {
+            if long
+                && !shape.within_block
+                && !self.fits_beside(&pools, &shape, head_reservation.as_ref().expect("long"))
+            {
                 long_blocked.insert((queue, shape_index));
                 self.set_reason(job, reason::BEHIND_RESERVATION, now);
                 return Outcome::FailLong;
             }
-            placement = best_fit(&self.state, &shape.pools, shape.gpus, shape.group, shape.within_block);
+            placement = best_fit(&self.state, &pools, shape.gpus, shape.group, shape.within_block);
             if placement.is_none() {
                 self.set_reason(job, reason::NO_TOPOLOGY_FIT, now);
             }
@@ -419,8 +442,8 @@ impl Scheduler {
             {
                 // It would still run when the reservation begins: it may only take what the head leaves.
                 self.state.refresh(&mut self.scratch);
-                let view = Projection::capped(&self.state, &mut self.scratch, &shape.pools, shape.group, spare);
-                let found = best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block);
+                let view = Projection::capped(&self.state, &mut self.scratch, &pools, shape.group, spare);
+                let found = best_fit(&view, &pools, shape.gpus, shape.group, shape.within_block);
                 drop(view);
                 match found {
                     Some(found) => placement = found,
@@ -447,6 +470,8 @@ impl Scheduler {
             self.progress.expected_run_s(job)
         };
         let allocation = self.state.allocate(placement);
+        let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
+        self.quotas.add(queue, flavor, self.shape(job).gpus as f64);
         self.running_shapes[self.cfg.shape_of[job]] += 1;
         self.n_pending -= 1;
         let expected = now + run;
@@ -467,7 +492,30 @@ impl Scheduler {
         self.allocations[job] = Some(allocation);
     }
 
-    fn set_reason(&mut self, job: usize, why: u8, now: f64) {
+    /// The pools of `job`'s shape its queue's quota admits it on now (all of them without quotas).
+    fn pools_within_quota(&self, job: usize) -> Vec<usize> {
+        let shape = self.shape(job);
+        if self.quotas.unlimited {
+            return shape.pools.clone();
+        }
+        let queue = self.cfg.queue_of[job];
+        let gpus = shape.gpus as f64;
+        shape
+            .pools
+            .iter()
+            .copied()
+            .filter(|&p| self.quotas.fits(queue, self.cfg.flavor_of_pool[p], gpus))
+            .collect()
+    }
+
+    /// The code of the quota limit that stops `gpus` more GPUs of `flavor` in `queue`.
+    fn quota_reason(&self, queue: usize, flavor: usize, gpus: i64) -> reason::Code {
+        let limit = self.quotas.why_not(queue, flavor, gpus as f64) as usize;
+        let code = (queue * self.quotas.n_flavors + flavor) * LIMITS + limit;
+        self.cfg.quota_reason_base + reason::Code::try_from(code).expect("fewer quota reasons than codes")
+    }
+
+    fn set_reason(&mut self, job: usize, why: reason::Code, now: f64) {
         if why != self.reason[job] {
             self.reason[job] = why;
             self.history.push((job, now, why));
@@ -476,9 +524,9 @@ impl Scheduler {
 
     // -- placement and reservations ----------------------------------------------------
 
-    fn counts_fit(&mut self, job: usize, shape: &Shape, now: f64) -> bool {
+    fn counts_fit(&mut self, job: usize, pools: &[usize], shape: &Shape, now: f64) -> bool {
         let mut enough_gpus = false;
-        for &p in &shape.pools {
+        for &p in pools {
             if self.state.avail_gpus[p] >= shape.gpus {
                 if self.state.groups_free(p, shape.group) >= shape.gpus / shape.group {
                     return true;
@@ -499,10 +547,10 @@ impl Scheduler {
     }
 
     /// Whether enough whole groups are free that the reserved head will not need.
-    fn fits_beside(&self, shape: &Shape, head_reservation: &Shared) -> bool {
+    fn fits_beside(&self, pools: &[usize], shape: &Shape, head_reservation: &Shared) -> bool {
         let reserved = head_reservation.borrow();
         let needed = shape.gpus / shape.group;
-        for &p in &shape.pools {
+        for &p in pools {
             let mut free = self.state.groups_free(p, shape.group);
             if p == reserved.pool && free >= needed {
                 free -= self.groups_reserved(&reserved, shape.group);
@@ -534,8 +582,12 @@ impl Scheduler {
             }
         }
         let shape = self.shape(head).clone();
+        let mut pools = self.pools_within_quota(head);
+        if pools.is_empty() {
+            pools = shape.pools.clone();
+        }
         let gang = Gang {
-            pools: &shape.pools,
+            pools: &pools,
             gpus: shape.gpus,
             group: shape.group,
             within_block: shape.within_block,
