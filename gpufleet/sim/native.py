@@ -31,7 +31,8 @@ PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's 
 _STATUS = np.array([Status.COMPLETED, Status.TIME_LIMIT, Status.RUNNING, Status.QUEUED, Status.NEVER_FITS,
                     Status.NOT_SUBMITTED], dtype=object)
 _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reasons.BEHIND_RESERVATION,
-                    reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS], dtype=object)
+                    reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS,
+                    reasons.PREEMPTED], dtype=object)
 _NEVER_FITS_CODE = 7
 
 
@@ -56,8 +57,10 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
         return "providers in order of preference (queue or workload `providers`)"
-    if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
-        return "preemption"
+    if policy.preemptive:
+        return "preemption by the policy's own ranks (las, srtf, srsf, fgf_preemptive)"
+    if progress.free_preemption and any(scheduler.may_preempt(queue) for queue in range(scheduler.quotas.n_queues)):
+        return "free preemption (preemption_cost: none)"
     if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
         return "round-based or fair-share ordering"
     if simulation.outages is not None:
@@ -146,6 +149,10 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
         **_quota_spec(scheduler),
+        "priority": np.asarray(scheduler.priority, dtype=np.int64),
+        "preemption": [(spec.preemption.within_cluster_queue.value, spec.preemption.reclaim_within_cohort.value,
+                        spec.preemption.borrow_within_cohort.value) for spec in scheduler.queue_specs],
+        "any_scope": bool(scheduler.any_scope),
     }
 
 
@@ -198,7 +205,7 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         queue=np.array(scheduler.queue_of, dtype=np.int64),
         queue_names=list(scheduler.quotas.names),
         priority=np.array(scheduler.priority, dtype=np.int64),
-        preemptions=np.zeros(n, dtype=np.int64),
+        preemptions=columns["preemptions"],
         interruptions=np.zeros(n, dtype=np.int64),
         productive_gpu_s=columns["productive_s"] * gpus,
         lost_gpu_s=columns["lost_s"] * gpus,

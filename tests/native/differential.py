@@ -114,21 +114,29 @@ def drawn_scenario(draw: Any) -> Scenario:
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
                                  "time_limits": draw(st.sampled_from(["work", "wall_clock"]))}
-    if policy == "priority":
+    if policy == "priority" or draw(st.booleans()):
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
+                                         {"name": "mid", "value": 50, "teams": ["b"]},
                                          {"name": "low", "value": 1, "default": True}]
     if draw(st.booleans()):
         gpus = sum(d["racks"] for p in pools for d in p["deliveries"]) * rack_gpus
         scheduler.update(_drawn_queues(draw, [p["gpu"] for p in pools], gpus))
+        if draw(st.booleans()):
+            scheduler["preemption_scope"] = draw(st.sampled_from(["first_blocked", "any"]))
     data = {"name": "drawn", "start": start.isoformat(), "end": (start + timedelta(days=days)).isoformat(),
             "seed": draw(st.integers(0, 10_000)), "fleet": {"pools": pools}, "workloads": workloads,
             "scheduler": scheduler}
+    if draw(st.booleans()):
+        data["checkpointing"] = {"interval_hours": draw(st.floats(0.05, 6.0)),
+                                 "write_minutes": draw(st.sampled_from([0.0, 0.5, 3.0])),
+                                 "restart_overhead_minutes": draw(st.floats(0.0, 30.0))}
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<drawn>")
 
 
 def _drawn_queues(draw: Any, flavors: list[str], gpus: int) -> dict[str, Any]:
     """Queues with quotas for teams a, b and c (the last queue takes every team), in
-    cohorts (a tree of two) or alone, with borrowing and lending limits."""
+    cohorts (a tree of two) or alone, with borrowing and lending limits and Kueue's
+    preemption settings."""
     from hypothesis import strategies as st
 
     queues = []
@@ -144,5 +152,10 @@ def _drawn_queues(draw: Any, flavors: list[str], gpus: int) -> dict[str, Any]:
                 queue[limit] = {flavor: draw(st.integers(0, gpus)) for flavor in flavors}
         if draw(st.integers(0, 3)) == 0:
             queue["queueing_strategy"] = "StrictFIFO"
+        if draw(st.booleans()):
+            queue["preemption"] = {
+                "within_cluster_queue": draw(st.sampled_from(["Never", "LowerPriority", "LowerOrNewerEqualPriority"])),
+                "reclaim_within_cohort": draw(st.sampled_from(["Never", "Any", "LowerPriority"])),
+                "borrow_within_cohort": draw(st.sampled_from(["Never", "LowerPriority"]))}
         queues.append(queue)
     return {"cohorts": [{"name": "lab"}, {"name": "sub", "parent": "lab"}], "queues": queues}

@@ -32,17 +32,54 @@ def test_built_in_scenarios_in_the_subset(name: str) -> None:
     compare_files(scenario)
 
 
-def test_kueue_cohort_queues_without_preemption() -> None:
-    """kueue-cohort's quotas, cohort, borrowing and lending (six weeks), its queues' preemption
-    settings taken out: the quota-blocked jobs wait with the limit that stops them."""
-    data = yaml.safe_load(api.load("kueue-cohort").model_dump_json())
-    for queue in data["scheduler"]["queues"]:
-        queue.pop("preemption")
-    scenario = parse_scenario(yaml.safe_dump(data), source="<kueue-cohort without preemption>")
-    record = compare_records(scenario, until=datetime(2026, 4, 15))
+def test_kueue_cohort_cut_short() -> None:
+    """Quotas, a cohort, borrowing, lending and Kueue preemption (reclaim, within the queue)
+    over two months: quota-blocked jobs wait with the limit that stops them."""
+    scenario, until = api.load("kueue-cohort"), datetime(2026, 5, 1)
+    record = compare_records(scenario, until=until)
+    assert record.preemptions.sum() > 0
     assert any(why.startswith("quota: GB200 cohort pool") for changes in record.history.values()
                for _, why in changes)
-    compare_files(scenario, until=datetime(2026, 4, 15))
+    compare_files(scenario, until=until)
+
+
+def preemption_scenario(scope: str, backfill: str) -> str:
+    """Two queues in a cohort on 48 GPUs, every Kueue preemption rule in play: high-priority
+    short jobs of team a, long low-priority ones of team c, checkpoints every half hour."""
+    workloads = [{"synthetic": {"name": f"w{team}", "team": team, "arrivals": {"rate_per_day": rate},
+                                "sizes": [{"gpus": gpus, "weight": weight, "duration": {
+                                    "dist": "lognormal", "median_hours": hours, "sigma": 1}}
+                                          for gpus, weight in ((8, 2), (16, 1))]}}
+                 for team, rate, hours in (("a", 6, 4), ("b", 6, 8), ("c", 12, 30))]
+    data = {"name": "preemption", "start": "2026-01-01", "end": "2026-01-15", "seed": 5,
+            "fleet": {"pools": [{"name": "p0", "gpu": "H100", "gpus_per_node": 8, "nodes_per_rack": 1,
+                                 "racks_per_block": 2, "deliveries": [{"date": "2026-01-01", "racks": 6}]}]},
+            "workloads": workloads,
+            "scheduler": {"policy": "priority", "backfill": backfill, "preemption_scope": scope,
+                          "priority_classes": [{"name": "high", "value": 100, "teams": ["a"]},
+                                               {"name": "mid", "value": 50, "teams": ["b"]},
+                                               {"name": "low", "value": 1, "default": True}],
+                          "cohorts": [{"name": "lab"}],
+                          "queues": [{"name": "q0", "tenants": ["a"], "cohort": "lab", "nominal": {"H100": 24},
+                                      "preemption": {"within_cluster_queue": "LowerPriority",
+                                                     "reclaim_within_cohort": "Any"}},
+                                     {"name": "q1", "tenants": ["*"], "cohort": "lab", "nominal": {"H100": 24},
+                                      "borrowing_limit": {"H100": 16},
+                                      "preemption": {"within_cluster_queue": "LowerOrNewerEqualPriority",
+                                                     "reclaim_within_cohort": "LowerPriority",
+                                                     "borrow_within_cohort": "LowerPriority"}}]},
+            "checkpointing": {"interval_hours": 0.5, "write_minutes": 1.0, "restart_overhead_minutes": 7}}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.parametrize(("scope", "backfill"), [("first_blocked", "none"), ("first_blocked", "easy"),
+                                                 ("any", "greedy"), ("any", "easy")])
+def test_kueue_preemption(scope: str, backfill: str) -> None:
+    scenario = parse_scenario(preemption_scenario(scope, backfill), source="<preemption>")
+    record = compare_records(scenario)
+    assert record.preemptions.sum() > 50
+    assert record.lost_gpu_s.sum() > 0 and record.overhead_gpu_s.sum() > 0  # checkpoint restarts cost
+    compare_files(scenario)
 
 
 @pytest.mark.parametrize("backfill", ["none", "greedy", "easy"])

@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod layout;
 pub mod placement;
+pub mod preemption;
 pub mod progress;
 pub mod quota;
 pub mod reservation;
@@ -44,6 +45,7 @@ mod python {
     use pyo3::types::PyDict;
 
     use crate::layout::{Change, Layout, Pool};
+    use crate::preemption::{Reclaim, Rules, Within};
     use crate::progress::Progress;
     use crate::quota::QuotaBook;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
@@ -85,6 +87,36 @@ mod python {
     type ShapeRow = (i64, i64, bool, Vec<usize>);
 
     type Built = (FleetState, Progress, SchedulerConfig, RunInputs);
+
+    /// Per queue, its Kueue preemption settings: (within_cluster_queue, reclaim_within_cohort,
+    /// borrow_within_cohort) as Kueue spells them.
+    fn rules(spec: &Bound<'_, PyDict>) -> PyResult<Vec<Rules>> {
+        let rows: Vec<(String, String, String)> = item(spec, "preemption")?;
+        let unknown = |name: &str, value: &str| PyValueError::new_err(format!("run spec: unknown {name} {value:?}"));
+        rows.into_iter()
+            .map(|(within, reclaim, borrow)| {
+                Ok(Rules {
+                    within: match within.as_str() {
+                        "Never" => Within::Never,
+                        "LowerPriority" => Within::LowerPriority,
+                        "LowerOrNewerEqualPriority" => Within::LowerOrNewerEqualPriority,
+                        other => return Err(unknown("within_cluster_queue", other)),
+                    },
+                    reclaim: match reclaim.as_str() {
+                        "Never" => Reclaim::Never,
+                        "Any" => Reclaim::Any,
+                        "LowerPriority" => Reclaim::LowerPriority,
+                        other => return Err(unknown("reclaim_within_cohort", other)),
+                    },
+                    borrow_lower_priority: match borrow.as_str() {
+                        "Never" => false,
+                        "LowerPriority" => true,
+                        other => return Err(unknown("borrow_within_cohort", other)),
+                    },
+                })
+            })
+            .collect()
+    }
 
     fn build(spec: &Bound<'_, PyDict>) -> PyResult<Built> {
         let pools: Vec<PoolRow> = item(spec, "pools")?;
@@ -160,6 +192,9 @@ mod python {
                 floats(spec, "quota_pool_capacity")?,
             ),
             quota_reason_base: item(spec, "quota_reason_base")?,
+            priority: ints(spec, "priority")?,
+            rules: rules(spec)?,
+            any_scope: item(spec, "any_scope")?,
         };
         let inputs = RunInputs {
             submit_s: floats(spec, "submit_s")?,
@@ -176,6 +211,7 @@ mod python {
             ("queue_of", cfg.queue_of.len()),
             ("policy_value", cfg.policy_value.len()),
             ("shape_of", cfg.shape_of.len()),
+            ("priority", cfg.priority.len()),
             ("work_s", progress.work_s.len()),
             ("estimate_s", progress.estimate_s.len()),
             ("checkpoint_s", progress.checkpoint_s.len()),
@@ -268,6 +304,7 @@ mod python {
         out.set_item("overhead_s", output.overhead_s.into_pyarray(py))?;
         out.set_item("limit_lost_s", output.limit_lost_s.into_pyarray(py))?;
         out.set_item("writing_s", output.writing_s.into_pyarray(py))?;
+        out.set_item("preemptions", output.preemptions.into_pyarray(py))?;
         let segments = &output.segments;
         out.set_item(
             "segment_job",

@@ -11,6 +11,7 @@ pub struct Progress {
     pub write_s: f64,
     pub at_limit: Vec<bool>,
     pub starts: Vec<u32>,
+    pub preemptions: Vec<i64>,
     pub done_s: Vec<f64>,
     pub held_s: Vec<f64>,
     pub lost_s: Vec<f64>,
@@ -40,6 +41,7 @@ impl Progress {
             write_s,
             at_limit: vec![false; n],
             starts: vec![0; n],
+            preemptions: vec![0; n],
             done_s: vec![0.0; n],
             held_s: vec![0.0; n],
             lost_s: vec![0.0; n],
@@ -108,6 +110,27 @@ impl Progress {
             self.done_s[job] = self.work_s[job];
             writes = working - work;
         }
+        self.writing_s[job] += writes;
+        self.overhead_s[job] += overhead;
+        self.held_s[job] += ran;
+        self.segment_start[job] = f64::NAN;
+    }
+
+    /// The run segment ends at `now`, stopped by a preemption: the job keeps its work up to
+    /// its last checkpoint and loses the rest (`JobProgress.stop`, finished=False).
+    pub fn stop_preempted(&mut self, job: usize, now: f64) {
+        let ran = now - self.segment_start[job];
+        let overhead = py_min(ran, self.overhead[job]);
+        let working = ran - overhead;
+        let cycle = self.checkpoint_s[job] + self.write_s;
+        let cycles = (working / cycle).floor();
+        let into = working - cycles * cycle;
+        let writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+        let kept = cycles * self.checkpoint_s[job];
+        let lost = py_min(into, self.checkpoint_s[job]);
+        self.done_s[job] += kept;
+        self.lost_s[job] += lost;
+        self.preemptions[job] += 1;
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
         self.held_s[job] += ran;
@@ -189,6 +212,25 @@ mod tests {
             (4.0, 1.0, 2.0)
         );
         assert_eq!(progress.limit_lost_s[0], 2.0);
+    }
+
+    #[test]
+    fn a_preempted_run_keeps_its_checkpoints_and_restarts_with_overhead() {
+        let mut progress = Progress::new(vec![10.0], vec![10.0], vec![4.0], vec![f64::INFINITY], 3.0, 1.0);
+        assert_eq!(progress.start(0, 0.0), 12.0);
+        progress.stop_preempted(0, 7.0);
+        // One cycle of 5 s (4 kept, 1 written), then 2 s lost.
+        assert_eq!(
+            (progress.done_s[0], progress.writing_s[0], progress.lost_s[0]),
+            (4.0, 1.0, 2.0)
+        );
+        assert_eq!(progress.preemptions[0], 1);
+        // 6 s of work left in cycles of 4 (one write), after 3 s of restart overhead.
+        assert_eq!(progress.expected_run_s(0), 10.0);
+        assert_eq!(progress.start(0, 7.0), 10.0);
+        progress.stop_finished(0, 17.0);
+        assert_eq!(progress.done_s[0], 10.0);
+        assert_eq!((progress.overhead_s[0], progress.writing_s[0]), (3.0, 2.0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
+use crate::preemption::Rules;
 use crate::progress::Progress;
 use crate::quota::{QuotaBook, LIMITS};
 use crate::reservation::{plan, Gang, Projection, Reservation};
@@ -28,6 +29,7 @@ pub mod reason {
     pub const NOT_EXAMINED: Code = 5;
     pub const TIME_LIMIT: Code = 6;
     pub const NEVER_FITS: Code = 7;
+    pub const PREEMPTED: Code = 8;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub enum Backfill {
 pub type Key = (i64, usize);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Started,
     FailQuota,
     FailPlace,
@@ -57,8 +59,10 @@ pub struct Shape {
     pub pools: Vec<usize>,
 }
 
-/// A start in a pass: (job, pool, racks, blocks spanned, run seconds).
+/// A start in a pass: (job, pool, racks, blocks spanned, run seconds); or, with
+/// `preempted`, the job was stopped for another (its other fields unused).
 pub struct Start {
+    pub preempted: bool,
     pub job: usize,
     pub pool: usize,
     pub n_racks: i64,
@@ -85,6 +89,12 @@ pub struct SchedulerConfig {
     pub quotas: QuotaBook,
     /// Code of the first quota reason (`reason::Code`): the Python side's fixed reasons come first.
     pub quota_reason_base: reason::Code,
+    /// Per job, its priority (higher first; preemption spares the higher).
+    pub priority: Vec<i64>,
+    /// Per queue, its Kueue preemption settings.
+    pub rules: Vec<Rules>,
+    /// `preemption_scope: any`: every waiting job may preempt, not only its queue's first blocked.
+    pub any_scope: bool,
 }
 
 type Shared = Rc<RefCell<Reservation>>;
@@ -92,8 +102,8 @@ type Shared = Rc<RefCell<Reservation>>;
 pub struct Scheduler {
     pub state: FleetState,
     pub progress: Progress,
-    quotas: QuotaBook,
-    cfg: SchedulerConfig,
+    pub(crate) quotas: QuotaBook,
+    pub(crate) cfg: SchedulerConfig,
     by_queue: Vec<BTreeSet<Key>>,
     buckets: Vec<Bucket>,
     bucket_index: HashMap<(usize, usize), usize>,
@@ -104,10 +114,12 @@ pub struct Scheduler {
     /// Jobs in the queues (with a key).
     queued: usize,
     pub n_pending: usize,
-    allocations: Vec<Option<Allocation>>,
+    pub(crate) allocations: Vec<Option<Allocation>>,
+    /// Per running job, when it started.
+    pub(crate) started_at: Vec<f64>,
     running_shapes: Vec<i64>,
     expected_end: Vec<f64>,
-    ends: BTreeSet<(Time, usize)>,
+    pub(crate) ends: BTreeSet<(Time, usize)>,
     pub reason: Vec<reason::Code>,
     /// (job, time, reason) of every change of a job's reason, in order.
     pub history: Vec<(usize, f64, reason::Code)>,
@@ -140,6 +152,7 @@ impl Scheduler {
             queued: 0,
             n_pending: 0,
             allocations: vec![None; n],
+            started_at: vec![f64::NAN; n],
             running_shapes: vec![0; n_shapes],
             expected_end: vec![0.0; n],
             ends: BTreeSet::new(),
@@ -156,7 +169,7 @@ impl Scheduler {
         }
     }
 
-    fn shape(&self, job: usize) -> &Shape {
+    pub(crate) fn shape(&self, job: usize) -> &Shape {
         &self.cfg.shapes[self.cfg.shape_of[job]]
     }
 
@@ -179,17 +192,40 @@ impl Scheduler {
     /// A running job finished at `now`: free its GPUs.
     pub fn end(&mut self, job: usize, now: f64) {
         let expected = self.expected_end[job];
+        self.stop(job, now);
+        self.progress.stop_finished(job, now);
+        if now < expected {
+            self.reservation = None;
+        }
+    }
+
+    /// Free a running job's GPUs and quota (the caller stops its progress).
+    fn stop(&mut self, job: usize, now: f64) {
         let allocation = self.allocations[job].take().expect("a running job");
         self.state.release(&allocation, now);
         let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
         self.quotas.remove(queue, flavor, self.shape(job).gpus as f64);
-        self.ends.remove(&(Time(expected), job));
+        self.ends.remove(&(Time(self.expected_end[job]), job));
         self.running_shapes[self.cfg.shape_of[job]] -= 1;
-        self.progress.stop_finished(job, now);
         self.full_pass = true;
-        if now < expected {
-            self.reservation = None;
-        }
+    }
+
+    /// Stop running `job` for someone else; it goes back to the queue.
+    pub(crate) fn preempt(&mut self, job: usize, now: f64, started: &mut Vec<Start>) {
+        self.stop(job, now);
+        self.progress.stop_preempted(job, now);
+        self.set_reason(job, reason::PREEMPTED, now);
+        self.n_pending += 1;
+        self.enqueue(job);
+        self.reservation = None; // preemption moves what the plan assumed
+        started.push(Start {
+            preempted: true,
+            job,
+            pool: 0,
+            n_racks: 0,
+            blocks: 0,
+            run_s: 0.0,
+        });
     }
 
     // -- queue structures --------------------------------------------------------------
@@ -259,7 +295,8 @@ impl Scheduler {
             }
             let mut tried = 0;
             while tried < new.len()
-                && self.try_start(new[tried], now, None, &mut HashSet::new(), started) == Outcome::Started
+                && self.try_start(new[tried], now, None, &HashSet::new(), &mut HashSet::new(), started)
+                    == Outcome::Started
             {
                 tried += 1;
             }
@@ -307,7 +344,14 @@ impl Scheduler {
                     break;
                 }
             }
-            let outcome = self.try_start(job, now, head_reservation.clone(), &mut long_blocked, started);
+            let outcome = self.try_start(
+                job,
+                now,
+                head_reservation.clone(),
+                &failed_queues,
+                &mut long_blocked,
+                started,
+            );
             let bucket = (queue, shape);
             if outcome != Outcome::Started {
                 failed_queues.insert(queue);
@@ -379,8 +423,19 @@ impl Scheduler {
                 self.set_reason(job, reason::STRICT_ORDER, now);
                 continue;
             }
-            // (The Python engine also passes the queues failed so far, which only preemption reads.)
-            self.try_start(job, now, head_reservation.clone(), &mut HashSet::new(), started);
+            let failed = if earlier {
+                HashSet::from([queue])
+            } else {
+                HashSet::new()
+            };
+            self.try_start(
+                job,
+                now,
+                head_reservation.clone(),
+                &failed,
+                &mut HashSet::new(),
+                started,
+            );
         }
     }
 
@@ -389,10 +444,13 @@ impl Scheduler {
         job: usize,
         now: f64,
         head_reservation: Option<Shared>,
+        failed_queues: &HashSet<usize>,
         long_blocked: &mut HashSet<(usize, usize)>,
         started: &mut Vec<Start>,
     ) -> Outcome {
         let (queue, shape_index) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
+        let may_preempt =
+            self.cfg.rules[queue].may_preempt() && (self.cfg.any_scope || !failed_queues.contains(&queue));
         let long = match &head_reservation {
             Some(reserved) => {
                 let reserved = reserved.borrow();
@@ -407,6 +465,9 @@ impl Scheduler {
         let shape = self.cfg.shapes[shape_index].clone();
         let pools = self.pools_within_quota(job);
         if pools.is_empty() {
+            if may_preempt && self.admit_by_preempting(job, now, started) {
+                return Outcome::Started;
+            }
             let flavor = self.cfg.flavor_of_pool[shape.pools[0]];
             let why = self.quota_reason(queue, flavor, shape.gpus);
             self.set_reason(job, why, now);
@@ -428,6 +489,9 @@ impl Scheduler {
             }
         }
         let Some(mut placement) = placement else {
+            if may_preempt && self.admit_by_preempting(job, now, started) {
+                return Outcome::Started;
+            }
             return Outcome::FailPlace;
         };
         if long {
@@ -463,7 +527,7 @@ impl Scheduler {
         Outcome::Started
     }
 
-    fn start(&mut self, job: usize, placement: Placement, now: f64, started: &mut Vec<Start>) {
+    pub(crate) fn start(&mut self, job: usize, placement: Placement, now: f64, started: &mut Vec<Start>) {
         let run = if self.key[job].is_some() {
             self.dequeue(job)
         } else {
@@ -477,12 +541,14 @@ impl Scheduler {
         let expected = now + run;
         let run_s = self.progress.start(job, now);
         self.expected_end[job] = expected;
+        self.started_at[job] = now;
         self.ends.insert((Time(expected), job));
         self.reason[job] = reason::NONE;
         if self.reservation.as_ref().is_some_and(|r| r.borrow().job == job) {
             self.reservation = None;
         }
         started.push(Start {
+            preempted: false,
             job,
             pool: allocation.pool,
             n_racks: allocation.racks.len() as i64,
@@ -493,7 +559,7 @@ impl Scheduler {
     }
 
     /// The pools of `job`'s shape its queue's quota admits it on now (all of them without quotas).
-    fn pools_within_quota(&self, job: usize) -> Vec<usize> {
+    pub(crate) fn pools_within_quota(&self, job: usize) -> Vec<usize> {
         let shape = self.shape(job);
         if self.quotas.unlimited {
             return shape.pools.clone();

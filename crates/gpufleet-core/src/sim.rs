@@ -54,6 +54,7 @@ pub struct RunOutput {
     pub overhead_s: Vec<f64>,
     pub limit_lost_s: Vec<f64>,
     pub writing_s: Vec<f64>,
+    pub preemptions: Vec<i64>,
     /// (job, pool, start, end) of every run segment.
     pub segments: Vec<(usize, usize, f64, f64)>,
     /// (time, free, unusable, startable, stranded, startable utilisation) per sample.
@@ -261,6 +262,11 @@ impl<'p> Simulation<'p> {
         self.sched.schedule(now, &mut started);
         for start in started.drain(..) {
             let job = start.job;
+            if start.preempted {
+                self.close_segment(job, now);
+                self.status[job] = status::QUEUED;
+                continue;
+            }
             if self.start[job].is_nan() {
                 self.start[job] = now;
                 self.pool[job] = start.pool as i64;
@@ -332,7 +338,15 @@ impl<'p> Simulation<'p> {
         self.sched.explain_waiting();
         let until = self.inputs.until_s;
         let mut productive = self.sched.progress.done_s.clone();
-        for &job in &self.running_order {
+        // Python's dict of running jobs: each in the order of its latest start.
+        let mut latest = vec![usize::MAX; self.status.len()];
+        for (index, &job) in self.running_order.iter().enumerate() {
+            latest[job] = index;
+        }
+        for (index, &job) in self.running_order.iter().enumerate() {
+            if latest[job] != index {
+                continue;
+            }
             if let Some((since, pool)) = self.running[job] {
                 self.segments.push((job, pool, since, until));
                 productive[job] += self.sched.progress.running_productive_s(job, until);
@@ -368,6 +382,7 @@ impl<'p> Simulation<'p> {
             overhead_s: progress.overhead_s,
             limit_lost_s: progress.limit_lost_s,
             writing_s: progress.writing_s,
+            preemptions: progress.preemptions,
             segments: self.segments,
             samples: self.samples,
             capacity_log: sched.state.capacity_log,
