@@ -21,8 +21,11 @@ import numpy as np
 from gpufleet.errors import InputError, Problem
 from gpufleet.sched import quota, reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
+from gpufleet.sched.policies.fgf import FgfPolicy
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
+from gpufleet.sched.policies.sjf import SjfPolicy
+from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.sim.simulation import ProgressFn, RunRecord, Simulation, Status
@@ -34,6 +37,8 @@ _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reas
                     reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS,
                     reasons.PREEMPTED], dtype=object)
 _NEVER_FITS_CODE = 7
+_STATIC_POLICIES = (FifoPolicy, PriorityPolicy, SjfPolicy, FgfPolicy)
+"""Policies whose keys never move: the core orders by values computed here (`_static_values`)."""
 
 
 def core_missing() -> str | None:
@@ -51,8 +56,10 @@ def unsupported(simulation: Simulation) -> str | None:
     if not isinstance(scheduler, Scheduler):
         return f"scheduler {type(scheduler).__name__} (the core ports gpufleet's own)"
     policy = scheduler.policy
-    if type(policy) not in (FifoPolicy, PriorityPolicy):
-        return f"policy {type(policy).__name__} (the core has fifo and priority)"
+    if type(policy) not in _STATIC_POLICIES:
+        return f"policy {type(policy).__name__} (the core has fifo, priority, sjf and fgf)"
+    if isinstance(policy, SjfPolicy) and policy.predictor is not None:
+        return "sjf with predicted run times (estimates: predicted)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
@@ -111,10 +118,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
     """The built run as the core reads it: plain numbers, lists and numpy arrays."""
     layout, jobs, scheduler, progress = simulation.layout, simulation.jobs, _scheduler(simulation), simulation.progress
     first_block = np.array([pool.block_lo for pool in layout.pools], dtype=np.int64)
-    if isinstance(scheduler.policy, PriorityPolicy):
-        policy_value = -np.asarray(scheduler.priority, dtype=np.int64)
-    else:
-        policy_value = np.zeros(len(jobs), dtype=np.int64)
+    policy_value = _static_values(scheduler, progress, len(jobs))
     never_fits = np.zeros(len(jobs), dtype=bool)
     never_fits[list(simulation.never_fits)] = True
     return {
@@ -154,6 +158,26 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
                         spec.preemption.borrow_within_cohort.value) for spec in scheduler.queue_specs],
         "any_scope": bool(scheduler.any_scope),
     }
+
+
+def _static_values(scheduler: Scheduler, progress: JobProgress, n: int) -> np.ndarray:
+    """Per job, the value its policy orders it by (smaller first; then the job index): the
+    key of a policy whose keys never move, as int64 ordered as the key is (a float key's
+    bits, negatives flipped, so that integer order is float order)."""
+    policy = scheduler.policy
+    if isinstance(policy, PriorityPolicy):
+        return -np.asarray(scheduler.priority, dtype=np.int64)
+    if isinstance(policy, SjfPolicy):
+        return _float_order(np.asarray(progress.estimate_s, dtype=np.float64))
+    if isinstance(policy, FgfPolicy):
+        return np.asarray(progress.gpus, dtype=np.int64)
+    return np.zeros(n, dtype=np.int64)
+
+
+def _float_order(values: np.ndarray) -> np.ndarray:
+    """int64s in the order of the floats `values` (no NaN; -0.0 equal to 0.0, as Python compares)."""
+    bits = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+    return np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
 
 
 def _quota_spec(scheduler: Scheduler) -> dict[str, Any]:

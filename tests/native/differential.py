@@ -110,10 +110,11 @@ def drawn_scenario(draw: Any) -> Scenario:
         if len(pools) > 1 and draw(st.booleans()):
             workload["flavors"] = [draw(st.sampled_from(["H100", "B200"]))]
         workloads.append({"synthetic": workload})
-    policy = draw(st.sampled_from(["fifo", "priority"]))
+    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf"]))
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
-                                 "time_limits": draw(st.sampled_from(["work", "wall_clock"]))}
+                                 "time_limits": draw(st.sampled_from(["work", "wall_clock"])),
+                                 "estimate": draw(st.sampled_from(["time_limit", "exact"]))}
     if policy == "priority" or draw(st.booleans()):
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
                                          {"name": "mid", "value": 50, "teams": ["b"]},

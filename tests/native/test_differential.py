@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.sim.load import parse_scenario
+from gpufleet.spec.scheduler import PolicySpec
 from tests.native.differential import compare_files, compare_records, drawn_scenario
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
@@ -41,6 +42,17 @@ def test_kueue_cohort_cut_short() -> None:
     assert any(why.startswith("quota: GB200 cohort pool") for changes in record.history.values()
                for _, why in changes)
     compare_files(scenario, until=until)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "fgf", "sjf"])
+def test_tiresias_style_under_policies_whose_keys_do_not_move(policy: str) -> None:
+    """The openb replay on 64 GPUs: stable ties are submit order and nothing preempts under these."""
+    base = api.load("tiresias-style")
+    scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(
+        update={"policy": PolicySpec(name=policy)})})
+    record = compare_records(scenario)
+    assert (record.status == "completed").sum() > 5_000
+    compare_files(scenario)
 
 
 def preemption_scenario(scope: str, backfill: str) -> str:
