@@ -21,10 +21,12 @@ import numpy as np
 from gpufleet.errors import InputError, Problem
 from gpufleet.sched import quota, reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
-from gpufleet.sched.policies.fgf import FgfPolicy
+from gpufleet.sched.policies.fgf import FgfPolicy, PreemptiveFgfPolicy
 from gpufleet.sched.policies.fifo import FifoPolicy
+from gpufleet.sched.policies.las import LasPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
-from gpufleet.sched.policies.sjf import SjfPolicy
+from gpufleet.sched.policies.sjf import SjfPolicy, SrtfPolicy
+from gpufleet.sched.policies.srsf import SrsfPolicy
 from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
@@ -39,6 +41,8 @@ _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reas
 _NEVER_FITS_CODE = 7
 _STATIC_POLICIES = (FifoPolicy, PriorityPolicy, SjfPolicy, FgfPolicy)
 """Policies whose keys never move: the core orders by values computed here (`_static_values`)."""
+_MOVING_POLICIES = {PreemptiveFgfPolicy: "fgf_preemptive", SrtfPolicy: "srtf", SrsfPolicy: "srsf", LasPolicy: "las"}
+"""The preemptive policies the core implements (`crates/gpufleet-core/src/policy.rs`), by its names for them."""
 
 
 def core_missing() -> str | None:
@@ -56,20 +60,21 @@ def unsupported(simulation: Simulation) -> str | None:
     if not isinstance(scheduler, Scheduler):
         return f"scheduler {type(scheduler).__name__} (the core ports gpufleet's own)"
     policy = scheduler.policy
-    if type(policy) not in _STATIC_POLICIES:
-        return f"policy {type(policy).__name__} (the core has fifo, priority, sjf and fgf)"
+    if type(policy) not in (*_STATIC_POLICIES, *_MOVING_POLICIES):
+        return (f"policy {type(policy).__name__} "
+                "(the core has fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive and las)")
     if isinstance(policy, SjfPolicy) and policy.predictor is not None:
-        return "sjf with predicted run times (estimates: predicted)"
+        return f"{type(policy).__name__} with predicted run times (estimates: predicted)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
         return "providers in order of preference (queue or workload `providers`)"
-    if policy.preemptive:
-        return "preemption by the policy's own ranks (las, srtf, srsf, fgf_preemptive)"
     if progress.free_preemption and any(scheduler.may_preempt(queue) for queue in range(scheduler.quotas.n_queues)):
         return "free preemption (preemption_cost: none)"
-    if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
+    if policy.round_s is not None or policy.dynamic_queue_order:
         return "round-based or fair-share ordering"
+    if scheduler.ties is not None:
+        return "stable ties under a policy whose keys move (ties: stable with srtf, srsf or las)"
     if simulation.outages is not None:
         return "failures (or spot reclaims)"
     if simulation.serving is not None or simulation.standing_shapes:
@@ -137,6 +142,8 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "shape_of": np.ascontiguousarray(jobs.shape, dtype=np.int64),
         "queue_of": np.asarray(scheduler.queue_of, dtype=np.int64),
         "policy_value": policy_value,
+        "policy": _policy_spec(scheduler),
+        "gpus": np.asarray(progress.gpus, dtype=np.float64),
         "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),
@@ -172,6 +179,14 @@ def _static_values(scheduler: Scheduler, progress: JobProgress, n: int) -> np.nd
     if isinstance(policy, FgfPolicy):
         return np.asarray(progress.gpus, dtype=np.int64)
     return np.zeros(n, dtype=np.int64)
+
+
+def _policy_spec(scheduler: Scheduler) -> tuple[str, list[float], float | None]:
+    """(the core's name for the policy, las' thresholds in GPU-seconds, las' starvation factor)."""
+    policy = scheduler.policy
+    if isinstance(policy, LasPolicy):
+        return "las", [float(t) for t in policy.thresholds_gpu_s], policy.options.starvation_factor
+    return _MOVING_POLICIES.get(type(policy), "static"), [], None
 
 
 def _float_order(values: np.ndarray) -> np.ndarray:

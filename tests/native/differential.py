@@ -110,11 +110,15 @@ def drawn_scenario(draw: Any) -> Scenario:
         if len(pools) > 1 and draw(st.booleans()):
             workload["flavors"] = [draw(st.sampled_from(["H100", "B200"]))]
         workloads.append({"synthetic": workload})
-    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf"]))
+    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf", "srtf", "srsf", "fgf_preemptive", "las"]))
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
                                  "time_limits": draw(st.sampled_from(["work", "wall_clock"])),
                                  "estimate": draw(st.sampled_from(["time_limit", "exact"]))}
+    if policy == "las" and draw(st.booleans()):
+        scheduler["policy"] = {"name": "las",
+                               "thresholds_gpu_hours": draw(st.lists(st.floats(0.05, 200.0), min_size=1, max_size=3)),
+                               "starvation_factor": draw(st.sampled_from([None, 0.5, 2.0, 8.0]))}
     if policy == "priority" or draw(st.booleans()):
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
                                          {"name": "mid", "value": 50, "teams": ["b"]},

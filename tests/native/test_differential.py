@@ -55,6 +55,21 @@ def test_tiresias_style_under_policies_whose_keys_do_not_move(policy: str) -> No
     compare_files(scenario)
 
 
+@pytest.mark.parametrize("policy", ["las", "srtf", "srsf"])
+def test_tiresias_style_under_preemptive_policies(policy: str) -> None:
+    """The openb replay's first day under 2D-LAS (the scenario's thresholds, no starvation
+    guard), SRTF and SRSF: hundreds of preemptions and las' demotion timers; ties in submit
+    order and preemption at checkpoint cost (stable ties and free preemption stay on Python)."""
+    base = api.load("tiresias-style")
+    chosen = base.scheduler.policy if policy == "las" else PolicySpec(name=policy)
+    scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(
+        update={"policy": chosen, "ties": "submit_order", "preemption_cost": "checkpoint"})})
+    until = datetime(2023, 1, 3)
+    record = compare_records(scenario, until=until)
+    assert record.preemptions.sum() > 100
+    compare_files(scenario, until=until)
+
+
 def preemption_scenario(scope: str, backfill: str) -> str:
     """Two queues in a cohort on 48 GPUs, every Kueue preemption rule in play: high-priority
     short jobs of team a, long low-priority ones of team c, checkpoints every half hour."""

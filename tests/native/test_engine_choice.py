@@ -59,10 +59,10 @@ def test_the_default_scenario_stays_on_the_python_engine() -> None:
 
 
 def test_native_on_an_unsupported_scenario_exits_2_naming_the_feature(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "run", "tiresias-style", "--engine", "native",
+    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "run", "gavel-style", "--engine", "native",
                            "--out", str(tmp_path / "out"), "--no-report"], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
-    assert "LasPolicy" in done.stdout + done.stderr
+    assert "GavelLasPolicy" in done.stdout + done.stderr
     assert not (tmp_path / "out").exists()
 
 

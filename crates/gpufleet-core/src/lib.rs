@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod layout;
 pub mod placement;
+pub mod policy;
 pub mod preemption;
 pub mod progress;
 pub mod quota;
@@ -45,6 +46,7 @@ mod python {
     use pyo3::types::PyDict;
 
     use crate::layout::{Change, Layout, Pool};
+    use crate::policy::Kind;
     use crate::preemption::{Reclaim, Rules, Within};
     use crate::progress::Progress;
     use crate::quota::QuotaBook;
@@ -87,6 +89,22 @@ mod python {
     type ShapeRow = (i64, i64, bool, Vec<usize>);
 
     type Built = (FleetState, Progress, SchedulerConfig, RunInputs);
+
+    /// The policy: (name, las' thresholds in GPU-seconds, las' starvation factor or None).
+    fn policy(spec: &Bound<'_, PyDict>) -> PyResult<Kind> {
+        let (name, thresholds_gpu_s, starvation_factor): (String, Vec<f64>, Option<f64>) = item(spec, "policy")?;
+        Ok(match name.as_str() {
+            "static" => Kind::Static,
+            "fgf_preemptive" => Kind::FgfPreemptive,
+            "srtf" => Kind::Srtf,
+            "srsf" => Kind::Srsf,
+            "las" => Kind::Las {
+                thresholds_gpu_s,
+                starvation_factor,
+            },
+            other => return Err(PyValueError::new_err(format!("run spec: unknown policy {other:?}"))),
+        })
+    }
 
     /// Per queue, its Kueue preemption settings: (within_cluster_queue, reclaim_within_cohort,
     /// borrow_within_cohort) as Kueue spells them.
@@ -158,6 +176,8 @@ mod python {
             item(spec, "restart_overhead_s")?,
             item(spec, "write_s")?,
         );
+        let mut progress = progress;
+        progress.gpus = floats(spec, "gpus")?;
         let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
         let backfill = match item::<String>(spec, "backfill")?.as_str() {
             "none" => Backfill::None,
@@ -195,6 +215,7 @@ mod python {
             priority: ints(spec, "priority")?,
             rules: rules(spec)?,
             any_scope: item(spec, "any_scope")?,
+            policy: policy(spec)?,
         };
         let inputs = RunInputs {
             submit_s: floats(spec, "submit_s")?,
@@ -216,6 +237,7 @@ mod python {
             ("estimate_s", progress.estimate_s.len()),
             ("checkpoint_s", progress.checkpoint_s.len()),
             ("limit_s", progress.limit_s.len()),
+            ("gpus", progress.gpus.len()),
         ];
         for (name, length) in lengths {
             if length != n {

@@ -57,8 +57,11 @@ impl Rules {
 
 impl Scheduler {
     /// Whether the rules let waiting `job` preempt running `victim` (`queue_rules_allow`).
-    fn allowed(&self, job: usize, victim: usize) -> bool {
+    fn allowed(&self, job: usize, victim: usize, now: f64) -> bool {
         let (queue, theirs) = (self.cfg.queue_of[job], self.cfg.queue_of[victim]);
+        if queue == theirs && self.policy.preemptive() && self.policy.preempts(job, victim, now, &self.progress) {
+            return true;
+        }
         let (priority, their_priority) = (self.cfg.priority[job], self.cfg.priority[victim]);
         let rules = self.cfg.rules[queue];
         if queue == theirs {
@@ -89,26 +92,28 @@ impl Scheduler {
     }
 
     /// The victims whose preemption lets `job` start now; None if none do (`choose_victims`).
-    fn choose_victims(&mut self, job: usize) -> Option<Vec<usize>> {
-        let mut candidates: Vec<usize> = self
+    fn choose_victims(&mut self, job: usize, now: f64) -> Option<Vec<usize>> {
+        let mut ranked: Vec<(i64, f64, f64, usize)> = self
             .ends
             .iter()
             .map(|&(_, victim)| victim)
-            .filter(|&victim| self.allowed(job, victim))
+            .filter(|&victim| self.allowed(job, victim, now))
+            .map(|victim| {
+                let rank = self.policy.victim_rank(victim, now, &self.progress);
+                (self.cfg.priority[victim], rank, self.started_at[victim], victim)
+            })
             .collect();
-        if candidates.is_empty() {
+        if ranked.is_empty() {
             return None;
         }
-        // (priority, -victim rank (0 without a preemptive policy), -start, -job): unique.
-        let started_at = &self.started_at;
-        let priority = &self.cfg.priority;
-        candidates.sort_unstable_by(|&a, &b| {
-            priority[a]
-                .cmp(&priority[b])
-                .then(started_at[b].total_cmp(&started_at[a]))
-                .then(b.cmp(&a))
+        // (priority, -victim rank, -start, -job), as Python compares floats: unique by the job.
+        ranked.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.partial_cmp(&a.1).expect("no NaN rank"))
+                .then(b.2.partial_cmp(&a.2).expect("no NaN start"))
+                .then(b.3.cmp(&a.3))
         });
-        candidates.truncate(MAX_CANDIDATES);
+        let candidates: Vec<usize> = ranked.iter().take(MAX_CANDIDATES).map(|c| c.3).collect();
         let mut chosen: Vec<usize> = Vec::new();
         let mut fits = false;
         for victim in candidates {
@@ -182,7 +187,7 @@ impl Scheduler {
 
     /// Preempt the victims that let `job` start now, and start it (`_admit_by_preempting`).
     pub(crate) fn admit_by_preempting(&mut self, job: usize, now: f64, started: &mut Vec<Start>) -> bool {
-        let Some(victims) = self.choose_victims(job) else {
+        let Some(victims) = self.choose_victims(job, now) else {
             return false;
         };
         for victim in victims {

@@ -20,6 +20,12 @@ pub struct Progress {
     pub writing_s: Vec<f64>,
     pub segment_start: Vec<f64>,
     overhead: Vec<f64>,
+    /// Per job, its GPUs (set by the caller; empty: service is not counted).
+    pub gpus: Vec<f64>,
+    /// GPU-seconds of service had in finished and stopped segments.
+    pub attained_gpu_s: Vec<f64>,
+    pub last_stop_s: Vec<f64>,
+    pub last_run_s: Vec<f64>,
 }
 
 impl Progress {
@@ -50,6 +56,10 @@ impl Progress {
             writing_s: vec![0.0; n],
             segment_start: vec![f64::NAN; n],
             overhead: vec![0.0; n],
+            gpus: Vec::new(),
+            attained_gpu_s: vec![0.0; n],
+            last_stop_s: vec![f64::NAN; n],
+            last_run_s: vec![0.0; n],
         }
     }
 
@@ -112,8 +122,7 @@ impl Progress {
         }
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
-        self.held_s[job] += ran;
-        self.segment_start[job] = f64::NAN;
+        self.stopped(job, now, ran);
     }
 
     /// The run segment ends at `now`, stopped by a preemption: the job keeps its work up to
@@ -133,8 +142,25 @@ impl Progress {
         self.preemptions[job] += 1;
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
+        self.stopped(job, now, ran);
+    }
+
+    /// The bookkeeping every stop ends with (`JobProgress.stop`'s last steps).
+    fn stopped(&mut self, job: usize, now: f64, ran: f64) {
+        if !self.gpus.is_empty() {
+            self.attained_gpu_s[job] += ran * self.gpus[job];
+        }
         self.held_s[job] += ran;
+        self.last_run_s[job] = ran;
+        self.last_stop_s[job] = now;
         self.segment_start[job] = f64::NAN;
+    }
+
+    /// GPU-seconds of service the job has had, including a run in progress.
+    pub fn attained_now(&self, job: usize, now: f64) -> f64 {
+        let started = self.segment_start[job];
+        let running = if started.is_nan() { 0.0 } else { now - started };
+        self.attained_gpu_s[job] + running * self.gpus[job]
     }
 
     /// Wall seconds of work of the segment running since `segment_start` up to `until`.

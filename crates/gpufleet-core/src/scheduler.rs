@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
+use crate::policy::{Kind, Policy};
 use crate::preemption::Rules;
 use crate::progress::Progress;
 use crate::quota::{QuotaBook, LIMITS};
@@ -95,6 +96,8 @@ pub struct SchedulerConfig {
     pub rules: Vec<Rules>,
     /// `preemption_scope: any`: every waiting job may preempt, not only its queue's first blocked.
     pub any_scope: bool,
+    /// The policy (`Kind::Static`: ordered by `policy_value`).
+    pub policy: Kind,
 }
 
 type Shared = Rc<RefCell<Reservation>>;
@@ -103,6 +106,7 @@ pub struct Scheduler {
     pub state: FleetState,
     pub progress: Progress,
     pub(crate) quotas: QuotaBook,
+    pub(crate) policy: Policy,
     pub(crate) cfg: SchedulerConfig,
     by_queue: Vec<BTreeSet<Key>>,
     buckets: Vec<Bucket>,
@@ -143,6 +147,7 @@ impl Scheduler {
             state,
             progress,
             quotas: cfg.quotas.clone(),
+            policy: Policy::new(cfg.policy.clone(), cfg.policy_value.clone()),
             by_queue: vec![BTreeSet::new(); n_queues],
             buckets: Vec::new(),
             bucket_index: HashMap::new(),
@@ -178,6 +183,26 @@ impl Scheduler {
     pub fn submit(&mut self, job: usize) {
         self.n_pending += 1;
         self.new.push(job);
+    }
+
+    /// The policy's rank of `job` changed by itself (a timer): re-queue it if waiting, and
+    /// look at the queue again either way (a running job may now be preempted).
+    pub fn rerank(&mut self, job: usize) {
+        if self.key[job].is_some() {
+            self.dequeue(job);
+            self.enqueue(job);
+        }
+        self.full_pass = true;
+    }
+
+    /// When the policy's rank of `job` will change by itself, or None.
+    pub fn next_change(&mut self, job: usize, now: f64, running: bool) -> Option<f64> {
+        self.policy.next_change(job, now, running, &self.progress)
+    }
+
+    /// A time from `next_change` has come.
+    pub fn on_timer(&mut self, job: usize, running: bool) {
+        self.policy.on_timer(job, running, &self.progress);
     }
 
     pub fn capacity_added(&mut self) {
@@ -231,7 +256,7 @@ impl Scheduler {
     // -- queue structures --------------------------------------------------------------
 
     fn policy_key(&self, job: usize) -> Key {
-        (self.cfg.policy_value[job], job)
+        (self.policy.value(job, &self.progress), job)
     }
 
     fn enqueue(&mut self, job: usize) -> Key {
@@ -449,8 +474,8 @@ impl Scheduler {
         started: &mut Vec<Start>,
     ) -> Outcome {
         let (queue, shape_index) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
-        let may_preempt =
-            self.cfg.rules[queue].may_preempt() && (self.cfg.any_scope || !failed_queues.contains(&queue));
+        let may_preempt = (self.policy.preemptive() || self.cfg.rules[queue].may_preempt())
+            && (self.cfg.any_scope || !failed_queues.contains(&queue));
         let long = match &head_reservation {
             Some(reserved) => {
                 let reserved = reserved.borrow();

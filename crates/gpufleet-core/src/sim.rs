@@ -15,6 +15,7 @@ use crate::Time;
 const CAPACITY: u8 = 0;
 const JOB_END: u8 = 1;
 const ARRIVAL: u8 = 2;
+const TIMER: u8 = 3;
 const SCHEDULE: u8 = 5;
 const SAMPLE: u8 = 9;
 
@@ -173,6 +174,7 @@ impl<'p> Simulation<'p> {
                 CAPACITY => self.on_capacity(&changes[event.payload.0]),
                 JOB_END => self.on_job_end(event.payload.0, event.payload.1),
                 ARRIVAL => self.on_arrival(event.payload.0),
+                TIMER => self.on_timer(event.payload.0, event.payload.1),
                 SCHEDULE => self.on_schedule(),
                 SAMPLE => self.on_sample(event.payload.0),
                 other => unreachable!("no event of priority {other}"),
@@ -265,6 +267,7 @@ impl<'p> Simulation<'p> {
             if start.preempted {
                 self.close_segment(job, now);
                 self.status[job] = status::QUEUED;
+                self.arm_timer(job, false);
                 continue;
             }
             if self.start[job].is_nan() {
@@ -278,6 +281,7 @@ impl<'p> Simulation<'p> {
             self.running[job] = Some((now, start.pool));
             self.running_order.push(job);
             self.at(now + start.run_s, JOB_END, (job, self.epoch[job]));
+            self.arm_timer(job, true);
         }
         self.started = started;
     }
@@ -314,6 +318,27 @@ impl<'p> Simulation<'p> {
         if index + 1 < self.inputs.sample_times.len() {
             self.at(self.inputs.sample_times[index + 1], SAMPLE, (index + 1, 0));
         }
+    }
+
+    /// A policy timer (las' demotions and promotions) for `job`, if its rank will move.
+    fn arm_timer(&mut self, job: usize, running: bool) {
+        let now = self.now;
+        if let Some(when) = self.sched.next_change(job, now, running) {
+            if when <= self.inputs.until_s {
+                self.at(py_max(when, now), TIMER, (job, self.epoch[job]));
+            }
+        }
+    }
+
+    fn on_timer(&mut self, job: usize, epoch: u64) {
+        if epoch != self.epoch[job] {
+            return;
+        }
+        let running = self.running[job].is_some();
+        self.sched.on_timer(job, running);
+        self.sched.rerank(job);
+        self.arm_timer(job, running);
+        self.request_pass();
     }
 
     fn request_pass(&mut self) {

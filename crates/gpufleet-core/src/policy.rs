@@ -1,0 +1,230 @@
+//! Queue-ordering policies (`gpufleet.sched.policies`): a waiting job's key, and for the
+//! preemptive ones (srtf, srsf, fgf_preemptive, las) which running jobs a waiting job
+//! takes the place of, how victims rank, and las' timers (demotion, promotion).
+//!
+//! Policies whose keys never move (fifo, priority, sjf, fgf) order by values the bridge
+//! computes; srtf, srsf and las compute theirs when a job is queued, from its progress
+//! then, with the Python policy's float steps.
+
+use crate::progress::{py_max, Progress};
+
+/// Which policy orders the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// Keys from the bridge (fifo, priority, sjf, fgf), never preempting.
+    Static,
+    /// fgf_preemptive: keys from the bridge (GPUs); a waiting job preempts jobs with more GPUs.
+    FgfPreemptive,
+    /// Shortest remaining (estimated) time first.
+    Srtf,
+    /// Shortest remaining service (time left x GPUs) first.
+    Srsf,
+    /// Tiresias' discretised 2D-LAS: queues by attained GPU-seconds, starvation guard.
+    Las {
+        thresholds_gpu_s: Vec<f64>,
+        starvation_factor: Option<f64>,
+    },
+}
+
+/// A policy and the per-job state it keeps.
+pub struct Policy {
+    pub kind: Kind,
+    /// Per job, its key value for `Kind::Static` and `Kind::FgfPreemptive`.
+    pub values: Vec<i64>,
+    /// las: per job, service already counted when it was promoted.
+    baseline: Vec<f64>,
+    /// las: per job, the queue a demotion timer moved it to (immune to rounding).
+    reached: Vec<usize>,
+    /// las: per job, the queue it was in when its demotion timer was set.
+    armed: Vec<usize>,
+}
+
+/// An int64 in the order of the float `value` (`gpufleet.sim.native._float_order`).
+pub fn float_order(value: f64) -> i64 {
+    let bits = (value + 0.0).to_bits() as i64; // + 0.0 turns -0.0 into 0.0
+    if bits < 0 {
+        bits ^ i64::MAX
+    } else {
+        bits
+    }
+}
+
+impl Policy {
+    pub fn new(kind: Kind, values: Vec<i64>) -> Self {
+        let n = values.len();
+        Policy {
+            kind,
+            values,
+            baseline: vec![0.0; n],
+            reached: vec![0; n],
+            armed: vec![0; n],
+        }
+    }
+
+    /// Whether the policy preempts on its own account.
+    pub fn preemptive(&self) -> bool {
+        self.kind != Kind::Static
+    }
+
+    /// The key value of a job queued now (smaller first; the job index breaks ties).
+    pub fn value(&self, job: usize, progress: &Progress) -> i64 {
+        match &self.kind {
+            Kind::Static | Kind::FgfPreemptive => self.values[job],
+            Kind::Srtf => float_order(remaining_s(job, progress)),
+            Kind::Srsf => float_order(remaining_s(job, progress) * progress.gpus[job]),
+            Kind::Las { .. } => self.level(job, progress.attained_gpu_s[job]) as i64,
+        }
+    }
+
+    /// Whether waiting `job` should take the place of running `victim` (same queue).
+    pub fn preempts(&self, job: usize, victim: usize, now: f64, progress: &Progress) -> bool {
+        match &self.kind {
+            Kind::Static => false,
+            Kind::FgfPreemptive => progress.gpus[job] < progress.gpus[victim],
+            Kind::Srtf => remaining_s(job, progress) < running_remaining_s(victim, now, progress),
+            Kind::Srsf => {
+                remaining_s(job, progress) * progress.gpus[job]
+                    < running_remaining_s(victim, now, progress) * progress.gpus[victim]
+            }
+            Kind::Las { .. } => {
+                self.level(job, progress.attained_gpu_s[job]) < self.level(victim, progress.attained_now(victim, now))
+            }
+        }
+    }
+
+    /// Among allowed victims, larger ranks are preempted first.
+    pub fn victim_rank(&self, victim: usize, now: f64, progress: &Progress) -> f64 {
+        match &self.kind {
+            Kind::Static => 0.0,
+            Kind::FgfPreemptive => progress.gpus[victim],
+            Kind::Srtf => running_remaining_s(victim, now, progress),
+            Kind::Srsf => running_remaining_s(victim, now, progress) * progress.gpus[victim],
+            Kind::Las { .. } => progress.attained_now(victim, now),
+        }
+    }
+
+    /// las: the queue of a job with `attained` GPU-seconds.
+    fn level(&self, job: usize, attained: f64) -> usize {
+        let Kind::Las { thresholds_gpu_s, .. } = &self.kind else {
+            return 0;
+        };
+        let service = attained - self.baseline[job];
+        let measured = thresholds_gpu_s.partition_point(|&t| t <= service); // bisect_right
+        measured.max(self.reached[job])
+    }
+
+    /// When the job's rank will change by itself (a timer), or None (`next_change`).
+    pub fn next_change(&mut self, job: usize, now: f64, running: bool, progress: &Progress) -> Option<f64> {
+        let Kind::Las {
+            thresholds_gpu_s,
+            starvation_factor,
+        } = &self.kind
+        else {
+            return None;
+        };
+        if running {
+            let attained = progress.attained_now(job, now);
+            let level = self.level(job, attained);
+            let thresholds = thresholds_gpu_s;
+            if level == thresholds.len() {
+                return None;
+            }
+            let target = thresholds[level] + self.baseline[job];
+            self.armed[job] = level;
+            return Some(now + py_max(target - attained, 0.0) / progress.gpus[job]);
+        }
+        let factor = (*starvation_factor)?;
+        if progress.last_stop_s[job].is_nan() || self.level(job, progress.attained_gpu_s[job]) == 0 {
+            return None;
+        }
+        Some(progress.last_stop_s[job] + factor * progress.last_run_s[job])
+    }
+
+    /// A time from `next_change` has come: a demotion (running) or a promotion (waiting).
+    pub fn on_timer(&mut self, job: usize, running: bool, progress: &Progress) {
+        if !matches!(self.kind, Kind::Las { .. }) {
+            return;
+        }
+        if running {
+            self.reached[job] = self.reached[job].max(self.armed[job] + 1);
+        } else {
+            self.baseline[job] = progress.attained_gpu_s[job];
+            self.reached[job] = 0;
+        }
+    }
+}
+
+/// srtf: estimated work left of a job (`SjfPolicy.remaining_s`, exact estimates).
+fn remaining_s(job: usize, progress: &Progress) -> f64 {
+    py_max(progress.estimate_s[job] - progress.done_s[job], 0.0)
+}
+
+/// Estimated work left of a running job, its run so far counted in full.
+fn running_remaining_s(job: usize, now: f64, progress: &Progress) -> f64 {
+    let started = progress.segment_start[job];
+    let ran = if started.is_nan() { 0.0 } else { now - started };
+    py_max(remaining_s(job, progress) - ran, 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(gpus: Vec<f64>) -> Progress {
+        let n = gpus.len();
+        let mut progress = Progress::new(
+            vec![100.0; n],
+            vec![100.0; n],
+            vec![f64::INFINITY; n],
+            vec![f64::INFINITY; n],
+            0.0,
+            0.0,
+        );
+        progress.gpus = gpus;
+        progress
+    }
+
+    #[test]
+    fn float_order_is_float_order() {
+        let values = [-5.5, -1.0, -0.0, 0.0, 1e-300, 2.0, 1e9, f64::INFINITY];
+        for pair in values.windows(2) {
+            assert!(float_order(pair[0]) <= float_order(pair[1]));
+        }
+        assert_eq!(float_order(-0.0), float_order(0.0));
+    }
+
+    #[test]
+    fn las_demotes_a_running_job_when_its_service_crosses_a_threshold() {
+        let las = Kind::Las {
+            thresholds_gpu_s: vec![3600.0, 36000.0],
+            starvation_factor: Some(2.0),
+        };
+        let mut policy = Policy::new(las, vec![0; 2]);
+        let mut progress = progress(vec![4.0, 1.0]);
+        progress.start(0, 0.0);
+        // 4 GPUs cross 3,600 GPU-seconds after 900 s.
+        assert_eq!(policy.next_change(0, 0.0, true, &progress), Some(900.0));
+        assert_eq!(policy.value(0, &progress), 0);
+        policy.on_timer(0, true, &progress);
+        // A waiting job of queue 0 now preempts it.
+        assert!(policy.preempts(1, 0, 900.0, &progress));
+        progress.stop_preempted(0, 900.0);
+        assert_eq!(policy.value(0, &progress), 1);
+        // Waiting, it is promoted after twice its last run.
+        assert_eq!(policy.next_change(0, 900.0, false, &progress), Some(2700.0));
+        policy.on_timer(0, false, &progress);
+        assert_eq!(policy.value(0, &progress), 0);
+    }
+
+    #[test]
+    fn srtf_prefers_the_job_with_least_left() {
+        let policy = Policy::new(Kind::Srtf, vec![0; 2]);
+        let mut progress = progress(vec![1.0, 1.0]);
+        progress.estimate_s[1] = 50.0;
+        progress.start(0, 0.0);
+        assert!(policy.preempts(1, 0, 40.0, &progress)); // 50 left against 60
+        assert!(!policy.preempts(1, 0, 60.0, &progress)); // 50 against 40
+        assert_eq!(policy.victim_rank(0, 30.0, &progress), 70.0);
+        assert!(policy.value(1, &progress) < policy.value(0, &progress));
+    }
+}
