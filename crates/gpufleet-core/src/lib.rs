@@ -224,6 +224,10 @@ mod python {
             until_s: item(spec, "until_s")?,
             sample_times: floats(spec, "sample_times")?,
             progress_every: item(spec, "progress_every")?,
+            time_passes: match spec.get_item("time_passes")? {
+                Some(value) => value.extract()?,
+                None => false,
+            },
         };
         let n = inputs.submit_s.len();
         let lengths = [
@@ -368,6 +372,17 @@ mod python {
             log.iter().map(|c| c.2).collect::<Vec<_>>().into_pyarray(py),
         )?;
         out.set_item("events", output.events)?;
+        if !output.pass_timings.is_empty() {
+            let timings = &output.pass_timings;
+            out.set_item(
+                "pass_time_s",
+                timings.iter().map(|t| t.0).collect::<Vec<_>>().into_pyarray(py),
+            )?;
+            out.set_item(
+                "pass_ns",
+                timings.iter().map(|t| t.1).collect::<Vec<_>>().into_pyarray(py),
+            )?;
+        }
         Ok(out)
     }
 

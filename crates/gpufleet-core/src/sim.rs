@@ -37,6 +37,8 @@ pub struct RunInputs {
     pub until_s: f64,
     pub sample_times: Vec<f64>,
     pub progress_every: u64,
+    /// Time every scheduling pass (wall clock, for the pass benchmark).
+    pub time_passes: bool,
 }
 
 /// Columns of a finished run.
@@ -62,6 +64,8 @@ pub struct RunOutput {
     pub samples: Vec<[f64; 6]>,
     pub capacity_log: Vec<(f64, usize, i64)>,
     pub events: u64,
+    /// (simulated time, wall nanoseconds) of every scheduling pass, with `time_passes`.
+    pub pass_timings: Vec<(f64, u64)>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -106,6 +110,7 @@ pub struct Simulation<'p> {
     finished: u64,
     started: Vec<Start>,
     progress: Option<ProgressFn<'p>>,
+    pass_timings: Vec<(f64, u64)>,
 }
 
 impl<'p> Simulation<'p> {
@@ -133,6 +138,7 @@ impl<'p> Simulation<'p> {
             finished: 0,
             started: Vec::new(),
             progress,
+            pass_timings: Vec::new(),
         }
     }
 
@@ -261,7 +267,14 @@ impl<'p> Simulation<'p> {
         self.pass_requested = false;
         let now = self.now;
         let mut started = std::mem::take(&mut self.started);
-        self.sched.schedule(now, &mut started);
+        if self.inputs.time_passes {
+            let began = std::time::Instant::now();
+            self.sched.schedule(now, &mut started);
+            let took = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.pass_timings.push((now, took));
+        } else {
+            self.sched.schedule(now, &mut started);
+        }
         for start in started.drain(..) {
             let job = start.job;
             if start.preempted {
@@ -412,6 +425,7 @@ impl<'p> Simulation<'p> {
             samples: self.samples,
             capacity_log: sched.state.capacity_log,
             events: self.events,
+            pass_timings: self.pass_timings,
         }
     }
 }
