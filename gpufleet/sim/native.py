@@ -69,8 +69,6 @@ def unsupported(simulation: Simulation) -> str | None:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
         return "providers in order of preference (queue or workload `providers`)"
-    if progress.free_preemption and any(scheduler.may_preempt(queue) for queue in range(scheduler.quotas.n_queues)):
-        return "free preemption (preemption_cost: none)"
     if policy.round_s is not None or policy.dynamic_queue_order:
         return "round-based or fair-share ordering"
     if scheduler.ties is not None:
@@ -144,6 +142,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "policy_value": policy_value,
         "policy": _policy_spec(scheduler),
         "gpus": np.asarray(progress.gpus, dtype=np.float64),
+        "free_preemption": bool(progress.free_preemption),
         "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),

@@ -114,7 +114,8 @@ def drawn_scenario(draw: Any) -> Scenario:
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
                                  "time_limits": draw(st.sampled_from(["work", "wall_clock"])),
-                                 "estimate": draw(st.sampled_from(["time_limit", "exact"]))}
+                                 "estimate": draw(st.sampled_from(["time_limit", "exact"])),
+                                 "preemption_cost": draw(st.sampled_from(["checkpoint", "none"]))}
     if policy == "las" and draw(st.booleans()):
         scheduler["policy"] = {"name": "las",
                                "thresholds_gpu_hours": draw(st.lists(st.floats(0.05, 200.0), min_size=1, max_size=3)),

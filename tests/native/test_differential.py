@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.sim.load import parse_scenario
-from gpufleet.spec.scheduler import PolicySpec
+from gpufleet.spec.scheduler import PolicySpec, PreemptionCost, Ties
 from tests.native.differential import compare_files, compare_records, drawn_scenario
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
@@ -55,15 +55,15 @@ def test_tiresias_style_under_policies_whose_keys_do_not_move(policy: str) -> No
     compare_files(scenario)
 
 
-@pytest.mark.parametrize("policy", ["las", "srtf", "srsf"])
-def test_tiresias_style_under_preemptive_policies(policy: str) -> None:
+@pytest.mark.parametrize(("policy", "cost"), [("las", "none"), ("srtf", "checkpoint"), ("srsf", "none")])
+def test_tiresias_style_under_preemptive_policies(policy: str, cost: str) -> None:
     """The openb replay's first day under 2D-LAS (the scenario's thresholds, no starvation
-    guard), SRTF and SRSF: hundreds of preemptions and las' demotion timers; ties in submit
-    order and preemption at checkpoint cost (stable ties and free preemption stay on Python)."""
+    guard), SRTF and SRSF: hundreds of preemptions and las' demotion timers, free (the work
+    counted exactly) or at checkpoint cost; ties in submit order (stable ties stay on Python)."""
     base = api.load("tiresias-style")
     chosen = base.scheduler.policy if policy == "las" else PolicySpec(name=policy)
     scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(
-        update={"policy": chosen, "ties": "submit_order", "preemption_cost": "checkpoint"})})
+        update={"policy": chosen, "ties": Ties.submit_order, "preemption_cost": PreemptionCost(cost)})})
     until = datetime(2023, 1, 3)
     record = compare_records(scenario, until=until)
     assert record.preemptions.sum() > 100

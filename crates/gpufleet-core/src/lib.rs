@@ -178,6 +178,7 @@ mod python {
         );
         let mut progress = progress;
         progress.gpus = floats(spec, "gpus")?;
+        progress.free_preemption = item(spec, "free_preemption")?;
         let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
         let backfill = match item::<String>(spec, "backfill")?.as_str() {
             "none" => Backfill::None,

@@ -1,5 +1,12 @@
 //! How far each job has got (`gpufleet.sched.progress.JobProgress`), for runs without
-//! preemptions, failures or per-type speeds: a run ends by finishing or at its wall-clock limit.
+//! failures or per-type speeds: a run ends by finishing, at its wall-clock limit, or by a
+//! preemption (at checkpoint cost, or free: the work of a freely preempted job is counted
+//! exactly, as Python's `Fraction`s count it, so any number of preemptions adds no rounding).
+
+use std::collections::HashMap;
+
+use num_rational::BigRational;
+use num_traits::ToPrimitive;
 
 /// Per-job progress; the float steps are those of the Python engine, in its order.
 pub struct Progress {
@@ -26,6 +33,21 @@ pub struct Progress {
     pub attained_gpu_s: Vec<f64>,
     pub last_stop_s: Vec<f64>,
     pub last_run_s: Vec<f64>,
+    /// `preemption_cost: none`: a preempted job keeps all its work and restarts without overhead.
+    pub free_preemption: bool,
+    /// Per job stopped by a free preemption: the next start has no overhead.
+    resume_free: Vec<bool>,
+    /// Exact work done of the jobs freely preempted.
+    done_exact: HashMap<usize, BigRational>,
+}
+
+fn exact(value: f64) -> BigRational {
+    BigRational::from_float(value).expect("a finite float")
+}
+
+/// Python's `float(Fraction)`: the nearest float, ties to even.
+fn nearest(value: &BigRational) -> f64 {
+    value.to_f64().expect("a float")
 }
 
 impl Progress {
@@ -60,14 +82,25 @@ impl Progress {
             attained_gpu_s: vec![0.0; n],
             last_stop_s: vec![f64::NAN; n],
             last_run_s: vec![0.0; n],
+            free_preemption: false,
+            resume_free: vec![false; n],
+            done_exact: HashMap::new(),
         }
     }
 
     fn overhead_before_start(&self, job: usize) -> f64 {
-        if self.starts[job] > 0 {
+        if self.starts[job] > 0 && !self.resume_free[job] {
             self.restart_overhead_s
         } else {
             0.0
+        }
+    }
+
+    /// Work left (`_left`): exact for a job freely preempted.
+    fn left(&self, job: usize) -> f64 {
+        match self.done_exact.get(&job) {
+            Some(done) => nearest(&(exact(self.work_s[job]) - done)),
+            None => self.work_s[job] - self.done_s[job],
         }
     }
 
@@ -83,9 +116,10 @@ impl Progress {
     pub fn start(&mut self, job: usize, now: f64) -> f64 {
         let overhead = self.overhead_before_start(job);
         self.overhead[job] = overhead;
+        self.resume_free[job] = false;
         self.starts[job] += 1;
         self.segment_start[job] = now;
-        let run = overhead + self.time_for(job, self.work_s[job] - self.done_s[job]);
+        let run = overhead + self.time_for(job, self.left(job));
         let budget = self.limit_s[job] - self.held_s[job];
         self.at_limit[job] = run > budget;
         py_min(run, py_max(budget, 0.0))
@@ -112,12 +146,13 @@ impl Progress {
             writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
             let kept = cycles * self.checkpoint_s[job];
             let lost = py_min(into, self.checkpoint_s[job]);
-            self.done_s[job] += kept;
+            self.keep(job, kept);
             self.lost_s[job] += lost;
             self.limit_lost_s[job] += lost;
         } else {
-            let work = self.work_s[job] - self.done_s[job];
+            let work = self.left(job);
             self.done_s[job] = self.work_s[job];
+            self.done_exact.remove(&job);
             writes = working - work;
         }
         self.writing_s[job] += writes;
@@ -134,15 +169,41 @@ impl Progress {
         let cycle = self.checkpoint_s[job] + self.write_s;
         let cycles = (working / cycle).floor();
         let into = working - cycles * cycle;
-        let writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
-        let kept = cycles * self.checkpoint_s[job];
-        let lost = py_min(into, self.checkpoint_s[job]);
-        self.done_s[job] += kept;
+        let mut writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+        let lost;
+        if self.free_preemption {
+            lost = 0.0;
+            if self.write_s == 0.0 {
+                writes = 0.0; // no cycle rounding: every second worked is kept
+            }
+            let worked = exact(now) - exact(self.segment_start[job]) - exact(overhead) - exact(writes);
+            let done = match self.done_exact.remove(&job) {
+                Some(done) => done + worked,
+                None => exact(self.done_s[job]) + worked,
+            };
+            self.done_s[job] = nearest(&done);
+            self.done_exact.insert(job, done);
+            self.resume_free[job] = true;
+        } else {
+            lost = py_min(into, self.checkpoint_s[job]);
+            self.keep(job, cycles * self.checkpoint_s[job]);
+        }
         self.lost_s[job] += lost;
         self.preemptions[job] += 1;
         self.writing_s[job] += writes;
         self.overhead_s[job] += overhead;
         self.stopped(job, now, ran);
+    }
+
+    /// Work `kept` up to the last checkpoint joins the work done (exactly, after a free preemption).
+    fn keep(&mut self, job: usize, kept: f64) {
+        match self.done_exact.get_mut(&job) {
+            Some(done) => {
+                *done += exact(kept);
+                self.done_s[job] = nearest(done);
+            }
+            None => self.done_s[job] += kept,
+        }
     }
 
     /// The bookkeeping every stop ends with (`JobProgress.stop`'s last steps).
@@ -257,6 +318,24 @@ mod tests {
         progress.stop_finished(0, 17.0);
         assert_eq!(progress.done_s[0], 10.0);
         assert_eq!((progress.overhead_s[0], progress.writing_s[0]), (3.0, 2.0));
+    }
+
+    #[test]
+    fn a_free_preemption_keeps_every_second_worked_exactly() {
+        // Python: p = JobProgress([1.0], [1.0], [1], [1e9], 600.0, free_preemption=True);
+        // p.start(0, 0.0); p.stop(0, 0.1, False); p.start(0, 0.1) -> 0.9; p.stop(0, 0.3, False);
+        // p.start(0, 0.3) -> 0.7: 1 - 0.1 - (0.3 - 0.1) counted exactly, then rounded once (float
+        // steps would give 0.7000000000000001).
+        let mut progress = Progress::new(vec![1.0], vec![1.0], vec![1e9], vec![f64::INFINITY], 600.0, 0.0);
+        progress.free_preemption = true;
+        assert_eq!(progress.start(0, 0.0), 1.0);
+        progress.stop_preempted(0, 0.1);
+        assert_eq!((progress.done_s[0], progress.lost_s[0]), (0.1, 0.0));
+        assert_eq!(progress.start(0, 0.1), 0.9); // no restart overhead
+        progress.stop_preempted(0, 0.3);
+        assert_eq!(progress.start(0, 0.3), 0.7);
+        assert_eq!(progress.preemptions[0], 2);
+        assert_eq!(progress.overhead_s[0], 0.0);
     }
 
     #[test]
