@@ -21,6 +21,7 @@ import numpy as np
 from gpufleet.errors import InputError, Problem
 from gpufleet.sched import quota, reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
+from gpufleet.sched.policies.drf import DrfPolicy
 from gpufleet.sched.policies.fgf import FgfPolicy, PreemptiveFgfPolicy
 from gpufleet.sched.policies.fifo import FifoPolicy
 from gpufleet.sched.policies.las import LasPolicy
@@ -41,8 +42,10 @@ _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reas
 _NEVER_FITS_CODE = 7
 _STATIC_POLICIES = (FifoPolicy, PriorityPolicy, SjfPolicy, FgfPolicy)
 """Policies whose keys never move: the core orders by values computed here (`_static_values`)."""
-_MOVING_POLICIES = {PreemptiveFgfPolicy: "fgf_preemptive", SrtfPolicy: "srtf", SrsfPolicy: "srsf", LasPolicy: "las"}
-"""The preemptive policies the core implements (`crates/gpufleet-core/src/policy.rs`), by its names for them."""
+_MOVING_POLICIES = {PreemptiveFgfPolicy: "fgf_preemptive", SrtfPolicy: "srtf", SrsfPolicy: "srsf", LasPolicy: "las",
+                    DrfPolicy: "drf"}
+"""The policies the core implements itself (`crates/gpufleet-core/src/policy.rs`), by its names for them:
+the preemptive ones, and drf's order between queues."""
 
 
 def core_missing() -> str | None:
@@ -62,14 +65,14 @@ def unsupported(simulation: Simulation) -> str | None:
     policy = scheduler.policy
     if type(policy) not in (*_STATIC_POLICIES, *_MOVING_POLICIES):
         return (f"policy {type(policy).__name__} "
-                "(the core has fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive and las)")
+                "(the core has fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive, las and drf)")
     if isinstance(policy, SjfPolicy) and policy.predictor is not None:
         return f"{type(policy).__name__} with predicted run times (estimates: predicted)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
         return "providers in order of preference (queue or workload `providers`)"
-    if policy.round_s is not None or policy.dynamic_queue_order:
+    if policy.round_s is not None or (policy.dynamic_queue_order and type(policy) is not DrfPolicy):
         return "round-based or fair-share ordering"
     if scheduler.ties is not None:
         return "stable ties under a policy whose keys move (ties: stable with srtf, srsf or las)"
@@ -143,6 +146,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "policy": _policy_spec(scheduler),
         "gpus": np.asarray(progress.gpus, dtype=np.float64),
         "free_preemption": bool(progress.free_preemption),
+        **_drf_spec(scheduler),
         "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),
@@ -171,7 +175,7 @@ def _static_values(scheduler: Scheduler, progress: JobProgress, n: int) -> np.nd
     key of a policy whose keys never move, as int64 ordered as the key is (a float key's
     bits, negatives flipped, so that integer order is float order)."""
     policy = scheduler.policy
-    if isinstance(policy, PriorityPolicy):
+    if isinstance(policy, PriorityPolicy | DrfPolicy):  # drf: priority within a queue
         return -np.asarray(scheduler.priority, dtype=np.int64)
     if isinstance(policy, SjfPolicy):
         return _float_order(np.asarray(progress.estimate_s, dtype=np.float64))
@@ -186,6 +190,17 @@ def _policy_spec(scheduler: Scheduler) -> tuple[str, list[float], float | None]:
     if isinstance(policy, LasPolicy):
         return "las", [float(t) for t in policy.thresholds_gpu_s], policy.options.starvation_factor
     return _MOVING_POLICIES.get(type(policy), "static"), [], None
+
+
+def _drf_spec(scheduler: Scheduler) -> dict[str, Any]:
+    """drf's weights, flavors and usage decay per second (None: GPUs held now); none for other policies."""
+    policy = scheduler.policy
+    if not isinstance(policy, DrfPolicy):
+        return {}
+    context = policy.context
+    return {"drf_weights": np.asarray(context.queue_weights, dtype=np.float64),
+            "drf_flavor_of_pool": np.asarray(context.flavor_of_pool, dtype=np.int64),
+            "drf_n_flavors": int(context.n_flavors), "drf_decay": policy.decay}
 
 
 def _float_order(values: np.ndarray) -> np.ndarray:

@@ -110,7 +110,7 @@ def drawn_scenario(draw: Any) -> Scenario:
         if len(pools) > 1 and draw(st.booleans()):
             workload["flavors"] = [draw(st.sampled_from(["H100", "B200"]))]
         workloads.append({"synthetic": workload})
-    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf", "srtf", "srsf", "fgf_preemptive", "las"]))
+    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf", "srtf", "srsf", "fgf_preemptive", "las", "drf"]))
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
                                  "time_limits": draw(st.sampled_from(["work", "wall_clock"])),
@@ -120,6 +120,8 @@ def drawn_scenario(draw: Any) -> Scenario:
         scheduler["policy"] = {"name": "las",
                                "thresholds_gpu_hours": draw(st.lists(st.floats(0.05, 200.0), min_size=1, max_size=3)),
                                "starvation_factor": draw(st.sampled_from([None, 0.5, 2.0, 8.0]))}
+    if policy == "drf" and draw(st.booleans()):
+        scheduler["fair_share"] = {"half_life_hours": draw(st.floats(0.5, 200.0))}
     if policy == "priority" or draw(st.booleans()):
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
                                          {"name": "mid", "value": 50, "teams": ["b"]},
@@ -158,6 +160,8 @@ def _drawn_queues(draw: Any, flavors: list[str], gpus: int) -> dict[str, Any]:
                 queue[limit] = {flavor: draw(st.integers(0, gpus)) for flavor in flavors}
         if draw(st.integers(0, 3)) == 0:
             queue["queueing_strategy"] = "StrictFIFO"
+        if draw(st.booleans()):
+            queue["fair_share"] = {"weight": draw(st.floats(0.25, 4.0))}
         if draw(st.booleans()):
             queue["preemption"] = {
                 "within_cluster_queue": draw(st.sampled_from(["Never", "LowerPriority", "LowerOrNewerEqualPriority"])),

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gpufleet import api
 from gpufleet.errors import InputError
 from gpufleet.sim.load import parse_scenario
-from gpufleet.spec.scheduler import PolicySpec, PreemptionCost, Ties
+from gpufleet.spec.scheduler import FairShareDecaySpec, PolicySpec, PreemptionCost, Ties
 from tests.native.differential import compare_files, compare_records, drawn_scenario
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
@@ -67,6 +67,18 @@ def test_tiresias_style_under_preemptive_policies(policy: str, cost: str) -> Non
     until = datetime(2023, 1, 3)
     record = compare_records(scenario, until=until)
     assert record.preemptions.sum() > 100
+    compare_files(scenario, until=until)
+
+
+@pytest.mark.parametrize("half_life_hours", [None, 72.0])
+def test_kueue_cohort_under_drf(half_life_hours: float | None) -> None:
+    """Weighted dominant-resource fair share between the three queues (four weeks), on the GPUs
+    held now or on usage decayed with a 72-hour half-life, beside the queues' Kueue preemption."""
+    base = api.load("kueue-cohort")
+    scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(update={
+        "policy": PolicySpec(name="drf"), "fair_share": FairShareDecaySpec(half_life_hours=half_life_hours)})})
+    until = datetime(2026, 3, 30)
+    compare_records(scenario, until=until)
     compare_files(scenario, until=until)
 
 

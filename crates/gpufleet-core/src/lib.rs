@@ -102,6 +102,12 @@ mod python {
                 thresholds_gpu_s,
                 starvation_factor,
             },
+            "drf" => Kind::Drf {
+                weights: floats(spec, "drf_weights")?,
+                flavor_of_pool: indexes(spec, "drf_flavor_of_pool")?,
+                n_flavors: item(spec, "drf_n_flavors")?,
+                decay: item(spec, "drf_decay")?,
+            },
             other => return Err(PyValueError::new_err(format!("run spec: unknown policy {other:?}"))),
         })
     }

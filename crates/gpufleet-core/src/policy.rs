@@ -24,7 +24,18 @@ pub enum Kind {
         thresholds_gpu_s: Vec<f64>,
         starvation_factor: Option<f64>,
     },
+    /// Weighted dominant-resource fair share between queues (keys from the bridge: priority,
+    /// then submit order), with usage decayed at `decay` per second (None: GPUs held now).
+    Drf {
+        weights: Vec<f64>,
+        flavor_of_pool: Vec<usize>,
+        n_flavors: usize,
+        decay: Option<f64>,
+    },
 }
+
+/// A queue's rank between queues (smaller first): drf's (dominant share, sum of shares).
+pub type Rank = (f64, f64);
 
 /// A policy and the per-job state it keeps.
 pub struct Policy {
@@ -37,6 +48,11 @@ pub struct Policy {
     reached: Vec<usize>,
     /// las: per job, the queue it was in when its demotion timer was set.
     armed: Vec<usize>,
+    /// drf: per (queue, flavor), GPUs held now and decayed GPU-seconds; per queue, when
+    /// its usage was last brought up to date.
+    held: Vec<f64>,
+    usage: Vec<f64>,
+    updated: Vec<f64>,
 }
 
 /// An int64 in the order of the float `value` (`gpufleet.sim.native._float_order`).
@@ -52,24 +68,116 @@ pub fn float_order(value: f64) -> i64 {
 impl Policy {
     pub fn new(kind: Kind, values: Vec<i64>) -> Self {
         let n = values.len();
+        let (cells, queues) = match &kind {
+            Kind::Drf { weights, n_flavors, .. } => (weights.len() * n_flavors, weights.len()),
+            _ => (0, 0),
+        };
         Policy {
             kind,
             values,
             baseline: vec![0.0; n],
             reached: vec![0; n],
             armed: vec![0; n],
+            held: vec![0.0; cells],
+            usage: vec![0.0; cells],
+            updated: vec![0.0; queues],
         }
     }
 
     /// Whether the policy preempts on its own account.
     pub fn preemptive(&self) -> bool {
-        self.kind != Kind::Static
+        !matches!(self.kind, Kind::Static | Kind::Drf { .. })
+    }
+
+    /// Whether queues are ordered against each other (drf), so every pass is a full one.
+    pub fn dynamic_queue_order(&self) -> bool {
+        matches!(self.kind, Kind::Drf { .. })
+    }
+
+    /// drf: bring `queue`'s decayed usage up to `now` (`_catch_up`).
+    fn catch_up(&mut self, queue: usize, now: f64) {
+        let Kind::Drf {
+            n_flavors,
+            decay: Some(decay),
+            ..
+        } = self.kind
+        else {
+            return;
+        };
+        let elapsed = now - self.updated[queue];
+        if elapsed > 0.0 {
+            let fade = (-decay * elapsed).exp();
+            let gain = (1.0 - fade) / decay;
+            for cell in queue * n_flavors..(queue + 1) * n_flavors {
+                self.usage[cell] = self.usage[cell] * fade + self.held[cell] * gain;
+            }
+            self.updated[queue] = now;
+        }
+    }
+
+    /// The order between queues (`queue_rank`): drf's weighted dominant share and the sum
+    /// of shares over the installed GPUs of each flavor; (0, 0) for the other policies.
+    pub fn queue_rank(&mut self, queue: usize, now: f64, installed_gpus: &[i64]) -> Rank {
+        let Kind::Drf {
+            weights,
+            flavor_of_pool,
+            n_flavors,
+            decay,
+        } = &self.kind
+        else {
+            return (0.0, 0.0);
+        };
+        let (n_flavors, decay, weight) = (*n_flavors, *decay, weights[queue]);
+        let mut capacity = vec![0.0; n_flavors];
+        for (pool, &installed) in installed_gpus.iter().enumerate() {
+            capacity[flavor_of_pool[pool]] += installed as f64;
+        }
+        self.catch_up(queue, now);
+        let source = if decay.is_none() { &self.held } else { &self.usage };
+        let (mut most, mut sum, mut any) = (0.0, 0.0, false);
+        for (flavor, &cap) in capacity.iter().enumerate() {
+            let cap = match decay {
+                Some(decay) => cap / decay,
+                None => cap,
+            };
+            if cap > 0.0 {
+                let share = source[queue * n_flavors + flavor] / cap;
+                most = if any { py_max(most, share) } else { share };
+                sum += share;
+                any = true;
+            }
+        }
+        (most / weight, sum / weight)
+    }
+
+    /// A job of `queue` started on `pool` (drf counts what the queue holds).
+    pub fn on_start(&mut self, queue: usize, pool: usize, gpus: f64, now: f64) {
+        self.held_change(queue, pool, gpus, now);
+    }
+
+    /// A job of `queue` stopped on `pool`.
+    pub fn on_stop(&mut self, queue: usize, pool: usize, gpus: f64, now: f64) {
+        self.held_change(queue, pool, -gpus, now);
+    }
+
+    fn held_change(&mut self, queue: usize, pool: usize, gpus: f64, now: f64) {
+        let Kind::Drf {
+            flavor_of_pool,
+            n_flavors,
+            ..
+        } = &self.kind
+        else {
+            return;
+        };
+        let cell = queue * n_flavors + flavor_of_pool[pool];
+        self.catch_up(queue, now);
+        self.held[cell] += gpus;
     }
 
     /// The key value of a job queued now (smaller first; the job index breaks ties).
     pub fn value(&self, job: usize, progress: &Progress) -> i64 {
         match &self.kind {
-            Kind::Static | Kind::FgfPreemptive => self.values[job],
+            Kind::Static | Kind::FgfPreemptive | Kind::Drf { .. } => self.values[job],
             Kind::Srtf => float_order(remaining_s(job, progress)),
             Kind::Srsf => float_order(remaining_s(job, progress) * progress.gpus[job]),
             Kind::Las { .. } => self.level(job, progress.attained_gpu_s[job]) as i64,
@@ -79,7 +187,7 @@ impl Policy {
     /// Whether waiting `job` should take the place of running `victim` (same queue).
     pub fn preempts(&self, job: usize, victim: usize, now: f64, progress: &Progress) -> bool {
         match &self.kind {
-            Kind::Static => false,
+            Kind::Static | Kind::Drf { .. } => false,
             Kind::FgfPreemptive => progress.gpus[job] < progress.gpus[victim],
             Kind::Srtf => remaining_s(job, progress) < running_remaining_s(victim, now, progress),
             Kind::Srsf => {
@@ -95,7 +203,7 @@ impl Policy {
     /// Among allowed victims, larger ranks are preempted first.
     pub fn victim_rank(&self, victim: usize, now: f64, progress: &Progress) -> f64 {
         match &self.kind {
-            Kind::Static => 0.0,
+            Kind::Static | Kind::Drf { .. } => 0.0,
             Kind::FgfPreemptive => progress.gpus[victim],
             Kind::Srtf => running_remaining_s(victim, now, progress),
             Kind::Srsf => running_remaining_s(victim, now, progress) * progress.gpus[victim],
@@ -214,6 +322,42 @@ mod tests {
         assert_eq!(policy.next_change(0, 900.0, false, &progress), Some(2700.0));
         policy.on_timer(0, false, &progress);
         assert_eq!(policy.value(0, &progress), 0);
+    }
+
+    #[test]
+    fn drf_ranks_queues_by_weighted_dominant_share() {
+        // Two queues (weights 1 and 2), two flavors of 100 and 50 GPUs, GPUs held now.
+        let drf = Kind::Drf {
+            weights: vec![1.0, 2.0],
+            flavor_of_pool: vec![0, 1],
+            n_flavors: 2,
+            decay: None,
+        };
+        let mut policy = Policy::new(drf, vec![0; 2]);
+        let installed = [100, 50];
+        policy.on_start(0, 0, 20.0, 0.0); // queue 0: 20% of flavor 0
+        policy.on_start(1, 1, 20.0, 0.0); // queue 1: 40% of flavor 1, over weight 2
+        assert_eq!(policy.queue_rank(0, 0.0, &installed), (0.2, 0.2));
+        assert_eq!(policy.queue_rank(1, 0.0, &installed), (0.2, 0.2));
+        policy.on_stop(1, 1, 20.0, 1.0);
+        assert_eq!(policy.queue_rank(1, 1.0, &installed), (0.0, 0.0));
+        assert!(policy.dynamic_queue_order() && !policy.preemptive());
+    }
+
+    #[test]
+    fn drf_with_a_half_life_decays_usage() {
+        let decay = std::f64::consts::LN_2 / 3600.0;
+        let drf = Kind::Drf {
+            weights: vec![1.0],
+            flavor_of_pool: vec![0],
+            n_flavors: 1,
+            decay: Some(decay),
+        };
+        let mut policy = Policy::new(drf, vec![0]);
+        policy.on_start(0, 0, 10.0, 0.0);
+        // An hour of 10 GPUs: 10 x (1 - 1/2) / decay GPU-seconds, over 100 GPUs x 1 / decay.
+        let (share, _) = policy.queue_rank(0, 3600.0, &[100]);
+        assert!((share - 0.05).abs() < 1e-12, "{share}");
     }
 
     #[test]

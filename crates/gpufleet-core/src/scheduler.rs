@@ -43,6 +43,12 @@ pub enum Backfill {
 /// A job's place in the policy's order: (policy value, job); smaller first.
 pub type Key = (i64, usize);
 
+/// A queue's rank between queues, as ordered floats (drf; constant for the other policies).
+type QueueRank = (Time, Time);
+
+/// An entry of a pass's heap: (its queue's rank when pushed, key, queue, shape).
+type Entry = (QueueRank, Key, usize, usize);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Started,
@@ -229,7 +235,9 @@ impl Scheduler {
         let allocation = self.allocations[job].take().expect("a running job");
         self.state.release(&allocation, now);
         let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
-        self.quotas.remove(queue, flavor, self.shape(job).gpus as f64);
+        let gpus = self.shape(job).gpus as f64;
+        self.quotas.remove(queue, flavor, gpus);
+        self.policy.on_stop(queue, allocation.pool, gpus, now);
         self.ends.remove(&(Time(self.expected_end[job]), job));
         self.running_shapes[self.cfg.shape_of[job]] -= 1;
         self.full_pass = true;
@@ -304,8 +312,26 @@ impl Scheduler {
         }
     }
 
-    fn first(&self) -> Option<Key> {
-        self.by_queue.iter().filter_map(|keys| keys.first().copied()).min()
+    /// The first pending job in the policy's order (across queues: by queue rank, then key).
+    fn first(&mut self, now: f64) -> Option<Key> {
+        if !self.policy.dynamic_queue_order() {
+            return self.by_queue.iter().filter_map(|keys| keys.first().copied()).min();
+        }
+        let mut best: Option<(QueueRank, Key)> = None;
+        for queue in 0..self.by_queue.len() {
+            if let Some(&key) = self.by_queue[queue].first() {
+                let entry = (self.rank(queue, now), key);
+                if best.is_none_or(|best| entry < best) {
+                    best = Some(entry);
+                }
+            }
+        }
+        best.map(|(_, key)| key)
+    }
+
+    fn rank(&mut self, queue: usize, now: f64) -> QueueRank {
+        let (dominant, sum) = self.policy.queue_rank(queue, now, &self.state.installed_gpus);
+        (Time(dominant), Time(sum))
     }
 
     // -- the pass ----------------------------------------------------------------------
@@ -313,7 +339,8 @@ impl Scheduler {
     /// Start what the rules allow at `now`.
     pub fn schedule(&mut self, now: f64, started: &mut Vec<Start>) {
         let mut new = std::mem::take(&mut self.new);
-        if !new.is_empty() && self.queued == 0 {
+        let dynamic = self.policy.dynamic_queue_order();
+        if !new.is_empty() && self.queued == 0 && !dynamic {
             // Nothing queued: arrivals start in policy order while they fit, never queued.
             if new.len() > 1 {
                 new.sort_by_key(|&job| self.policy_key(job));
@@ -332,22 +359,29 @@ impl Scheduler {
         }
         let mut fresh: Vec<Key> = new.iter().map(|&job| self.enqueue(job)).collect();
         fresh.sort_unstable();
-        let first = self.first();
-        if self.full_pass || first != self.head {
+        let first = self.first(now);
+        if self.full_pass || dynamic || first != self.head {
             self.full_pass = false;
             self.pass(now, started);
         } else if !fresh.is_empty() {
             self.pass_fresh(&fresh, now, started);
         }
-        self.head = self.first();
+        self.head = self.first(now);
     }
 
     fn pass(&mut self, now: f64, started: &mut Vec<Start>) {
-        let mut heap: BinaryHeap<Reverse<(Key, usize, usize)>> = BinaryHeap::new();
+        let dynamic = self.policy.dynamic_queue_order();
+        let still = (Time(0.0), Time(0.0));
+        let ranks: Vec<QueueRank> = if dynamic {
+            (0..self.by_queue.len()).map(|queue| self.rank(queue, now)).collect()
+        } else {
+            vec![still; self.by_queue.len()]
+        };
+        let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
         for (index, bucket) in self.buckets.iter().enumerate() {
             if let Some(&key) = bucket.keys.first() {
                 let (queue, shape) = self.bucket_of[index];
-                heap.push(Reverse((key, queue, shape)));
+                heap.push(Reverse((ranks[queue], key, queue, shape)));
             }
         }
         let mut failed_queues: HashSet<usize> = HashSet::new();
@@ -357,7 +391,15 @@ impl Scheduler {
         let mut head_reservation: Option<Shared> = None;
         self.blocked_head = None;
         let mut budget = self.cfg.max_job_test;
-        while let Some(Reverse((key, queue, shape))) = heap.pop() {
+        while let Some(Reverse((rank, key, queue, shape))) = heap.pop() {
+            if dynamic {
+                let current = self.rank(queue, now);
+                if current > rank {
+                    // The queue's share grew since this entry was pushed.
+                    heap.push(Reverse((current, key, queue, shape)));
+                    continue;
+                }
+            }
             let job = key.1;
             if strict_blocked.contains(&queue) {
                 self.set_reason(job, reason::STRICT_ORDER, now);
@@ -423,7 +465,8 @@ impl Scheduler {
                 }
             };
             if let Some(following) = following {
-                heap.push(Reverse((following, queue, shape)));
+                let rank = if dynamic { self.rank(queue, now) } else { rank };
+                heap.push(Reverse((rank, following, queue, shape)));
             }
         }
     }
@@ -560,7 +603,9 @@ impl Scheduler {
         };
         let allocation = self.state.allocate(placement);
         let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
-        self.quotas.add(queue, flavor, self.shape(job).gpus as f64);
+        let gpus = self.shape(job).gpus as f64;
+        self.quotas.add(queue, flavor, gpus);
+        self.policy.on_start(queue, allocation.pool, gpus, now);
         self.running_shapes[self.cfg.shape_of[job]] += 1;
         self.n_pending -= 1;
         let expected = now + run;
