@@ -7,4 +7,7 @@ import numpy as np
 
 def run(spec: dict[str, Any], progress: Callable[[float, int, int], None] | None = None
         ) -> dict[str, np.ndarray[Any, Any]]:
-    """A whole run of the built scenario `spec` (gpufleet.sim.native.core_spec): its columns."""
+    """A whole run of the built scenario `spec` (gpufleet.sim.native.core_spec): its columns.
+
+    With `spec["time_passes"] = True` the columns add `pass_time_s` and `pass_ns`: the
+    simulated time and wall nanoseconds of every scheduling pass (benchmarks/scheduler_pass.py)."""
