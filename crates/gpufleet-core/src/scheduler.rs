@@ -530,8 +530,12 @@ impl Scheduler {
             self.set_reason(job, reason::BEHIND_RESERVATION, now);
             return Outcome::FailLong;
         }
-        let shape = self.cfg.shapes[shape_index].clone();
-        let pools = self.pools_within_quota(job);
+        let mut shape = self.cfg.shapes[shape_index].clone();
+        let pools = if self.quotas.unlimited {
+            std::mem::take(&mut shape.pools) // no second copy: without quotas every pool admits it
+        } else {
+            self.pools_within_quota(job)
+        };
         if pools.is_empty() {
             if may_preempt && self.admit_by_preempting(job, now, started) {
                 return Outcome::Started;
