@@ -66,8 +66,6 @@ def unsupported(simulation: Simulation) -> str | None:
     if type(policy) not in (*_STATIC_POLICIES, *_MOVING_POLICIES):
         return (f"policy {type(policy).__name__} "
                 "(the core has fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive, las and drf)")
-    if isinstance(policy, SjfPolicy) and policy.predictor is not None:
-        return f"{type(policy).__name__} with predicted run times (estimates: predicted)"
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
     if scheduler.tries_providers_in_order():
@@ -146,6 +144,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "policy": _policy_spec(scheduler),
         "gpus": np.asarray(progress.gpus, dtype=np.float64),
         "free_preemption": bool(progress.free_preemption),
+        "predict_team": _predict_team(scheduler, simulation),
         **_drf_spec(scheduler),
         "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
@@ -189,7 +188,18 @@ def _policy_spec(scheduler: Scheduler) -> tuple[str, list[float], float | None]:
     policy = scheduler.policy
     if isinstance(policy, LasPolicy):
         return "las", [float(t) for t in policy.thresholds_gpu_s], policy.options.starvation_factor
+    if type(policy) is SjfPolicy and policy.predictor is not None:  # its keys follow the history
+        return "sjf", [], None
     return _MOVING_POLICIES.get(type(policy), "static"), [], None
+
+
+def _predict_team(scheduler: Scheduler, simulation: Simulation) -> np.ndarray | None:
+    """Per job its team (an index), for sjf, srtf and srsf with predicted run times (else None)."""
+    policy = scheduler.policy
+    if not isinstance(policy, SjfPolicy) or policy.predictor is None:
+        return None
+    _, team = np.unique(np.asarray(simulation.jobs.team, dtype=object).astype(str), return_inverse=True)
+    return np.asarray(team, dtype=np.int64)
 
 
 def _drf_spec(scheduler: Scheduler) -> dict[str, Any]:

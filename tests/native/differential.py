@@ -120,6 +120,8 @@ def drawn_scenario(draw: Any) -> Scenario:
         scheduler["policy"] = {"name": "las",
                                "thresholds_gpu_hours": draw(st.lists(st.floats(0.05, 200.0), min_size=1, max_size=3)),
                                "starvation_factor": draw(st.sampled_from([None, 0.5, 2.0, 8.0]))}
+    if policy in ("sjf", "srtf", "srsf") and draw(st.booleans()):
+        scheduler["policy"] = {"name": policy, "estimates": "predicted"}
     if policy == "drf" and draw(st.booleans()):
         scheduler["fair_share"] = {"half_life_hours": draw(st.floats(0.5, 200.0))}
     if policy == "priority" or draw(st.booleans()):

@@ -44,12 +44,13 @@ def test_kueue_cohort_cut_short() -> None:
     compare_files(scenario, until=until)
 
 
-@pytest.mark.parametrize("policy", ["fifo", "fgf", "sjf"])
+@pytest.mark.parametrize("policy", ["fifo", "fgf", "sjf", "sjf-predicted"])
 def test_tiresias_style_under_policies_whose_keys_do_not_move(policy: str) -> None:
-    """The openb replay on 64 GPUs: stable ties are submit order and nothing preempts under these."""
+    """The openb replay on 64 GPUs: stable ties are submit order and nothing preempts under
+    these; sjf on its jobs' run times or on run times predicted from completed jobs."""
     base = api.load("tiresias-style")
-    scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(
-        update={"policy": PolicySpec(name=policy)})})
+    chosen = PolicySpec(name="sjf", estimates="predicted") if policy == "sjf-predicted" else PolicySpec(name=policy)
+    scenario = base.model_copy(update={"scheduler": base.scheduler.model_copy(update={"policy": chosen})})
     record = compare_records(scenario)
     assert (record.status == "completed").sum() > 5_000
     compare_files(scenario)

@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod layout;
 pub mod placement;
 pub mod policy;
+pub mod predictor;
 pub mod preemption;
 pub mod progress;
 pub mod quota;
@@ -95,6 +96,7 @@ mod python {
         let (name, thresholds_gpu_s, starvation_factor): (String, Vec<f64>, Option<f64>) = item(spec, "policy")?;
         Ok(match name.as_str() {
             "static" => Kind::Static,
+            "sjf" => Kind::Sjf,
             "fgf_preemptive" => Kind::FgfPreemptive,
             "srtf" => Kind::Srtf,
             "srsf" => Kind::Srsf,
@@ -223,6 +225,16 @@ mod python {
             rules: rules(spec)?,
             any_scope: item(spec, "any_scope")?,
             policy: policy(spec)?,
+            predict_team: match spec.get_item("predict_team")? {
+                Some(value) if !value.is_none() => Some(
+                    value
+                        .extract::<Vec<i64>>()?
+                        .into_iter()
+                        .map(|t| usize::try_from(t).map_err(|_| PyValueError::new_err("run spec: negative team")))
+                        .collect::<PyResult<_>>()?,
+                ),
+                _ => None,
+            },
         };
         let inputs = RunInputs {
             submit_s: floats(spec, "submit_s")?,

@@ -6,6 +6,7 @@
 //! computes; srtf, srsf and las compute theirs when a job is queued, from its progress
 //! then, with the Python policy's float steps.
 
+use crate::predictor::Predictor;
 use crate::progress::{py_max, Progress};
 
 /// Which policy orders the queue.
@@ -13,6 +14,8 @@ use crate::progress::{py_max, Progress};
 pub enum Kind {
     /// Keys from the bridge (fifo, priority, sjf, fgf), never preempting.
     Static,
+    /// sjf with predicted run times: the prediction when the job is queued.
+    Sjf,
     /// fgf_preemptive: keys from the bridge (GPUs); a waiting job preempts jobs with more GPUs.
     FgfPreemptive,
     /// Shortest remaining (estimated) time first.
@@ -53,6 +56,8 @@ pub struct Policy {
     held: Vec<f64>,
     usage: Vec<f64>,
     updated: Vec<f64>,
+    /// sjf, srtf, srsf with `estimates: predicted` (None: the jobs' own estimates).
+    pub predictor: Option<Predictor>,
 }
 
 /// An int64 in the order of the float `value` (`gpufleet.sim.native._float_order`).
@@ -81,12 +86,13 @@ impl Policy {
             held: vec![0.0; cells],
             usage: vec![0.0; cells],
             updated: vec![0.0; queues],
+            predictor: None,
         }
     }
 
     /// Whether the policy preempts on its own account.
     pub fn preemptive(&self) -> bool {
-        !matches!(self.kind, Kind::Static | Kind::Drf { .. })
+        !matches!(self.kind, Kind::Static | Kind::Sjf | Kind::Drf { .. })
     }
 
     /// Whether queues are ordered against each other (drf), so every pass is a full one.
@@ -178,8 +184,9 @@ impl Policy {
     pub fn value(&self, job: usize, progress: &Progress) -> i64 {
         match &self.kind {
             Kind::Static | Kind::FgfPreemptive | Kind::Drf { .. } => self.values[job],
-            Kind::Srtf => float_order(remaining_s(job, progress)),
-            Kind::Srsf => float_order(remaining_s(job, progress) * progress.gpus[job]),
+            Kind::Sjf => float_order(self.expected_total_s(job, progress)),
+            Kind::Srtf => float_order(self.remaining_s(job, progress)),
+            Kind::Srsf => float_order(self.remaining_s(job, progress) * progress.gpus[job]),
             Kind::Las { .. } => self.level(job, progress.attained_gpu_s[job]) as i64,
         }
     }
@@ -187,12 +194,12 @@ impl Policy {
     /// Whether waiting `job` should take the place of running `victim` (same queue).
     pub fn preempts(&self, job: usize, victim: usize, now: f64, progress: &Progress) -> bool {
         match &self.kind {
-            Kind::Static | Kind::Drf { .. } => false,
+            Kind::Static | Kind::Sjf | Kind::Drf { .. } => false,
             Kind::FgfPreemptive => progress.gpus[job] < progress.gpus[victim],
-            Kind::Srtf => remaining_s(job, progress) < running_remaining_s(victim, now, progress),
+            Kind::Srtf => self.remaining_s(job, progress) < self.running_remaining_s(victim, now, progress),
             Kind::Srsf => {
-                remaining_s(job, progress) * progress.gpus[job]
-                    < running_remaining_s(victim, now, progress) * progress.gpus[victim]
+                self.remaining_s(job, progress) * progress.gpus[job]
+                    < self.running_remaining_s(victim, now, progress) * progress.gpus[victim]
             }
             Kind::Las { .. } => {
                 self.level(job, progress.attained_gpu_s[job]) < self.level(victim, progress.attained_now(victim, now))
@@ -203,10 +210,10 @@ impl Policy {
     /// Among allowed victims, larger ranks are preempted first.
     pub fn victim_rank(&self, victim: usize, now: f64, progress: &Progress) -> f64 {
         match &self.kind {
-            Kind::Static | Kind::Drf { .. } => 0.0,
+            Kind::Static | Kind::Sjf | Kind::Drf { .. } => 0.0,
             Kind::FgfPreemptive => progress.gpus[victim],
-            Kind::Srtf => running_remaining_s(victim, now, progress),
-            Kind::Srsf => running_remaining_s(victim, now, progress) * progress.gpus[victim],
+            Kind::Srtf => self.running_remaining_s(victim, now, progress),
+            Kind::Srsf => self.running_remaining_s(victim, now, progress) * progress.gpus[victim],
             Kind::Las { .. } => progress.attained_now(victim, now),
         }
     }
@@ -262,16 +269,34 @@ impl Policy {
     }
 }
 
-/// srtf: estimated work left of a job (`SjfPolicy.remaining_s`, exact estimates).
-fn remaining_s(job: usize, progress: &Progress) -> f64 {
-    py_max(progress.estimate_s[job] - progress.done_s[job], 0.0)
-}
+impl Policy {
+    /// A job finished (or reached its limit) after holding its GPUs `held_s` in all: the
+    /// predictor learns it (`SjfPolicy.on_stop`).
+    pub fn on_finish(&mut self, job: usize, held_s: f64) {
+        if let Some(predictor) = self.predictor.as_mut() {
+            predictor.observe(job, held_s);
+        }
+    }
 
-/// Estimated work left of a running job, its run so far counted in full.
-fn running_remaining_s(job: usize, now: f64, progress: &Progress) -> f64 {
-    let started = progress.segment_start[job];
-    let ran = if started.is_nan() { 0.0 } else { now - started };
-    py_max(remaining_s(job, progress) - ran, 0.0)
+    /// sjf: the job's run time, its estimate or the prediction now (`expected_total_s`).
+    fn expected_total_s(&self, job: usize, progress: &Progress) -> f64 {
+        match &self.predictor {
+            Some(predictor) => predictor.predict(job),
+            None => progress.estimate_s[job],
+        }
+    }
+
+    /// srtf: estimated work left of a job (`SjfPolicy.remaining_s`).
+    fn remaining_s(&self, job: usize, progress: &Progress) -> f64 {
+        py_max(self.expected_total_s(job, progress) - progress.done_s[job], 0.0)
+    }
+
+    /// Estimated work left of a running job, its run so far counted in full.
+    fn running_remaining_s(&self, job: usize, now: f64, progress: &Progress) -> f64 {
+        let started = progress.segment_start[job];
+        let ran = if started.is_nan() { 0.0 } else { now - started };
+        py_max(self.remaining_s(job, progress) - ran, 0.0)
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
 use crate::policy::{Kind, Policy};
+use crate::predictor::Predictor;
 use crate::preemption::Rules;
 use crate::progress::Progress;
 use crate::quota::{QuotaBook, LIMITS};
@@ -104,6 +105,8 @@ pub struct SchedulerConfig {
     pub any_scope: bool,
     /// The policy (`Kind::Static`: ordered by `policy_value`).
     pub policy: Kind,
+    /// Per job, its team (an index), for run times predicted from history (None: estimates).
+    pub predict_team: Option<Vec<usize>>,
 }
 
 type Shared = Rc<RefCell<Reservation>>;
@@ -145,6 +148,15 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn new(state: FleetState, progress: Progress, cfg: SchedulerConfig) -> Self {
+        let mut scheduler = Self::unpredicted(state, progress, cfg);
+        if let Some(team) = scheduler.cfg.predict_team.take() {
+            let gpus = (0..team.len()).map(|job| scheduler.shape(job).gpus).collect();
+            scheduler.policy.predictor = Some(Predictor::new(team, gpus));
+        }
+        scheduler
+    }
+
+    fn unpredicted(state: FleetState, progress: Progress, cfg: SchedulerConfig) -> Self {
         let n = cfg.queue_of.len();
         let n_queues = cfg.strict.len();
         let n_shapes = cfg.shapes.len();
@@ -225,6 +237,7 @@ impl Scheduler {
         let expected = self.expected_end[job];
         self.stop(job, now);
         self.progress.stop_finished(job, now);
+        self.policy.on_finish(job, self.progress.held_s[job]);
         if now < expected {
             self.reservation = None;
         }
