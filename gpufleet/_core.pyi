@@ -11,4 +11,6 @@ def run(spec: dict[str, Any], progress: Callable[[float, int, int], None] | None
 
     With failures, `spec["failure_draws"]` (gpufleet.sim.native_failures.FailureDraws) is
     called back, with the GIL, for the failure processes' draws; an exception there stops the
-    run and is raised here."""
+    run and is raised here.
+    With `spec["time_passes"] = True` the columns add `pass_time_s` and `pass_ns`: the
+    simulated time and wall nanoseconds of every scheduling pass (benchmarks/scheduler_pass.py)."""

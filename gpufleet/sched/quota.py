@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from gpufleet.spec.scheduler import CohortSpec, QueueSpec
 
 UNLIMITED = math.inf
+NOMINAL, BORROWING, COHORT_LENT = 0, 1, 2
+"""The limits that stop an admission (`QuotaBook.why_not`, `limit_reason`)."""
 
 
 class QuotaBook:
@@ -92,10 +94,17 @@ class QuotaBook:
 
     def why_not(self, q: int, f: int, gpus: float) -> str:
         """Which limit stops the admission (for the job's reason)."""
-        used, flavor = self.usage[q][f], self.flavors[f]
-        if used + gpus > self.cap[q][f]:
-            if self.nominal[q][f] == self.cap[q][f]:
-                return f"quota: {flavor} nominal {self.nominal[q][f]:g} of queue {self.names[q]} reached"
+        if self.usage[q][f] + gpus > self.cap[q][f]:
+            return self.limit_reason(q, f, NOMINAL if self.nominal[q][f] == self.cap[q][f] else BORROWING)
+        return self.limit_reason(q, f, COHORT_LENT)
+
+    def limit_reason(self, q: int, f: int, limit: int) -> str:
+        """The reason a job waits when `limit` (NOMINAL, BORROWING, COHORT_LENT) of queue q's
+        flavor f stops it."""
+        flavor = self.flavors[f]
+        if limit == NOMINAL:
+            return f"quota: {flavor} nominal {self.nominal[q][f]:g} of queue {self.names[q]} reached"
+        if limit == BORROWING:
             return f"quota: {flavor} borrowing limit of queue {self.names[q]} reached"
         return f"quota: {flavor} cohort pool of queue {self.names[q]} lent out"
 

@@ -318,6 +318,10 @@ class Scheduler:
         """Whether `queue`'s jobs may preempt (its policy, or its preemption settings, allow it)."""
         return self._can_preempt[queue]
 
+    def tries_providers_in_order(self) -> bool:
+        """Whether some job shape lists several providers in order (Kueue's TryNextFlavor)."""
+        return any(tiers is not None for tiers in self._shape_tiers)
+
     def strict_fifo(self, queue: int) -> bool:
         """Whether `queue` is StrictFIFO (a blocked head blocks the rest of its queue)."""
         return self._strict[queue]

@@ -19,15 +19,20 @@ from typing import Any
 import numpy as np
 
 from gpufleet.errors import InputError, Problem
-from gpufleet.sched import reasons
+from gpufleet.sched import quota, reasons
 from gpufleet.sched.placement.best_fit import BestFitPlacement
+from gpufleet.sched.policies.drf import DrfPolicy
+from gpufleet.sched.policies.fgf import FgfPolicy, PreemptiveFgfPolicy
 from gpufleet.sched.policies.fifo import FifoPolicy
+from gpufleet.sched.policies.las import LasPolicy
 from gpufleet.sched.policies.priority import PriorityPolicy
+from gpufleet.sched.policies.sjf import SjfPolicy, SrtfPolicy
+from gpufleet.sched.policies.srsf import SrsfPolicy
+from gpufleet.sched.progress import JobProgress
 from gpufleet.sched.scheduler import Scheduler
 from gpufleet.sim.engine_choice import EngineChoice
 from gpufleet.sim.history import ColumnHistory
 from gpufleet.sim.native_failures import (
-    REASON_BASE,
     failed_log,
     failure_reasons,
     failure_records,
@@ -39,8 +44,15 @@ PROGRESS_EVERY = 50_000  # events between progress reports (the Python engine's 
 _STATUS = np.array([Status.COMPLETED, Status.TIME_LIMIT, Status.RUNNING, Status.QUEUED, Status.NEVER_FITS,
                     Status.NOT_SUBMITTED, Status.FAILED], dtype=object)
 _REASON = np.array(["", reasons.INSUFFICIENT_GPUS, reasons.NO_TOPOLOGY_FIT, reasons.BEHIND_RESERVATION,
-                    reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS], dtype=object)
+                    reasons.STRICT_ORDER, reasons.NOT_EXAMINED, reasons.TIME_LIMIT, reasons.NEVER_FITS,
+                    reasons.PREEMPTED], dtype=object)
 _NEVER_FITS_CODE = 7
+_STATIC_POLICIES = (FifoPolicy, PriorityPolicy, SjfPolicy, FgfPolicy)
+"""Policies whose keys never move: the core orders by values computed here (`_static_values`)."""
+_MOVING_POLICIES = {PreemptiveFgfPolicy: "fgf_preemptive", SrtfPolicy: "srtf", SrsfPolicy: "srsf", LasPolicy: "las",
+                    DrfPolicy: "drf"}
+"""The policies the core implements itself (`crates/gpufleet-core/src/policy.rs`), by its names for them:
+the preemptive ones, and drf's order between queues."""
 
 
 def core_missing() -> str | None:
@@ -58,22 +70,19 @@ def unsupported(simulation: Simulation) -> str | None:
     if not isinstance(scheduler, Scheduler):
         return f"scheduler {type(scheduler).__name__} (the core ports gpufleet's own)"
     policy = scheduler.policy
-    if type(policy) not in (FifoPolicy, PriorityPolicy):
-        return f"policy {type(policy).__name__} (the core has fifo and priority)"
+    if type(policy) not in (*_STATIC_POLICIES, *_MOVING_POLICIES):
+        return (f"policy {type(policy).__name__} "
+                "(the core has fifo, priority, sjf, srtf, srsf, fgf, fgf_preemptive, las and drf)")
     if type(scheduler.placement) is not BestFitPlacement:
         return f"placement {type(scheduler.placement).__name__} (the core has best_fit)"
-    if any(len(simulation.layout.provider_tiers(flavors)) > 1 for _, _, _, flavors in simulation.jobs.shapes):
-        return "placement across providers in order (flavors naming several providers)"
-    if not scheduler.quotas.unlimited:
-        return "queues with quotas (scheduler.queues)"
-    if any(scheduler.may_preempt(queue) for queue in range(len(scheduler.quotas.names))) or policy.preemptive:
-        return "preemption"
-    if policy.round_s is not None or policy.dynamic_queue_order or scheduler.ties is not None:
+    if scheduler.tries_providers_in_order():
+        return "providers in order of preference (queue or workload `providers`)"
+    if policy.round_s is not None or (policy.dynamic_queue_order and type(policy) is not DrfPolicy):
         return "round-based or fair-share ordering"
+    if scheduler.ties is not None:
+        return "stable ties under a policy whose keys move (ties: stable with srtf, srsf or las)"
     if simulation.serving is not None or simulation.standing_shapes:
         return "inference services"
-    if len(failure_reasons(simulation)) > 255 - REASON_BASE:
-        return f"more than {255 - REASON_BASE} distinct failure causes"
     if progress.varied_speed:
         return "per-GPU-type speeds (throughput)"
     return None
@@ -116,10 +125,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
     """The built run as the core reads it: plain numbers, lists and numpy arrays."""
     layout, jobs, scheduler, progress = simulation.layout, simulation.jobs, _scheduler(simulation), simulation.progress
     first_block = np.array([pool.block_lo for pool in layout.pools], dtype=np.int64)
-    if isinstance(scheduler.policy, PriorityPolicy):
-        policy_value = -np.asarray(scheduler.priority, dtype=np.int64)
-    else:
-        policy_value = np.zeros(len(jobs), dtype=np.int64)
+    policy_value = _static_values(scheduler, progress, len(jobs))
     never_fits = np.zeros(len(jobs), dtype=bool)
     never_fits[list(simulation.never_fits)] = True
     return {
@@ -138,6 +144,11 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "shape_of": np.ascontiguousarray(jobs.shape, dtype=np.int64),
         "queue_of": np.asarray(scheduler.queue_of, dtype=np.int64),
         "policy_value": policy_value,
+        "policy": _policy_spec(scheduler),
+        "gpus": np.asarray(progress.gpus, dtype=np.float64),
+        "free_preemption": bool(progress.free_preemption),
+        "predict_team": _predict_team(scheduler, simulation),
+        **_drf_spec(scheduler),
         "strict": [scheduler.strict_fifo(queue) for queue in range(len(scheduler.quotas.names))],
         "backfill": scheduler.backfill.value,
         "max_job_test": int(scheduler.max_job_test),
@@ -154,16 +165,97 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "until_s": float(simulation.until_s),
         "sample_times": np.ascontiguousarray(simulation.sample_times, dtype=np.float64),
         "progress_every": PROGRESS_EVERY,
-        **failure_spec(simulation),
+        **failure_spec(simulation, len(_reasons(scheduler))),
+        **_quota_spec(scheduler),
+        "priority": np.asarray(scheduler.priority, dtype=np.int64),
+        "preemption": [(spec.preemption.within_cluster_queue.value, spec.preemption.reclaim_within_cohort.value,
+                        spec.preemption.borrow_within_cohort.value) for spec in scheduler.queue_specs],
+        "any_scope": bool(scheduler.any_scope),
     }
+
+
+def _static_values(scheduler: Scheduler, progress: JobProgress, n: int) -> np.ndarray:
+    """Per job, the value its policy orders it by (smaller first; then the job index): the
+    key of a policy whose keys never move, as int64 ordered as the key is (a float key's
+    bits, negatives flipped, so that integer order is float order)."""
+    policy = scheduler.policy
+    if isinstance(policy, PriorityPolicy | DrfPolicy):  # drf: priority within a queue
+        return -np.asarray(scheduler.priority, dtype=np.int64)
+    if isinstance(policy, SjfPolicy):
+        return _float_order(np.asarray(progress.estimate_s, dtype=np.float64))
+    if isinstance(policy, FgfPolicy):
+        return np.asarray(progress.gpus, dtype=np.int64)
+    return np.zeros(n, dtype=np.int64)
+
+
+def _policy_spec(scheduler: Scheduler) -> tuple[str, list[float], float | None]:
+    """(the core's name for the policy, las' thresholds in GPU-seconds, las' starvation factor)."""
+    policy = scheduler.policy
+    if isinstance(policy, LasPolicy):
+        return "las", [float(t) for t in policy.thresholds_gpu_s], policy.options.starvation_factor
+    if type(policy) is SjfPolicy and policy.predictor is not None:  # its keys follow the history
+        return "sjf", [], None
+    return _MOVING_POLICIES.get(type(policy), "static"), [], None
+
+
+def _predict_team(scheduler: Scheduler, simulation: Simulation) -> np.ndarray | None:
+    """Per job its team (an index), for sjf, srtf and srsf with predicted run times (else None)."""
+    policy = scheduler.policy
+    if not isinstance(policy, SjfPolicy) or policy.predictor is None:
+        return None
+    _, team = np.unique(np.asarray(simulation.jobs.team, dtype=object).astype(str), return_inverse=True)
+    return np.asarray(team, dtype=np.int64)
+
+
+def _drf_spec(scheduler: Scheduler) -> dict[str, Any]:
+    """drf's weights, flavors and usage decay per second (None: GPUs held now); none for other policies."""
+    policy = scheduler.policy
+    if not isinstance(policy, DrfPolicy):
+        return {}
+    context = policy.context
+    return {"drf_weights": np.asarray(context.queue_weights, dtype=np.float64),
+            "drf_flavor_of_pool": np.asarray(context.flavor_of_pool, dtype=np.int64),
+            "drf_n_flavors": int(context.n_flavors), "drf_decay": policy.decay}
+
+
+def _float_order(values: np.ndarray) -> np.ndarray:
+    """int64s in the order of the floats `values` (no NaN; -0.0 equal to 0.0, as Python compares)."""
+    bits = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+    return np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
+
+
+def _quota_spec(scheduler: Scheduler) -> dict[str, Any]:
+    """The quota book's tables, flattened (queue- or pool-major), and the pools' flavors."""
+    quotas = scheduler.quotas
+    return {
+        "flavor_of_pool": np.asarray(scheduler.flavor_of_pool, dtype=np.int64),
+        "quota_unlimited": bool(quotas.unlimited),
+        "n_flavors": len(quotas.flavors),
+        "quota_nominal": np.asarray(quotas.nominal, dtype=np.float64).ravel(),
+        "quota_cap": np.asarray(quotas.cap, dtype=np.float64).ravel(),
+        "quota_guaranteed": np.asarray(quotas.guaranteed, dtype=np.float64).ravel(),
+        "quota_pool_of": np.asarray(quotas.pool_of, dtype=np.int64),
+        "quota_pool_capacity": np.asarray(quotas.pool_capacity, dtype=np.float64).ravel(),
+        "quota_reason_base": len(_REASON),
+    }
+
+
+def _reasons(scheduler: Scheduler) -> np.ndarray:
+    """The text of every reason code the core may return: the fixed ones, then one per
+    (queue, flavor, quota limit) in the core's order."""
+    quotas = scheduler.quotas
+    limits = (quota.NOMINAL, quota.BORROWING, quota.COHORT_LENT)
+    texts = [quotas.limit_reason(q, f, limit) for q in range(quotas.n_queues)
+             for f in range(len(quotas.flavors)) for limit in limits]
+    return np.concatenate([_REASON, np.array(texts, dtype=object)])
 
 
 def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
     scheduler, n = _scheduler(simulation), len(simulation.jobs)
     status_code, reason_code = columns["status"].astype(np.int64), columns["reason"].astype(np.int64)
-    # The core's fixed reasons, then the run's own (failure causes) from REASON_BASE on.
-    labels = _reason_table(simulation).tolist()
+    # The core's fixed reasons, one per (queue, flavor, quota limit), then the run's failure reasons.
+    labels = [*_reasons(scheduler).tolist(), *failure_reasons(simulation)]
     # A job that never fits has its own message (by shape and capacity epoch): one label per message.
     never = (reason_code == _NEVER_FITS_CODE).nonzero()[0]
     messages = [simulation.never_fits[job] for job in never.tolist()]
@@ -186,7 +278,7 @@ def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunR
         queue=np.array(scheduler.queue_of, dtype=np.int64),
         queue_names=list(scheduler.quotas.names),
         priority=np.array(scheduler.priority, dtype=np.int64),
-        preemptions=np.zeros(n, dtype=np.int64),
+        preemptions=columns["preemptions"],
         interruptions=columns["interruptions"],
         productive_gpu_s=columns["productive_s"] * gpus,
         lost_gpu_s=columns["lost_s"] * gpus,
@@ -218,12 +310,4 @@ def _scheduler(simulation: Simulation) -> Scheduler:
         raise TypeError(f"the native core ports gpufleet's Scheduler, not {type(scheduler).__name__}")
     return scheduler
 
-
-def _reason_table(simulation: Simulation) -> np.ndarray:
-    """Reasons by the core's codes: the fixed ones, then the run's own from REASON_BASE."""
-    extra = failure_reasons(simulation)
-    if not extra:
-        return _REASON
-    padding = [""] * (REASON_BASE - len(_REASON))
-    return np.array([*_REASON.tolist(), *padding, *extra], dtype=object)
 

@@ -24,8 +24,6 @@ from gpufleet.sim.outages import FailureRecord
 from gpufleet.sim.simulation import Simulation
 from gpufleet.spec.failures import Component, FailureDist
 
-REASON_BASE = 128
-"""Reason codes from here on are the run's own strings (`reasons`); below, the core's fixed codes."""
 COMPONENTS = [Component.gpu, Component.node, Component.rack, Component.block]
 """Components by the core's codes."""
 
@@ -58,8 +56,8 @@ class FailureDraws:
 
 
 def failure_reasons(simulation: Simulation) -> list[str]:
-    """The run's failure reasons (interrupted by each cause, failed past the restarts), codes
-    REASON_BASE onwards."""
+    """The run's failure reasons (interrupted by each cause, failed past the restarts), coded
+    after the core's fixed and quota reasons."""
     outages = simulation.outages
     if outages is None:
         return []
@@ -71,13 +69,14 @@ def failure_reasons(simulation: Simulation) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def failure_spec(simulation: Simulation) -> dict[str, Any]:
-    """The run's failures as core_spec entries (none without failures)."""
+def failure_spec(simulation: Simulation, reason_base: int) -> dict[str, Any]:
+    """The run's failures as core_spec entries (none without failures); their reasons are
+    coded from `reason_base` on."""
     outages = simulation.outages
     if outages is None:
         return {}
     layout = simulation.layout
-    code = {reason: REASON_BASE + index for index, reason in enumerate(failure_reasons(simulation))}
+    code = {reason: reason_base + index for index, reason in enumerate(failure_reasons(simulation))}
     max_restarts = getattr(simulation.scheduler, "max_restarts", None)
     return {
         "rack_node_lo": np.ascontiguousarray(layout.rack_node_lo, dtype=np.int64),

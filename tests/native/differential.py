@@ -115,13 +115,29 @@ def drawn_scenario(draw: Any, failures: bool = False) -> Scenario:
         if len(pools) > 1 and draw(st.booleans()):
             workload["flavors"] = [draw(st.sampled_from(["H100", "B200"]))]
         workloads.append({"synthetic": workload})
-    policy = draw(st.sampled_from(["fifo", "priority"]))
+    policy = draw(st.sampled_from(["fifo", "priority", "sjf", "fgf", "srtf", "srsf", "fgf_preemptive", "las", "drf"]))
     scheduler: dict[str, Any] = {"policy": policy, "backfill": draw(st.sampled_from(["none", "greedy", "easy"])),
                                  "placement": "best_fit", "max_job_test": draw(st.sampled_from([1, 3, 20, 500])),
-                                 "time_limits": draw(st.sampled_from(["work", "wall_clock"]))}
-    if policy == "priority":
+                                 "time_limits": draw(st.sampled_from(["work", "wall_clock"])),
+                                 "estimate": draw(st.sampled_from(["time_limit", "exact"])),
+                                 "preemption_cost": draw(st.sampled_from(["checkpoint", "none"]))}
+    if policy == "las" and draw(st.booleans()):
+        scheduler["policy"] = {"name": "las",
+                               "thresholds_gpu_hours": draw(st.lists(st.floats(0.05, 200.0), min_size=1, max_size=3)),
+                               "starvation_factor": draw(st.sampled_from([None, 0.5, 2.0, 8.0]))}
+    if policy in ("sjf", "srtf", "srsf") and draw(st.booleans()):
+        scheduler["policy"] = {"name": policy, "estimates": "predicted"}
+    if policy == "drf" and draw(st.booleans()):
+        scheduler["fair_share"] = {"half_life_hours": draw(st.floats(0.5, 200.0))}
+    if policy == "priority" or draw(st.booleans()):
         scheduler["priority_classes"] = [{"name": "high", "value": 100, "teams": ["a"]},
+                                         {"name": "mid", "value": 50, "teams": ["b"]},
                                          {"name": "low", "value": 1, "default": True}]
+    if draw(st.booleans()):
+        gpus = sum(d["racks"] for p in pools for d in p["deliveries"]) * rack_gpus
+        scheduler.update(_drawn_queues(draw, [p["gpu"] for p in pools], gpus))
+        if draw(st.booleans()):
+            scheduler["preemption_scope"] = draw(st.sampled_from(["first_blocked", "any"]))
     data = {"name": "drawn", "start": start.isoformat(), "end": (start + timedelta(days=days)).isoformat(),
             "seed": draw(st.integers(0, 10_000)), "fleet": {"pools": pools}, "workloads": workloads,
             "scheduler": scheduler}
@@ -131,4 +147,38 @@ def drawn_scenario(draw: Any, failures: bool = False) -> Scenario:
         data["failures"] = drawn_failures(draw, pools, start, days)
         data["checkpointing"] = drawn_checkpointing(draw)
         scheduler["plan_for_failures"] = draw(st.booleans())
+    elif draw(st.booleans()):
+        data["checkpointing"] = {"interval_hours": draw(st.floats(0.05, 6.0)),
+                                 "write_minutes": draw(st.sampled_from([0.0, 0.5, 3.0])),
+                                 "restart_overhead_minutes": draw(st.floats(0.0, 30.0))}
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), source="<drawn>")
+
+
+def _drawn_queues(draw: Any, flavors: list[str], gpus: int) -> dict[str, Any]:
+    """Queues with quotas for teams a, b and c (the last queue takes every team), in
+    cohorts (a tree of two) or alone, with borrowing and lending limits and Kueue's
+    preemption settings."""
+    from hypothesis import strategies as st
+
+    queues = []
+    n_queues = draw(st.integers(1, 3))
+    for index in range(n_queues):
+        tenants = ["*"] if index == n_queues - 1 else [["a", "b"][index]]
+        queue: dict[str, Any] = {"name": f"q{index}", "tenants": tenants,
+                                 "cohort": draw(st.sampled_from([None, "lab", "lab", "sub"])),
+                                 "nominal": {flavor: draw(st.integers(0, gpus)) for flavor in flavors
+                                             if draw(st.integers(0, 4))}}
+        for limit in ("borrowing_limit", "lending_limit"):
+            if draw(st.booleans()):
+                queue[limit] = {flavor: draw(st.integers(0, gpus)) for flavor in flavors}
+        if draw(st.integers(0, 3)) == 0:
+            queue["queueing_strategy"] = "StrictFIFO"
+        if draw(st.booleans()):
+            queue["fair_share"] = {"weight": draw(st.floats(0.25, 4.0))}
+        if draw(st.booleans()):
+            queue["preemption"] = {
+                "within_cluster_queue": draw(st.sampled_from(["Never", "LowerPriority", "LowerOrNewerEqualPriority"])),
+                "reclaim_within_cohort": draw(st.sampled_from(["Never", "Any", "LowerPriority"])),
+                "borrow_within_cohort": draw(st.sampled_from(["Never", "LowerPriority"]))}
+        queues.append(queue)
+    return {"cohorts": [{"name": "lab"}, {"name": "sub", "parent": "lab"}], "queues": queues}

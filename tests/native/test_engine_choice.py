@@ -35,9 +35,10 @@ def test_auto_takes_the_core_when_it_covers_the_run() -> None:
 
 
 def test_auto_runs_features_outside_the_core_on_python_and_says_why() -> None:
-    simulation = build(api.load("kueue-cohort"))
-    assert native.choose(simulation, "auto") == (False, "queues with quotas (scheduler.queues)")
-    with pytest.raises(InputError, match="native core does not cover queues with quotas"):
+    simulation = build(api.load("gavel-style"))  # Gavel's linear programme stays on Python (scipy HiGHS)
+    ran, why = native.choose(simulation, "auto")
+    assert not ran and why is not None and why.startswith("policy GavelLasPolicy")
+    with pytest.raises(InputError, match="native core does not cover policy GavelLasPolicy"):
         native.choose(simulation, "native")
 
 
@@ -60,10 +61,10 @@ def test_the_default_scenario_stays_on_the_python_engine() -> None:
 
 
 def test_native_on_an_unsupported_scenario_exits_2_naming_the_feature(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "run", "tiresias-style", "--engine", "native",
+    done = subprocess.run([sys.executable, "-m", "gpufleet.cli", "run", "gavel-style", "--engine", "native",
                            "--out", str(tmp_path / "out"), "--no-report"], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
-    assert "LasPolicy" in done.stdout + done.stderr
+    assert "GavelLasPolicy" in done.stdout + done.stderr
     assert not (tmp_path / "out").exists()
 
 

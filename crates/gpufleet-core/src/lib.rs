@@ -6,7 +6,11 @@ pub mod failures;
 pub mod layout;
 pub mod nodes;
 pub mod placement;
+pub mod policy;
+pub mod predictor;
+pub mod preemption;
 pub mod progress;
+pub mod quota;
 pub mod reservation;
 pub mod scheduler;
 pub mod sim;
@@ -49,7 +53,10 @@ mod python {
     use crate::failures::{Component, Draws, PoolUnits, Process, Strike, Units};
     use crate::layout::{Change, Layout, Pool};
     use crate::nodes::{NodeLayout, Nodes};
+    use crate::policy::Kind;
+    use crate::preemption::{Reclaim, Rules, Within};
     use crate::progress::Progress;
+    use crate::quota::QuotaBook;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
     use crate::sim::{Failure, FailureInputs, Injected, RunInputs, Simulation};
     use crate::state::FleetState;
@@ -89,6 +96,59 @@ mod python {
     type ShapeRow = (i64, i64, bool, Vec<usize>);
 
     type Built = (FleetState, Progress, SchedulerConfig, RunInputs);
+
+    /// The policy: (name, las' thresholds in GPU-seconds, las' starvation factor or None).
+    fn policy(spec: &Bound<'_, PyDict>) -> PyResult<Kind> {
+        let (name, thresholds_gpu_s, starvation_factor): (String, Vec<f64>, Option<f64>) = item(spec, "policy")?;
+        Ok(match name.as_str() {
+            "static" => Kind::Static,
+            "sjf" => Kind::Sjf,
+            "fgf_preemptive" => Kind::FgfPreemptive,
+            "srtf" => Kind::Srtf,
+            "srsf" => Kind::Srsf,
+            "las" => Kind::Las {
+                thresholds_gpu_s,
+                starvation_factor,
+            },
+            "drf" => Kind::Drf {
+                weights: floats(spec, "drf_weights")?,
+                flavor_of_pool: indexes(spec, "drf_flavor_of_pool")?,
+                n_flavors: item(spec, "drf_n_flavors")?,
+                decay: item(spec, "drf_decay")?,
+            },
+            other => return Err(PyValueError::new_err(format!("run spec: unknown policy {other:?}"))),
+        })
+    }
+
+    /// Per queue, its Kueue preemption settings: (within_cluster_queue, reclaim_within_cohort,
+    /// borrow_within_cohort) as Kueue spells them.
+    fn rules(spec: &Bound<'_, PyDict>) -> PyResult<Vec<Rules>> {
+        let rows: Vec<(String, String, String)> = item(spec, "preemption")?;
+        let unknown = |name: &str, value: &str| PyValueError::new_err(format!("run spec: unknown {name} {value:?}"));
+        rows.into_iter()
+            .map(|(within, reclaim, borrow)| {
+                Ok(Rules {
+                    within: match within.as_str() {
+                        "Never" => Within::Never,
+                        "LowerPriority" => Within::LowerPriority,
+                        "LowerOrNewerEqualPriority" => Within::LowerOrNewerEqualPriority,
+                        other => return Err(unknown("within_cluster_queue", other)),
+                    },
+                    reclaim: match reclaim.as_str() {
+                        "Never" => Reclaim::Never,
+                        "Any" => Reclaim::Any,
+                        "LowerPriority" => Reclaim::LowerPriority,
+                        other => return Err(unknown("reclaim_within_cohort", other)),
+                    },
+                    borrow_lower_priority: match borrow.as_str() {
+                        "Never" => false,
+                        "LowerPriority" => true,
+                        other => return Err(unknown("borrow_within_cohort", other)),
+                    },
+                })
+            })
+            .collect()
+    }
 
     fn build(spec: &Bound<'_, PyDict>) -> PyResult<Built> {
         let pools: Vec<PoolRow> = item(spec, "pools")?;
@@ -136,6 +196,8 @@ mod python {
                 progress.rate_per_s = Some(rates.extract::<PyReadonlyArray1<f64>>()?.as_array().to_vec());
             }
         }
+        progress.gpus = floats(spec, "gpus")?;
+        progress.free_preemption = item(spec, "free_preemption")?;
         let shapes: Vec<ShapeRow> = item(spec, "shapes")?;
         let backfill = match item::<String>(spec, "backfill")?.as_str() {
             "none" => Backfill::None,
@@ -159,6 +221,31 @@ mod python {
             strict: item(spec, "strict")?,
             backfill,
             max_job_test: item(spec, "max_job_test")?,
+            flavor_of_pool: indexes(spec, "flavor_of_pool")?,
+            quotas: QuotaBook::new(
+                item(spec, "quota_unlimited")?,
+                item(spec, "n_flavors")?,
+                floats(spec, "quota_nominal")?,
+                floats(spec, "quota_cap")?,
+                floats(spec, "quota_guaranteed")?,
+                indexes(spec, "quota_pool_of")?,
+                floats(spec, "quota_pool_capacity")?,
+            ),
+            quota_reason_base: item(spec, "quota_reason_base")?,
+            priority: ints(spec, "priority")?,
+            rules: rules(spec)?,
+            any_scope: item(spec, "any_scope")?,
+            policy: policy(spec)?,
+            predict_team: match spec.get_item("predict_team")? {
+                Some(value) if !value.is_none() => Some(
+                    value
+                        .extract::<Vec<i64>>()?
+                        .into_iter()
+                        .map(|t| usize::try_from(t).map_err(|_| PyValueError::new_err("run spec: negative team")))
+                        .collect::<PyResult<_>>()?,
+                ),
+                _ => None,
+            },
         };
         let inputs = RunInputs {
             submit_s: floats(spec, "submit_s")?,
@@ -167,6 +254,10 @@ mod python {
             until_s: item(spec, "until_s")?,
             sample_times: floats(spec, "sample_times")?,
             progress_every: item(spec, "progress_every")?,
+            time_passes: match spec.get_item("time_passes")? {
+                Some(value) => value.extract()?,
+                None => false,
+            },
         };
         let n = inputs.submit_s.len();
         let lengths = [
@@ -175,10 +266,12 @@ mod python {
             ("queue_of", cfg.queue_of.len()),
             ("policy_value", cfg.policy_value.len()),
             ("shape_of", cfg.shape_of.len()),
+            ("priority", cfg.priority.len()),
             ("work_s", progress.work_s.len()),
             ("estimate_s", progress.estimate_s.len()),
             ("checkpoint_s", progress.checkpoint_s.len()),
             ("limit_s", progress.limit_s.len()),
+            ("gpus", progress.gpus.len()),
         ];
         for (name, length) in lengths {
             if length != n {
@@ -190,8 +283,8 @@ mod python {
         Ok((state, progress, cfg, inputs))
     }
 
-    type ProcessRow = (String, bool, Vec<usize>, f64, Vec<u8>);
-    type InjectedRow = (f64, String, usize, Vec<usize>, i64, i64, f64, u8);
+    type ProcessRow = (String, bool, Vec<usize>, f64, Vec<crate::scheduler::reason::Code>);
+    type InjectedRow = (f64, String, usize, Vec<usize>, i64, i64, f64, crate::scheduler::reason::Code);
 
     /// A run's failures: processes, injected failures, the nodes they strike, and the rules.
     struct Failures {
@@ -199,7 +292,7 @@ mod python {
         nodes: Nodes,
         draws: PyObject,
         max_restarts: Option<i64>,
-        failed_reason: u8,
+        failed_reason: crate::scheduler::reason::Code,
     }
 
     fn component(name: &str) -> PyResult<Component> {
@@ -428,6 +521,7 @@ mod python {
         out.set_item("overhead_s", output.overhead_s.into_pyarray(py))?;
         out.set_item("limit_lost_s", output.limit_lost_s.into_pyarray(py))?;
         out.set_item("writing_s", output.writing_s.into_pyarray(py))?;
+        out.set_item("preemptions", output.preemptions.into_pyarray(py))?;
         let segments = &output.segments;
         out.set_item(
             "segment_job",
@@ -523,6 +617,17 @@ mod python {
             "failed_gpus",
             failed.iter().map(|f| f.2).collect::<Vec<_>>().into_pyarray(py),
         )?;
+        if !output.pass_timings.is_empty() {
+            let timings = &output.pass_timings;
+            out.set_item(
+                "pass_time_s",
+                timings.iter().map(|t| t.0).collect::<Vec<_>>().into_pyarray(py),
+            )?;
+            out.set_item(
+                "pass_ns",
+                timings.iter().map(|t| t.1).collect::<Vec<_>>().into_pyarray(py),
+            )?;
+        }
         Ok(out)
     }
 

@@ -12,21 +12,28 @@ mod interrupt;
 
 use crate::capacity::Capacity;
 use crate::placement::best_fit;
+use crate::policy::{Kind, Policy};
+use crate::predictor::Predictor;
+use crate::preemption::Rules;
 use crate::progress::Progress;
+use crate::quota::{QuotaBook, LIMITS};
 use crate::reservation::{plan, Gang, Projection, Reservation};
 use crate::state::{Allocation, FleetState, Placement};
 use crate::Time;
 
 /// Why a job is not running (codes of `gpufleet.sched.reasons`; 0: none).
 pub mod reason {
-    pub const NONE: u8 = 0;
-    pub const INSUFFICIENT_GPUS: u8 = 1;
-    pub const NO_TOPOLOGY_FIT: u8 = 2;
-    pub const BEHIND_RESERVATION: u8 = 3;
-    pub const STRICT_ORDER: u8 = 4;
-    pub const NOT_EXAMINED: u8 = 5;
-    pub const TIME_LIMIT: u8 = 6;
-    pub const NEVER_FITS: u8 = 7;
+    /// A reason's code: the fixed ones below, then the quota limits from `Scheduler::quota_reason`.
+    pub type Code = u32;
+    pub const NONE: Code = 0;
+    pub const INSUFFICIENT_GPUS: Code = 1;
+    pub const NO_TOPOLOGY_FIT: Code = 2;
+    pub const BEHIND_RESERVATION: Code = 3;
+    pub const STRICT_ORDER: Code = 4;
+    pub const NOT_EXAMINED: Code = 5;
+    pub const TIME_LIMIT: Code = 6;
+    pub const NEVER_FITS: Code = 7;
+    pub const PREEMPTED: Code = 8;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,9 +46,16 @@ pub enum Backfill {
 /// A job's place in the policy's order: (policy value, job); smaller first.
 pub type Key = (i64, usize);
 
+/// A queue's rank between queues, as ordered floats (drf; constant for the other policies).
+type QueueRank = (Time, Time);
+
+/// An entry of a pass's heap: (its queue's rank when pushed, key, queue, shape).
+type Entry = (QueueRank, Key, usize, usize);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Started,
+    FailQuota,
     FailPlace,
     FailLong,
 }
@@ -55,8 +69,10 @@ pub struct Shape {
     pub pools: Vec<usize>,
 }
 
-/// A start in a pass: (job, pool, racks, blocks spanned, run seconds).
+/// A start in a pass: (job, pool, racks, blocks spanned, run seconds); or, with
+/// `preempted`, the job was stopped for another (its other fields unused).
 pub struct Start {
+    pub preempted: bool,
     pub job: usize,
     pub pool: usize,
     pub n_racks: i64,
@@ -78,6 +94,21 @@ pub struct SchedulerConfig {
     pub strict: Vec<bool>,
     pub backfill: Backfill,
     pub max_job_test: i64,
+    /// Per pool, its flavor (the quota book's flavor index).
+    pub flavor_of_pool: Vec<usize>,
+    pub quotas: QuotaBook,
+    /// Code of the first quota reason (`reason::Code`): the Python side's fixed reasons come first.
+    pub quota_reason_base: reason::Code,
+    /// Per job, its priority (higher first; preemption spares the higher).
+    pub priority: Vec<i64>,
+    /// Per queue, its Kueue preemption settings.
+    pub rules: Vec<Rules>,
+    /// `preemption_scope: any`: every waiting job may preempt, not only its queue's first blocked.
+    pub any_scope: bool,
+    /// The policy (`Kind::Static`: ordered by `policy_value`).
+    pub policy: Kind,
+    /// Per job, its team (an index), for run times predicted from history (None: estimates).
+    pub predict_team: Option<Vec<usize>>,
 }
 
 type Shared = Rc<RefCell<Reservation>>;
@@ -85,7 +116,9 @@ type Shared = Rc<RefCell<Reservation>>;
 pub struct Scheduler {
     pub state: FleetState,
     pub progress: Progress,
-    cfg: SchedulerConfig,
+    pub(crate) quotas: QuotaBook,
+    pub(crate) policy: Policy,
+    pub(crate) cfg: SchedulerConfig,
     by_queue: Vec<BTreeSet<Key>>,
     buckets: Vec<Bucket>,
     bucket_index: HashMap<(usize, usize), usize>,
@@ -96,13 +129,15 @@ pub struct Scheduler {
     /// Jobs in the queues (with a key).
     queued: usize,
     pub n_pending: usize,
-    allocations: Vec<Option<Allocation>>,
+    pub(crate) allocations: Vec<Option<Allocation>>,
+    /// Per running job, when it started.
+    pub(crate) started_at: Vec<f64>,
     running_shapes: Vec<i64>,
     expected_end: Vec<f64>,
-    ends: BTreeSet<(Time, usize)>,
-    pub reason: Vec<u8>,
+    pub(crate) ends: BTreeSet<(Time, usize)>,
+    pub reason: Vec<reason::Code>,
     /// (job, time, reason) of every change of a job's reason, in order.
-    pub history: Vec<(usize, f64, u8)>,
+    pub history: Vec<(usize, f64, reason::Code)>,
     pub reserved_s: Vec<f64>,
     reservation: Option<Shared>,
     /// A copy of the free GPUs per rack for projections (`FleetState::refresh`).
@@ -115,11 +150,20 @@ pub struct Scheduler {
     rack_jobs: Vec<BTreeSet<usize>>,
     /// Failures a job survives (None: no limit), and the reason code of a job past them.
     max_restarts: Option<i64>,
-    failed_reason: u8,
+    failed_reason: reason::Code,
 }
 
 impl Scheduler {
     pub fn new(state: FleetState, progress: Progress, cfg: SchedulerConfig) -> Self {
+        let mut scheduler = Self::unpredicted(state, progress, cfg);
+        if let Some(team) = scheduler.cfg.predict_team.take() {
+            let gpus = (0..team.len()).map(|job| scheduler.shape(job).gpus).collect();
+            scheduler.policy.predictor = Some(Predictor::new(team, gpus));
+        }
+        scheduler
+    }
+
+    fn unpredicted(state: FleetState, progress: Progress, cfg: SchedulerConfig) -> Self {
         let n = cfg.queue_of.len();
         let n_queues = cfg.strict.len();
         let n_shapes = cfg.shapes.len();
@@ -127,6 +171,8 @@ impl Scheduler {
         Scheduler {
             state,
             progress,
+            quotas: cfg.quotas.clone(),
+            policy: Policy::new(cfg.policy.clone(), cfg.policy_value.clone()),
             by_queue: vec![BTreeSet::new(); n_queues],
             buckets: Vec::new(),
             bucket_index: HashMap::new(),
@@ -136,6 +182,7 @@ impl Scheduler {
             queued: 0,
             n_pending: 0,
             allocations: vec![None; n],
+            started_at: vec![f64::NAN; n],
             running_shapes: vec![0; n_shapes],
             expected_end: vec![0.0; n],
             ends: BTreeSet::new(),
@@ -155,7 +202,7 @@ impl Scheduler {
         }
     }
 
-    fn shape(&self, job: usize) -> &Shape {
+    pub(crate) fn shape(&self, job: usize) -> &Shape {
         &self.cfg.shapes[self.cfg.shape_of[job]]
     }
 
@@ -164,6 +211,26 @@ impl Scheduler {
     pub fn submit(&mut self, job: usize) {
         self.n_pending += 1;
         self.new.push(job);
+    }
+
+    /// The policy's rank of `job` changed by itself (a timer): re-queue it if waiting, and
+    /// look at the queue again either way (a running job may now be preempted).
+    pub fn rerank(&mut self, job: usize) {
+        if self.key[job].is_some() {
+            self.dequeue(job);
+            self.enqueue(job);
+        }
+        self.full_pass = true;
+    }
+
+    /// When the policy's rank of `job` will change by itself, or None.
+    pub fn next_change(&mut self, job: usize, now: f64, running: bool) -> Option<f64> {
+        self.policy.next_change(job, now, running, &self.progress)
+    }
+
+    /// A time from `next_change` has come.
+    pub fn on_timer(&mut self, job: usize, running: bool) {
+        self.policy.on_timer(job, running, &self.progress);
     }
 
     pub fn capacity_added(&mut self) {
@@ -178,22 +245,50 @@ impl Scheduler {
     /// A running job finished at `now`: free its GPUs.
     pub fn end(&mut self, job: usize, now: f64) {
         let expected = self.expected_end[job];
-        let allocation = self.allocations[job].take().expect("a running job");
-        self.untrack_racks(job, &allocation);
-        self.state.release(&allocation, now);
-        self.ends.remove(&(Time(expected), job));
-        self.running_shapes[self.cfg.shape_of[job]] -= 1;
+        self.stop(job, now);
         self.progress.stop_finished(job, now);
-        self.full_pass = true;
+        self.policy.on_finish(job, self.progress.held_s[job]);
         if now < expected {
             self.reservation = None;
         }
     }
 
+    /// Free a running job's GPUs and quota (the caller stops its progress).
+    fn stop(&mut self, job: usize, now: f64) {
+        let allocation = self.allocations[job].take().expect("a running job");
+        self.untrack_racks(job, &allocation);
+        self.state.release(&allocation, now);
+        let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
+        let gpus = self.shape(job).gpus as f64;
+        self.quotas.remove(queue, flavor, gpus);
+        self.policy.on_stop(queue, allocation.pool, gpus, now);
+        self.ends.remove(&(Time(self.expected_end[job]), job));
+        self.running_shapes[self.cfg.shape_of[job]] -= 1;
+        self.full_pass = true;
+    }
+
+    /// Stop running `job` for someone else; it goes back to the queue.
+    pub(crate) fn preempt(&mut self, job: usize, now: f64, started: &mut Vec<Start>) {
+        self.stop(job, now);
+        self.progress.stop_preempted(job, now);
+        self.set_reason(job, reason::PREEMPTED, now);
+        self.n_pending += 1;
+        self.enqueue(job);
+        self.reservation = None; // preemption moves what the plan assumed
+        started.push(Start {
+            preempted: true,
+            job,
+            pool: 0,
+            n_racks: 0,
+            blocks: 0,
+            run_s: 0.0,
+        });
+    }
+
     // -- queue structures --------------------------------------------------------------
 
     fn policy_key(&self, job: usize) -> Key {
-        (self.cfg.policy_value[job], job)
+        (self.policy.value(job, &self.progress), job)
     }
 
     fn enqueue(&mut self, job: usize) -> Key {
@@ -241,8 +336,26 @@ impl Scheduler {
         }
     }
 
-    fn first(&self) -> Option<Key> {
-        self.by_queue.iter().filter_map(|keys| keys.first().copied()).min()
+    /// The first pending job in the policy's order (across queues: by queue rank, then key).
+    fn first(&mut self, now: f64) -> Option<Key> {
+        if !self.policy.dynamic_queue_order() {
+            return self.by_queue.iter().filter_map(|keys| keys.first().copied()).min();
+        }
+        let mut best: Option<(QueueRank, Key)> = None;
+        for queue in 0..self.by_queue.len() {
+            if let Some(&key) = self.by_queue[queue].first() {
+                let entry = (self.rank(queue, now), key);
+                if best.is_none_or(|best| entry < best) {
+                    best = Some(entry);
+                }
+            }
+        }
+        best.map(|(_, key)| key)
+    }
+
+    fn rank(&mut self, queue: usize, now: f64) -> QueueRank {
+        let (dominant, sum) = self.policy.queue_rank(queue, now, &self.state.installed_gpus);
+        (Time(dominant), Time(sum))
     }
 
     // -- the pass ----------------------------------------------------------------------
@@ -250,14 +363,16 @@ impl Scheduler {
     /// Start what the rules allow at `now`.
     pub fn schedule(&mut self, now: f64, started: &mut Vec<Start>) {
         let mut new = std::mem::take(&mut self.new);
-        if !new.is_empty() && self.queued == 0 {
+        let dynamic = self.policy.dynamic_queue_order();
+        if !new.is_empty() && self.queued == 0 && !dynamic {
             // Nothing queued: arrivals start in policy order while they fit, never queued.
             if new.len() > 1 {
                 new.sort_by_key(|&job| self.policy_key(job));
             }
             let mut tried = 0;
             while tried < new.len()
-                && self.try_start(new[tried], now, None, &mut HashSet::new(), started) == Outcome::Started
+                && self.try_start(new[tried], now, None, &HashSet::new(), &mut HashSet::new(), started)
+                    == Outcome::Started
             {
                 tried += 1;
             }
@@ -268,22 +383,29 @@ impl Scheduler {
         }
         let mut fresh: Vec<Key> = new.iter().map(|&job| self.enqueue(job)).collect();
         fresh.sort_unstable();
-        let first = self.first();
-        if self.full_pass || first != self.head {
+        let first = self.first(now);
+        if self.full_pass || dynamic || first != self.head {
             self.full_pass = false;
             self.pass(now, started);
         } else if !fresh.is_empty() {
             self.pass_fresh(&fresh, now, started);
         }
-        self.head = self.first();
+        self.head = self.first(now);
     }
 
     fn pass(&mut self, now: f64, started: &mut Vec<Start>) {
-        let mut heap: BinaryHeap<Reverse<(Key, usize, usize)>> = BinaryHeap::new();
+        let dynamic = self.policy.dynamic_queue_order();
+        let still = (Time(0.0), Time(0.0));
+        let ranks: Vec<QueueRank> = if dynamic {
+            (0..self.by_queue.len()).map(|queue| self.rank(queue, now)).collect()
+        } else {
+            vec![still; self.by_queue.len()]
+        };
+        let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
         for (index, bucket) in self.buckets.iter().enumerate() {
             if let Some(&key) = bucket.keys.first() {
                 let (queue, shape) = self.bucket_of[index];
-                heap.push(Reverse((key, queue, shape)));
+                heap.push(Reverse((ranks[queue], key, queue, shape)));
             }
         }
         let mut failed_queues: HashSet<usize> = HashSet::new();
@@ -293,7 +415,15 @@ impl Scheduler {
         let mut head_reservation: Option<Shared> = None;
         self.blocked_head = None;
         let mut budget = self.cfg.max_job_test;
-        while let Some(Reverse((key, queue, shape))) = heap.pop() {
+        while let Some(Reverse((rank, key, queue, shape))) = heap.pop() {
+            if dynamic {
+                let current = self.rank(queue, now);
+                if current > rank {
+                    // The queue's share grew since this entry was pushed.
+                    heap.push(Reverse((current, key, queue, shape)));
+                    continue;
+                }
+            }
             let job = key.1;
             if strict_blocked.contains(&queue) {
                 self.set_reason(job, reason::STRICT_ORDER, now);
@@ -305,7 +435,14 @@ impl Scheduler {
                     break;
                 }
             }
-            let outcome = self.try_start(job, now, head_reservation.clone(), &mut long_blocked, started);
+            let outcome = self.try_start(
+                job,
+                now,
+                head_reservation.clone(),
+                &failed_queues,
+                &mut long_blocked,
+                started,
+            );
             let bucket = (queue, shape);
             if outcome != Outcome::Started {
                 failed_queues.insert(queue);
@@ -321,7 +458,7 @@ impl Scheduler {
                     strict_blocked.insert(queue);
                     continue;
                 }
-                if outcome == Outcome::FailPlace {
+                if matches!(outcome, Outcome::FailQuota | Outcome::FailPlace) {
                     continue; // no other job of this bucket fits either: drop the bucket
                 }
                 if let (Outcome::FailLong, false, Some(reserved)) =
@@ -352,7 +489,8 @@ impl Scheduler {
                 }
             };
             if let Some(following) = following {
-                heap.push(Reverse((following, queue, shape)));
+                let rank = if dynamic { self.rank(queue, now) } else { rank };
+                heap.push(Reverse((rank, following, queue, shape)));
             }
         }
     }
@@ -377,8 +515,19 @@ impl Scheduler {
                 self.set_reason(job, reason::STRICT_ORDER, now);
                 continue;
             }
-            // (The Python engine also passes the queues failed so far, which only preemption reads.)
-            self.try_start(job, now, head_reservation.clone(), &mut HashSet::new(), started);
+            let failed = if earlier {
+                HashSet::from([queue])
+            } else {
+                HashSet::new()
+            };
+            self.try_start(
+                job,
+                now,
+                head_reservation.clone(),
+                &failed,
+                &mut HashSet::new(),
+                started,
+            );
         }
     }
 
@@ -387,10 +536,13 @@ impl Scheduler {
         job: usize,
         now: f64,
         head_reservation: Option<Shared>,
+        failed_queues: &HashSet<usize>,
         long_blocked: &mut HashSet<(usize, usize)>,
         started: &mut Vec<Start>,
     ) -> Outcome {
         let (queue, shape_index) = (self.cfg.queue_of[job], self.cfg.shape_of[job]);
+        let may_preempt = (self.policy.preemptive() || self.cfg.rules[queue].may_preempt())
+            && (self.cfg.any_scope || !failed_queues.contains(&queue));
         let long = match &head_reservation {
             Some(reserved) => {
                 let reserved = reserved.borrow();
@@ -402,20 +554,40 @@ impl Scheduler {
             self.set_reason(job, reason::BEHIND_RESERVATION, now);
             return Outcome::FailLong;
         }
-        let shape = self.cfg.shapes[shape_index].clone();
+        let mut shape = self.cfg.shapes[shape_index].clone();
+        let pools = if self.quotas.unlimited {
+            std::mem::take(&mut shape.pools) // no second copy: without quotas every pool admits it
+        } else {
+            self.pools_within_quota(job)
+        };
+        if pools.is_empty() {
+            if may_preempt && self.admit_by_preempting(job, now, started) {
+                return Outcome::Started;
+            }
+            let flavor = self.cfg.flavor_of_pool[shape.pools[0]];
+            let why = self.quota_reason(queue, flavor, shape.gpus);
+            self.set_reason(job, why, now);
+            return Outcome::FailQuota;
+        }
         let mut placement = None;
-        if self.counts_fit(job, &shape, now) {
-            if long && !shape.within_block && !self.fits_beside(&shape, head_reservation.as_ref().expect("long")) {
+        if self.counts_fit(job, &pools, &shape, now) {
+            if long
+                && !shape.within_block
+                && !self.fits_beside(&pools, &shape, head_reservation.as_ref().expect("long"))
+            {
                 long_blocked.insert((queue, shape_index));
                 self.set_reason(job, reason::BEHIND_RESERVATION, now);
                 return Outcome::FailLong;
             }
-            placement = best_fit(&self.state, &shape.pools, shape.gpus, shape.group, shape.within_block);
+            placement = best_fit(&self.state, &pools, shape.gpus, shape.group, shape.within_block);
             if placement.is_none() {
                 self.set_reason(job, reason::NO_TOPOLOGY_FIT, now);
             }
         }
         let Some(mut placement) = placement else {
+            if may_preempt && self.admit_by_preempting(job, now, started) {
+                return Outcome::Started;
+            }
             return Outcome::FailPlace;
         };
         if long {
@@ -430,8 +602,8 @@ impl Scheduler {
             {
                 // It would still run when the reservation begins: it may only take what the head leaves.
                 self.state.refresh(&mut self.scratch);
-                let view = Projection::capped(&self.state, &mut self.scratch, &shape.pools, shape.group, spare);
-                let found = best_fit(&view, &shape.pools, shape.gpus, shape.group, shape.within_block);
+                let view = Projection::capped(&self.state, &mut self.scratch, &pools, shape.group, spare);
+                let found = best_fit(&view, &pools, shape.gpus, shape.group, shape.within_block);
                 drop(view);
                 match found {
                     Some(found) => placement = found,
@@ -451,24 +623,30 @@ impl Scheduler {
         Outcome::Started
     }
 
-    fn start(&mut self, job: usize, placement: Placement, now: f64, started: &mut Vec<Start>) {
+    pub(crate) fn start(&mut self, job: usize, placement: Placement, now: f64, started: &mut Vec<Start>) {
         let run = if self.key[job].is_some() {
             self.dequeue(job)
         } else {
             self.progress.expected_run_s(job)
         };
         let allocation = self.state.allocate(placement);
+        let (queue, flavor) = (self.cfg.queue_of[job], self.cfg.flavor_of_pool[allocation.pool]);
+        let gpus = self.shape(job).gpus as f64;
+        self.quotas.add(queue, flavor, gpus);
+        self.policy.on_start(queue, allocation.pool, gpus, now);
         self.running_shapes[self.cfg.shape_of[job]] += 1;
         self.n_pending -= 1;
         let expected = now + run;
         let run_s = self.progress.start(job, now);
         self.expected_end[job] = expected;
+        self.started_at[job] = now;
         self.ends.insert((Time(expected), job));
         self.reason[job] = reason::NONE;
         if self.reservation.as_ref().is_some_and(|r| r.borrow().job == job) {
             self.reservation = None;
         }
         started.push(Start {
+            preempted: false,
             job,
             pool: allocation.pool,
             n_racks: allocation.racks.len() as i64,
@@ -479,7 +657,30 @@ impl Scheduler {
         self.allocations[job] = Some(allocation);
     }
 
-    fn set_reason(&mut self, job: usize, why: u8, now: f64) {
+    /// The pools of `job`'s shape its queue's quota admits it on now (all of them without quotas).
+    pub(crate) fn pools_within_quota(&self, job: usize) -> Vec<usize> {
+        let shape = self.shape(job);
+        if self.quotas.unlimited {
+            return shape.pools.clone();
+        }
+        let queue = self.cfg.queue_of[job];
+        let gpus = shape.gpus as f64;
+        shape
+            .pools
+            .iter()
+            .copied()
+            .filter(|&p| self.quotas.fits(queue, self.cfg.flavor_of_pool[p], gpus))
+            .collect()
+    }
+
+    /// The code of the quota limit that stops `gpus` more GPUs of `flavor` in `queue`.
+    fn quota_reason(&self, queue: usize, flavor: usize, gpus: i64) -> reason::Code {
+        let limit = self.quotas.why_not(queue, flavor, gpus as f64) as usize;
+        let code = (queue * self.quotas.n_flavors + flavor) * LIMITS + limit;
+        self.cfg.quota_reason_base + reason::Code::try_from(code).expect("fewer quota reasons than codes")
+    }
+
+    fn set_reason(&mut self, job: usize, why: reason::Code, now: f64) {
         if why != self.reason[job] {
             self.reason[job] = why;
             self.history.push((job, now, why));
@@ -488,9 +689,9 @@ impl Scheduler {
 
     // -- placement and reservations ----------------------------------------------------
 
-    fn counts_fit(&mut self, job: usize, shape: &Shape, now: f64) -> bool {
+    fn counts_fit(&mut self, job: usize, pools: &[usize], shape: &Shape, now: f64) -> bool {
         let mut enough_gpus = false;
-        for &p in &shape.pools {
+        for &p in pools {
             if self.state.avail_gpus[p] >= shape.gpus {
                 if self.state.groups_free(p, shape.group) >= shape.gpus / shape.group {
                     return true;
@@ -511,10 +712,10 @@ impl Scheduler {
     }
 
     /// Whether enough whole groups are free that the reserved head will not need.
-    fn fits_beside(&self, shape: &Shape, head_reservation: &Shared) -> bool {
+    fn fits_beside(&self, pools: &[usize], shape: &Shape, head_reservation: &Shared) -> bool {
         let reserved = head_reservation.borrow();
         let needed = shape.gpus / shape.group;
-        for &p in &shape.pools {
+        for &p in pools {
             let mut free = self.state.groups_free(p, shape.group);
             if p == reserved.pool && free >= needed {
                 free -= self.groups_reserved(&reserved, shape.group);
@@ -546,8 +747,12 @@ impl Scheduler {
             }
         }
         let shape = self.shape(head).clone();
+        let mut pools = self.pools_within_quota(head);
+        if pools.is_empty() {
+            pools = shape.pools.clone();
+        }
         let gang = Gang {
-            pools: &shape.pools,
+            pools: &pools,
             gpus: shape.gpus,
             group: shape.group,
             within_block: shape.within_block,

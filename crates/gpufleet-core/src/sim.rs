@@ -19,6 +19,7 @@ use crate::Time;
 const CAPACITY: u8 = 0;
 const JOB_END: u8 = 1;
 const ARRIVAL: u8 = 2;
+const TIMER: u8 = 3;
 const SCHEDULE: u8 = 5;
 const SAMPLE: u8 = 9;
 
@@ -41,6 +42,8 @@ pub struct RunInputs {
     pub until_s: f64,
     pub sample_times: Vec<f64>,
     pub progress_every: u64,
+    /// Time every scheduling pass (wall clock, for the pass benchmark).
+    pub time_passes: bool,
 }
 
 /// Columns of a finished run.
@@ -48,17 +51,18 @@ pub struct RunOutput {
     pub start_s: Vec<f64>,
     pub end_s: Vec<f64>,
     pub status: Vec<u8>,
-    pub reason: Vec<u8>,
+    pub reason: Vec<reason::Code>,
     pub pool: Vec<i64>,
     pub racks: Vec<i64>,
     pub blocks: Vec<i64>,
     pub reserved_s: Vec<f64>,
-    pub history: Vec<(usize, f64, u8)>,
+    pub history: Vec<(usize, f64, reason::Code)>,
     pub productive_s: Vec<f64>,
     pub lost_s: Vec<f64>,
     pub overhead_s: Vec<f64>,
     pub limit_lost_s: Vec<f64>,
     pub writing_s: Vec<f64>,
+    pub preemptions: Vec<i64>,
     /// (job, pool, start, end) of every run segment.
     pub segments: Vec<(usize, usize, f64, f64)>,
     /// (time, free, unusable, startable, stranded, startable utilisation) per sample.
@@ -71,6 +75,8 @@ pub struct RunOutput {
     /// The failures, in the order they happened, and the log of hardware in repair.
     pub failures: Vec<FailureRecord>,
     pub failed_log: Vec<(f64, usize, i64)>,
+    /// (simulated time, wall nanoseconds) of every scheduling pass, with `time_passes`.
+    pub pass_timings: Vec<(f64, u64)>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -121,6 +127,7 @@ pub struct Simulation<'p> {
     started: Vec<Start>,
     progress: Option<ProgressFn<'p>>,
     outages: Option<outages::Outages<'p>>,
+    pass_timings: Vec<(f64, u64)>,
 }
 
 impl<'p> Simulation<'p> {
@@ -149,6 +156,7 @@ impl<'p> Simulation<'p> {
             started: Vec::new(),
             progress,
             outages: None,
+            pass_timings: Vec::new(),
         }
     }
 
@@ -198,6 +206,7 @@ impl<'p> Simulation<'p> {
                 CAPACITY => self.on_capacity(&changes[event.payload.0]),
                 JOB_END => self.on_job_end(event.payload.0, event.payload.1),
                 ARRIVAL => self.on_arrival(event.payload.0),
+                TIMER => self.on_timer(event.payload.0, event.payload.1),
                 SCHEDULE => self.on_schedule(),
                 SAMPLE => self.on_sample(event.payload.0),
                 outages::FAILURE => self.on_failure(event.payload.0, event.payload.1),
@@ -290,9 +299,22 @@ impl<'p> Simulation<'p> {
         self.pass_requested = false;
         let now = self.now;
         let mut started = std::mem::take(&mut self.started);
-        self.sched.schedule(now, &mut started);
+        if self.inputs.time_passes {
+            let began = std::time::Instant::now();
+            self.sched.schedule(now, &mut started);
+            let took = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.pass_timings.push((now, took));
+        } else {
+            self.sched.schedule(now, &mut started);
+        }
         for start in started.drain(..) {
             let job = start.job;
+            if start.preempted {
+                self.close_segment(job, now);
+                self.status[job] = status::QUEUED;
+                self.arm_timer(job, false);
+                continue;
+            }
             if self.start[job].is_nan() {
                 self.start[job] = now;
                 self.pool[job] = start.pool as i64;
@@ -304,6 +326,7 @@ impl<'p> Simulation<'p> {
             self.running[job] = Some((now, start.pool));
             self.running_order.push((job, self.epoch[job]));
             self.at(now + start.run_s, JOB_END, (job, self.epoch[job]));
+            self.arm_timer(job, true);
         }
         self.started = started;
     }
@@ -340,6 +363,27 @@ impl<'p> Simulation<'p> {
         if index + 1 < self.inputs.sample_times.len() {
             self.at(self.inputs.sample_times[index + 1], SAMPLE, (index + 1, 0));
         }
+    }
+
+    /// A policy timer (las' demotions and promotions) for `job`, if its rank will move.
+    fn arm_timer(&mut self, job: usize, running: bool) {
+        let now = self.now;
+        if let Some(when) = self.sched.next_change(job, now, running) {
+            if when <= self.inputs.until_s {
+                self.at(py_max(when, now), TIMER, (job, self.epoch[job]));
+            }
+        }
+    }
+
+    fn on_timer(&mut self, job: usize, epoch: u64) {
+        if epoch != self.epoch[job] {
+            return;
+        }
+        let running = self.running[job].is_some();
+        self.sched.on_timer(job, running);
+        self.sched.rerank(job);
+        self.arm_timer(job, running);
+        self.request_pass();
     }
 
     fn request_pass(&mut self) {
@@ -407,6 +451,7 @@ impl<'p> Simulation<'p> {
             overhead_s: progress.overhead_s,
             limit_lost_s: progress.limit_lost_s,
             writing_s: progress.writing_s,
+            preemptions: progress.preemptions,
             segments: self.segments,
             samples: self.samples,
             capacity_log: sched.state.capacity_log,
@@ -416,6 +461,7 @@ impl<'p> Simulation<'p> {
             failure_overhead_s: progress.failure_overhead_s,
             failures,
             failed_log,
+            pass_timings: self.pass_timings,
         }
     }
 }

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{Scheduler, Time};
+use super::{reason, Scheduler, Time};
 use crate::reservation::UNCONSTRAINED;
 use crate::state::Allocation;
 
 impl Scheduler {
     /// Keep each rack's running jobs from now on; a job fails for good after more than
     /// `max_restarts` interruptions (with reason code `failed_reason`).
-    pub fn track_failures(&mut self, max_restarts: Option<i64>, failed_reason: u8) {
+    pub fn track_failures(&mut self, max_restarts: Option<i64>, failed_reason: reason::Code) {
         self.rack_jobs = vec![BTreeSet::new(); self.state.avail.len()];
         self.max_restarts = max_restarts;
         self.failed_reason = failed_reason;
@@ -65,14 +65,9 @@ impl Scheduler {
 
     /// A failure stopped `job`: free its GPUs; queue it again with reason `why`, unless it has
     /// used up its restarts (then it fails for good). Returns whether it was queued again.
-    pub fn interrupt(&mut self, job: usize, now: f64, why: u8) -> bool {
-        let allocation = self.allocations[job].take().expect("a running job");
-        self.untrack_racks(job, &allocation);
-        self.state.release(&allocation, now);
-        self.ends.remove(&(Time(self.expected_end[job]), job));
-        self.running_shapes[self.cfg.shape_of[job]] -= 1;
+    pub fn interrupt(&mut self, job: usize, now: f64, why: reason::Code) -> bool {
+        self.stop(job, now);
         self.progress.stop_failed(job, now);
-        self.full_pass = true;
         self.reservation = None;
         if self.exhausted(job, 0) {
             self.set_reason(job, self.failed_reason, now);
@@ -86,7 +81,7 @@ impl Scheduler {
 
     /// A failed node of `job` was swapped for `spare`: the job restarts on the same allocation.
     /// Returns its new run time, or None if it has used up its restarts (it failed for good).
-    pub fn restart_in_place(&mut self, job: usize, now: f64, failed_node: usize, spare: usize, why: u8) -> Option<f64> {
+    pub fn restart_in_place(&mut self, job: usize, now: f64, failed_node: usize, spare: usize, why: reason::Code) -> Option<f64> {
         let allocation = self.allocations[job].as_mut().expect("a running job");
         for node in allocation.nodes.iter_mut() {
             if *node == failed_node {
@@ -98,8 +93,12 @@ impl Scheduler {
             return None;
         }
         self.progress.stop_failed(job, now);
+        let (queue, gpus) = (self.cfg.queue_of[job], self.shape(job).gpus as f64);
+        let pool = self.allocations[job].as_ref().expect("a running job").pool;
+        self.policy.on_stop(queue, pool, gpus, now);
         let expected = now + self.progress.expected_run_s(job);
         let run_s = self.progress.start(job, now);
+        self.policy.on_start(queue, pool, gpus, now);
         let planned_end = self.expected_end[job];
         self.ends.remove(&(Time(planned_end), job));
         self.expected_end[job] = expected;
@@ -129,8 +128,8 @@ mod tests {
     use crate::progress::Progress;
     use crate::state::FleetState;
 
-    const INTERRUPTED: u8 = 128;
-    const FAILED: u8 = 129;
+    const INTERRUPTED: reason::Code = 128;
+    const FAILED: reason::Code = 129;
 
     /// Two jobs of 6 GPUs on one rack of 3 nodes of 4 GPUs (and a spare), started at 0.
     fn running(max_restarts: Option<i64>) -> Scheduler {

@@ -13,6 +13,7 @@ use super::{status, Simulation, JOB_END};
 use crate::failures::{Component, Draws, Process, Strike, Units};
 use crate::layout::Change;
 use crate::progress::py_max;
+use crate::scheduler::reason::Code;
 use crate::state::{ACTIVE, DRAINING};
 
 /// The hardware phase's priority (job ends, failures and repairs), and the failure kinds.
@@ -27,7 +28,7 @@ pub struct Injected {
     pub time_s: f64,
     pub strike: Strike,
     pub repair_s: f64,
-    pub reason: u8,
+    pub reason: Code,
 }
 
 /// What a run's failures are made of (besides the draws).
@@ -35,7 +36,7 @@ pub struct FailureInputs {
     pub processes: Vec<Process>,
     pub injected: Vec<Injected>,
     /// Per process, the reason code of a job interrupted by each of its causes.
-    pub cause_reasons: Vec<Vec<u8>>,
+    pub cause_reasons: Vec<Vec<Code>>,
     pub units: Units,
 }
 
@@ -190,7 +191,7 @@ impl<'p> Simulation<'p> {
 
     /// Take the struck hardware down; stop or move the jobs on it. Returns whether a job went
     /// back to the queue (a pass is due).
-    fn apply(&mut self, strike: Strike, process: Option<usize>, cause: usize, reason: u8, repair_s: f64) -> bool {
+    fn apply(&mut self, strike: Strike, process: Option<usize>, cause: usize, reason: Code, repair_s: f64) -> bool {
         let now = self.now;
         let mut repairs: Vec<(usize, i64)> = Vec::new();
         let mut hit: Vec<usize> = Vec::new();
@@ -332,12 +333,13 @@ impl<'p> Simulation<'p> {
     }
 
     /// A failure stopped `job`: it goes back to the queue (or fails for good).
-    fn interrupt(&mut self, job: usize, reason: u8) {
+    fn interrupt(&mut self, job: usize, reason: Code) {
         let now = self.now;
         let requeued = self.sched.interrupt(job, now, reason);
         self.close_segment(job, now);
         if requeued {
             self.status[job] = status::QUEUED;
+            self.arm_timer(job, false);
         } else {
             self.status[job] = status::FAILED;
             self.end[job] = now;
@@ -345,7 +347,7 @@ impl<'p> Simulation<'p> {
     }
 
     /// A failed node of `job` was swapped for a hot spare: it restarts where it is.
-    fn restart_in_place(&mut self, job: usize, node: usize, spare: usize, reason: u8) {
+    fn restart_in_place(&mut self, job: usize, node: usize, spare: usize, reason: Code) {
         let now = self.now;
         let pool = self.running[job].expect("a running job").1;
         let run_s = self.sched.restart_in_place(job, now, node, spare, reason);
@@ -359,6 +361,7 @@ impl<'p> Simulation<'p> {
         self.running[job] = Some((now, pool));
         self.running_order.push((job, self.epoch[job]));
         self.at(now + run_s, JOB_END, (job, self.epoch[job]));
+        self.arm_timer(job, true);
     }
 }
 
