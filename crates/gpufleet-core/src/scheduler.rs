@@ -1,6 +1,7 @@
-//! The scheduling pass (`gpufleet.sched.scheduler.Scheduler`) for static-key policies
-//! (fifo, priority) without quotas or preemption: admission in key order, buckets by
-//! (queue, shape), backfill none / greedy / easy with the head's reservation.
+//! The scheduling pass (`gpufleet.sched.scheduler.Scheduler`): admission in the policy's
+//! order (`policy.rs`; drf ranks queues) against quota (`quota.rs`) and topology, buckets by
+//! (queue, shape), backfill none / greedy / easy with the head's reservation, preemption
+//! where the queue's Kueue settings or the policy allow it (`preemption.rs`).
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
