@@ -45,7 +45,7 @@ def test_placement_across_providers_in_order_stays_on_python() -> None:
     portfolio without services, the engines part)."""
     portfolio = api.load("openai-portfolio-2026").model_copy(update={"services": []})
     assert native.choose(build(portfolio), "auto") == (
-        False, "placement across providers in order (flavors naming several providers)")
+        False, "providers in order of preference (queue or workload `providers`)")
 
 
 @pytest.mark.parametrize("text", [FAILING_LAB, INJECTED_LAB], ids=["failing-lab", "injected-lab"])
