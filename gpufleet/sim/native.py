@@ -145,7 +145,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "queue_of": np.asarray(scheduler.queue_of, dtype=np.int64),
         "policy_value": policy_value,
         "policy": _policy_spec(scheduler),
-        "gpus": np.asarray(progress.gpus, dtype=np.float64),
+        "gpus": np.asarray(progress.column("gpus"), dtype=np.float64),
         "free_preemption": bool(progress.free_preemption),
         "predict_team": _predict_team(scheduler, simulation),
         **_drf_spec(scheduler),
@@ -182,9 +182,9 @@ def _static_values(scheduler: Scheduler, progress: JobProgress, n: int) -> np.nd
     if isinstance(policy, PriorityPolicy | DrfPolicy):  # drf: priority within a queue
         return -np.asarray(scheduler.priority, dtype=np.int64)
     if isinstance(policy, SjfPolicy):
-        return _float_order(np.asarray(progress.estimate_s, dtype=np.float64))
+        return _float_order(np.asarray(progress.column("estimate_s"), dtype=np.float64))
     if isinstance(policy, FgfPolicy):
-        return np.asarray(progress.gpus, dtype=np.int64)
+        return np.asarray(progress.column("gpus"), dtype=np.int64)
     return np.zeros(n, dtype=np.int64)
 
 
