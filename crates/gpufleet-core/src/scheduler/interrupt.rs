@@ -81,7 +81,14 @@ impl Scheduler {
 
     /// A failed node of `job` was swapped for `spare`: the job restarts on the same allocation.
     /// Returns its new run time, or None if it has used up its restarts (it failed for good).
-    pub fn restart_in_place(&mut self, job: usize, now: f64, failed_node: usize, spare: usize, why: reason::Code) -> Option<f64> {
+    pub fn restart_in_place(
+        &mut self,
+        job: usize,
+        now: f64,
+        failed_node: usize,
+        spare: usize,
+        why: reason::Code,
+    ) -> Option<f64> {
         let allocation = self.allocations[job].as_mut().expect("a running job");
         for node in allocation.nodes.iter_mut() {
             if *node == failed_node {
@@ -125,7 +132,10 @@ mod tests {
     use crate::layout::tests::one_pool;
     use crate::nodes::tests::node_layout;
     use crate::nodes::Nodes;
+    use crate::policy::Kind;
+    use crate::preemption::Rules;
     use crate::progress::Progress;
+    use crate::quota::QuotaBook;
     use crate::state::FleetState;
 
     const INTERRUPTED: reason::Code = 128;
@@ -159,6 +169,22 @@ mod tests {
             strict: vec![false],
             backfill: Backfill::Easy,
             max_job_test: 500,
+            flavor_of_pool: vec![0],
+            quotas: QuotaBook::new(
+                true,
+                1,
+                vec![f64::INFINITY],
+                vec![f64::INFINITY],
+                vec![0.0],
+                vec![0],
+                vec![0.0],
+            ),
+            quota_reason_base: 9,
+            priority: vec![0; 2],
+            rules: vec![Rules::NEVER],
+            any_scope: false,
+            policy: Kind::Static,
+            predict_team: None,
         };
         let mut sched = Scheduler::new(state, progress, cfg);
         sched.track_failures(max_restarts, FAILED);
