@@ -13,6 +13,7 @@ pub mod progress;
 pub mod quota;
 pub mod reservation;
 pub mod scheduler;
+pub mod serving;
 pub mod sim;
 pub mod state;
 
@@ -284,7 +285,16 @@ mod python {
     }
 
     type ProcessRow = (String, bool, Vec<usize>, f64, Vec<crate::scheduler::reason::Code>);
-    type InjectedRow = (f64, String, usize, Vec<usize>, i64, i64, f64, crate::scheduler::reason::Code);
+    type InjectedRow = (
+        f64,
+        String,
+        usize,
+        Vec<usize>,
+        i64,
+        i64,
+        f64,
+        crate::scheduler::reason::Code,
+    );
 
     /// A run's failures: processes, injected failures, the nodes they strike, and the rules.
     struct Failures {
