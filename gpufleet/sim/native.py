@@ -252,7 +252,7 @@ def _reasons(scheduler: Scheduler) -> np.ndarray:
 
 def record_from_columns(simulation: Simulation, columns: dict[str, Any]) -> RunRecord:
     """The `RunRecord` the Python engine would return, from the core's columns."""
-    scheduler, n = _scheduler(simulation), len(simulation.jobs)
+    scheduler = _scheduler(simulation)
     status_code, reason_code = columns["status"].astype(np.int64), columns["reason"].astype(np.int64)
     # The core's fixed reasons, one per (queue, flavor, quota limit), then the run's failure reasons.
     labels = [*_reasons(scheduler).tolist(), *failure_reasons(simulation)]
