@@ -59,6 +59,7 @@ mod python {
     use crate::progress::Progress;
     use crate::quota::QuotaBook;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
+    use crate::serving::autoscaler::{goals, Autoscaler};
     use crate::sim::{Failure, FailureInputs, Injected, RunInputs, Simulation};
     use crate::state::FleetState;
 
@@ -433,6 +434,21 @@ mod python {
         }
     }
 
+    /// The autoscaler's goal at each decision of a service (`serving::autoscaler::goals`):
+    /// `policy` is (min_replicas, max_replicas, target_qps_per_replica, upscale_periods,
+    /// downscale_periods), `rates` the requests/s of each interval.
+    #[pyfunction]
+    fn autoscale<'py>(
+        py: Python<'py>,
+        policy: (i64, i64, Option<f64>, i64, i64),
+        rates: PyReadonlyArray1<'py, f64>,
+        warm: bool,
+    ) -> Bound<'py, numpy::PyArray1<i64>> {
+        let (min, max, per_replica, up, down) = policy;
+        let mut scaler = Autoscaler::new(min, max, per_replica, up, down);
+        goals(&mut scaler, &rates.as_array().to_vec(), warm).into_pyarray(py)
+    }
+
     /// Run a whole simulation from a spec of pre-drawn arrays (built by `gpufleet.sim.native`);
     /// returns its columns. The GIL is released while it runs; `progress(now, finished, events)`
     /// is called with the GIL every `progress_every` events, and Ctrl-C stops the run.
@@ -644,6 +660,7 @@ mod python {
     #[pymodule]
     fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add_function(wrap_pyfunction!(run, module)?)?;
+        module.add_function(wrap_pyfunction!(autoscale, module)?)?;
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

@@ -104,6 +104,20 @@ impl Autoscaler {
     }
 }
 
+/// The goal of each decision k of a service whose interval k has `rates[k]` requests/s
+/// (`ServingFleet._on_decision`): decision 0 starts from the demand of interval 0 when the
+/// service is already running (`warm`), else keeps min_replicas; decision k > 0 decides on
+/// the interval just past.
+pub fn goals(autoscaler: &mut Autoscaler, rates: &[f64], warm: bool) -> Vec<i64> {
+    (0..rates.len())
+        .map(|k| match k {
+            0 if warm => autoscaler.start(rates[0]),
+            0 => autoscaler.target,
+            _ => autoscaler.decide(rates[k - 1]),
+        })
+        .collect()
+}
+
 /// One replica: asked for at `requested_s`, placed at `started_s`, serving from `ready_s`,
 /// on the service's flavor number `flavor` once placed.
 #[derive(Clone, Debug, PartialEq)]
@@ -269,6 +283,23 @@ mod tests {
         assert_eq!(fixed.decide(0.0), 3);
         assert_eq!(fixed.decide(1e6), 3);
         assert_eq!(fixed.start(1e6), 3);
+    }
+
+    #[test]
+    fn goals_decide_on_the_interval_just_past() {
+        // tests/serving/test_autoscaler.py::test_demand_step_hand_worked_schedule: 5 req/s,
+        // 35 from interval 12, 5 again from 24; one period up, four down.
+        let rates: Vec<f64> = (0..36)
+            .map(|k| if (12..24).contains(&k) { 35.0 } else { 5.0 })
+            .collect();
+        let expected: Vec<i64> = [vec![1; 13], vec![4; 15], vec![1; 8]].concat();
+        assert_eq!(
+            goals(&mut Autoscaler::new(1, 10, Some(10.0), 1, 4), &rates, true),
+            expected
+        );
+        // Cold: decision 0 keeps min_replicas whatever the demand.
+        let cold = goals(&mut Autoscaler::new(2, 10, Some(1.0), 1, 1), &[50.0, 50.0], false);
+        assert_eq!(cold, [2, 10]);
     }
 
     #[test]
