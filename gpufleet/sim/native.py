@@ -145,7 +145,7 @@ def core_spec(simulation: Simulation) -> dict[str, Any]:
         "queue_of": np.asarray(scheduler.queue_of, dtype=np.int64),
         "policy_value": policy_value,
         "policy": _policy_spec(scheduler),
-        "gpus": np.asarray(progress.gpus, dtype=np.float64),
+        "gpus": np.asarray(progress.column("gpus"), dtype=np.float64),
         "free_preemption": bool(progress.free_preemption),
         "predict_team": _predict_team(scheduler, simulation),
         **_drf_spec(scheduler),
