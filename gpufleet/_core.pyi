@@ -21,3 +21,9 @@ def autoscale(policy: tuple[int, int, float | None, int, int], rates: np.ndarray
     max_replicas, target_qps_per_replica, upscale_periods, downscale_periods) and the
     requests/s of each interval; `warm`: decision 0 starts from interval 0's demand
     (gpufleet.sim.native_serving.core_goals)."""
+
+def gang_victims(view: dict[str, Any], gpus: int, group: int, allowed: list[int] | None = None
+                 ) -> list[int] | None:
+    """The running jobs whose preemption frees room for a replica of `gpus` GPUs in groups of
+    `group`, on a snapshot of the Python scheduler (gpufleet.sim.native_serving.victims_view);
+    `allowed`: the jobs it may preempt (None: any). None when they cannot."""

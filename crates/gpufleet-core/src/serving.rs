@@ -2,3 +2,4 @@
 //! the autoscaler's decisions and the replicas it manages (`autoscaler.rs`).
 
 pub mod autoscaler;
+pub mod victims;
