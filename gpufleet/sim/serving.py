@@ -358,25 +358,32 @@ class ServingFleet:
         out = []
         until = self.simulation.until_s
         for service in self.services:
-            n = len(service.target)  # decisions made before the horizon
             warmup = service.warmup_gpu_s + sum(_warmup_gpu_s(service.placed[replica_id], allocation, until)
                                                 for replica_id, allocation in service.allocations.items())
-            intervals = _head(service.intervals, n)
-            slots = np.array(service.slots, dtype=np.int64)
-            slo = service.spec.slo
-            out.append(ServiceRecord(
-                spec=service.spec, intervals=intervals,
-                target_replicas=np.array(service.target, dtype=np.int64),
-                ready_replicas=np.array(service.ready, dtype=np.int64),
-                pending_replicas=np.array(service.pending, dtype=np.int64),
-                slots=slots,
+            out.append(service_record(
+                service.spec, service.intervals, target=np.array(service.target, dtype=np.int64),
+                ready=np.array(service.ready, dtype=np.int64), pending=np.array(service.pending, dtype=np.int64),
+                slots=np.array(service.slots, dtype=np.int64),
                 held_log=np.array(service.held_log, dtype=np.float64).reshape(-1, 3),
                 placements=service.placements, jobs_preempted=service.jobs_preempted, lost=dict(service.lost),
-                warmup_gpu_s=warmup,
-                metrics=interval_metrics(intervals, slots, tokens_per_s_per_request=slo.output_tokens_per_s_per_request,
-                                         wait_target_s=slo.wait_seconds,
-                                         abandon_after_s=service.spec.abandon_after_seconds)))
+                warmup_gpu_s=warmup))
         return out
+
+
+def service_record(spec: ServiceSpec, intervals: DemandIntervals, *, target: np.ndarray, ready: np.ndarray,
+                   pending: np.ndarray, slots: np.ndarray, held_log: np.ndarray, placements: int,
+                   jobs_preempted: int, lost: dict[str, int], warmup_gpu_s: float) -> ServiceRecord:
+    """The record of a service from what each decision had (int64 arrays, one entry per
+    decision made before the horizon) and its totals: its intervals cut to those decisions,
+    and the interval queueing model run on its slots. Whichever engine ran the service."""
+    intervals = _head(intervals, len(target))
+    slo = spec.slo
+    return ServiceRecord(
+        spec=spec, intervals=intervals, target_replicas=target, ready_replicas=ready, pending_replicas=pending,
+        slots=slots, held_log=held_log, placements=placements, jobs_preempted=jobs_preempted, lost=lost,
+        warmup_gpu_s=warmup_gpu_s,
+        metrics=interval_metrics(intervals, slots, tokens_per_s_per_request=slo.output_tokens_per_s_per_request,
+                                 wait_target_s=slo.wait_seconds, abandon_after_s=spec.abandon_after_seconds))
 
 
 def _warmup_gpu_s(replica: Replica, allocation: Allocation, until: float) -> float:

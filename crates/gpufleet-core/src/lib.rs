@@ -13,6 +13,7 @@ pub mod progress;
 pub mod quota;
 pub mod reservation;
 pub mod scheduler;
+pub mod serving;
 pub mod sim;
 pub mod state;
 
@@ -58,6 +59,8 @@ mod python {
     use crate::progress::Progress;
     use crate::quota::QuotaBook;
     use crate::scheduler::{Backfill, Scheduler, SchedulerConfig, Shape};
+    use crate::serving::autoscaler::{goals, Autoscaler};
+    use crate::serving::victims::{self, RunningView};
     use crate::sim::{Failure, FailureInputs, Injected, RunInputs, Simulation};
     use crate::state::FleetState;
 
@@ -432,6 +435,112 @@ mod python {
         }
     }
 
+    /// The autoscaler's goal at each decision of a service (`serving::autoscaler::goals`):
+    /// `policy` is (min_replicas, max_replicas, target_qps_per_replica, upscale_periods,
+    /// downscale_periods), `rates` the requests/s of each interval.
+    #[pyfunction]
+    fn autoscale<'py>(
+        py: Python<'py>,
+        policy: (i64, i64, Option<f64>, i64, i64),
+        rates: PyReadonlyArray1<'py, f64>,
+        warm: bool,
+    ) -> Bound<'py, numpy::PyArray1<i64>> {
+        let (min, max, per_replica, up, down) = policy;
+        let mut scaler = Autoscaler::new(min, max, per_replica, up, down);
+        goals(&mut scaler, &rates.as_array().to_vec(), warm).into_pyarray(py)
+    }
+
+    /// A running job as the snapshot gives it: (job, priority, GPUs, started, racks, GPUs on each).
+    type RunningJob = (usize, i64, i64, f64, Vec<usize>, Vec<i64>);
+
+    /// The running jobs and free room a victim search reads (`serving::victims`), from a
+    /// snapshot of the Python scheduler (`gpufleet.sim.native_serving.victims_view`).
+    struct Snapshot {
+        range: (usize, usize),
+        usable: Vec<bool>,
+        groups_free: i64,
+        avail: Vec<i64>,
+        ranked: Vec<(i64, i64, f64, usize)>,
+        holdings: std::collections::HashMap<usize, (Vec<usize>, Vec<i64>)>,
+        on_rack: std::collections::HashMap<usize, Vec<usize>>,
+        priority: std::collections::HashMap<usize, i64>,
+        job_gpus: std::collections::HashMap<usize, i64>,
+        started: std::collections::HashMap<usize, f64>,
+    }
+
+    impl RunningView for Snapshot {
+        fn rack_range(&self, _: usize) -> (usize, usize) {
+            self.range
+        }
+        fn usable(&self, rack: usize) -> bool {
+            self.usable[rack]
+        }
+        fn groups_free(&self, _: usize, _: i64) -> i64 {
+            self.groups_free
+        }
+        fn avail(&self, rack: usize) -> i64 {
+            self.avail[rack]
+        }
+        fn cheapest_first(&self, _: usize) -> Vec<(i64, i64, f64, usize)> {
+            self.ranked.clone()
+        }
+        fn holding(&self, job: usize) -> (&[usize], &[i64]) {
+            let (racks, gpus) = &self.holdings[&job];
+            (racks, gpus)
+        }
+        fn rack_jobs(&self, rack: usize) -> Vec<usize> {
+            self.on_rack.get(&rack).cloned().unwrap_or_default()
+        }
+        fn priority(&self, job: usize) -> i64 {
+            self.priority[&job]
+        }
+        fn job_gpus(&self, job: usize) -> i64 {
+            self.job_gpus[&job]
+        }
+        fn started_at(&self, job: usize) -> f64 {
+            self.started[&job]
+        }
+    }
+
+    /// The jobs whose preemption frees room for a replica of `gpus` GPUs in groups of
+    /// `group` (`serving::victims::gang_victims`), on a snapshot of the Python scheduler;
+    /// `allowed`: the jobs it may preempt (None: any). None when they cannot.
+    #[pyfunction]
+    #[pyo3(signature = (view, gpus, group, allowed=None))]
+    fn gang_victims(
+        view: &Bound<'_, PyDict>,
+        gpus: i64,
+        group: i64,
+        allowed: Option<Vec<usize>>,
+    ) -> PyResult<Option<Vec<usize>>> {
+        let running: Vec<RunningJob> = item(view, "running")?;
+        let mut snapshot = Snapshot {
+            range: item(view, "range")?,
+            usable: item(view, "usable")?,
+            groups_free: item(view, "groups_free")?,
+            avail: item(view, "avail")?,
+            ranked: item(view, "cheapest_first")?,
+            holdings: Default::default(),
+            on_rack: Default::default(),
+            priority: Default::default(),
+            job_gpus: Default::default(),
+            started: Default::default(),
+        };
+        for (job, priority, job_gpus, started, racks, held) in running {
+            for &rack in &racks {
+                snapshot.on_rack.entry(rack).or_default().push(job);
+            }
+            snapshot.holdings.insert(job, (racks, held));
+            snapshot.priority.insert(job, priority);
+            snapshot.job_gpus.insert(job, job_gpus);
+            snapshot.started.insert(job, started);
+        }
+        let allowed: Option<std::collections::HashSet<usize>> = allowed.map(|jobs| jobs.into_iter().collect());
+        let check = |job: usize| allowed.as_ref().is_some_and(|jobs| jobs.contains(&job));
+        let may_preempt: Option<&dyn Fn(usize) -> bool> = if allowed.is_some() { Some(&check) } else { None };
+        Ok(victims::gang_victims(&snapshot, 0, gpus, group, may_preempt))
+    }
+
     /// Run a whole simulation from a spec of pre-drawn arrays (built by `gpufleet.sim.native`);
     /// returns its columns. The GIL is released while it runs; `progress(now, finished, events)`
     /// is called with the GIL every `progress_every` events, and Ctrl-C stops the run.
@@ -643,6 +752,8 @@ mod python {
     #[pymodule]
     fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add_function(wrap_pyfunction!(run, module)?)?;
+        module.add_function(wrap_pyfunction!(autoscale, module)?)?;
+        module.add_function(wrap_pyfunction!(gang_victims, module)?)?;
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }
