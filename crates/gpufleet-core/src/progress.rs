@@ -167,10 +167,8 @@ impl Progress {
         let writes;
         if self.at_limit[job] {
             self.at_limit[job] = false;
-            let cycle = self.checkpoint_s[job] + self.write_s;
-            let cycles = (working / cycle).floor();
-            let into = working - cycles * cycle;
-            writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+            let (cycles, into, cut_writes) = self.checkpoint_cut(job, working);
+            writes = cut_writes;
             let kept = cycles * self.checkpoint_s[job];
             let lost = py_min(into, self.checkpoint_s[job]);
             self.keep(job, kept);
@@ -199,15 +197,25 @@ impl Progress {
         self.stop_early(job, now, false);
     }
 
+    /// A segment cut after `working` seconds of checkpoint cycles: (whole cycles, seconds into
+    /// the last one, seconds spent writing), with `JobProgress.stop`'s float steps.
+    fn checkpoint_cut(&self, job: usize, working: f64) -> (f64, f64, f64) {
+        let cycle = self.checkpoint_s[job] + self.write_s;
+        let cycles = (working / cycle).floor();
+        let into = working - cycles * cycle;
+        (
+            cycles,
+            into,
+            cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0),
+        )
+    }
+
     /// `JobProgress.stop` with finished=False, by a failure or a preemption.
     fn stop_early(&mut self, job: usize, now: f64, failure: bool) {
         let ran = now - self.segment_start[job];
         let overhead = py_min(ran, self.overhead[job]);
         let working = ran - overhead;
-        let cycle = self.checkpoint_s[job] + self.write_s;
-        let cycles = (working / cycle).floor();
-        let into = working - cycles * cycle;
-        let mut writes = cycles * self.write_s + py_max(into - self.checkpoint_s[job], 0.0);
+        let (cycles, into, mut writes) = self.checkpoint_cut(job, working);
         let lost;
         if self.free_preemption && !failure {
             lost = 0.0;
